@@ -1,0 +1,47 @@
+/**
+ * multiproc — Python's `multiprocessing` for TypeScript, one API on Deno, Bun and Node.
+ *
+ * Start real OS processes, talk between them, coordinate them and fan work out.
+ *
+ * @example
+ * ```ts
+ * import { Process, isMainProcess } from "multiproc";
+ *
+ * export function worker(n: number) {
+ *   console.log("hello from child", n);
+ * }
+ *
+ * if (isMainProcess(import.meta)) {
+ *   const p = new Process({ target: worker, args: [1] });
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ *
+ * @module
+ */
+export {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  exit,
+  isMainProcess,
+  parentProcess,
+  Process,
+  type ProcessOptions,
+  type Target,
+} from "./src/process.ts";
+export {
+  AuthenticationError,
+  BrokenBarrierError,
+  BrokenProcessPool,
+  BufferTooShort,
+  CancelledError,
+  Empty,
+  EOFError,
+  Full,
+  RemoteError,
+  StateError,
+  TimeoutError,
+  WorkerLostError,
+} from "./src/errors.ts";

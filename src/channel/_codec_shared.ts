@@ -1,0 +1,175 @@
+/**
+ * Pieces the codec's writer and reader share: the wire tags, the typed-array kind table, the
+ * registry of library types that travel as references, and the codec's error classes.
+ *
+ * @module
+ */
+
+/** First byte of every encoded message; bump it when the wire format changes incompatibly. */
+export const FORMAT_VERSION = 0x01;
+
+// One-byte immediates: 0x00-0x7f uint 0..127, 0x80-0x9f UTF-8 string of 0..31 bytes,
+// 0xa0-0xaf array of 0..15 items, 0xb0-0xbf plain object of 0..15 entries, 0xe0-0xff int -32..-1.
+export const T_FIXSTR = 0x80;
+export const T_FIXARRAY = 0xa0;
+export const T_FIXOBJECT = 0xb0;
+export const T_UNDEFINED = 0xc0;
+export const T_NULL = 0xc1;
+export const T_FALSE = 0xc2;
+export const T_TRUE = 0xc3;
+export const T_UINT8 = 0xc4; // 1 byte
+export const T_UINT16 = 0xc5; // 2 bytes LE
+export const T_INT32 = 0xc6; // 4 bytes LE
+export const T_FLOAT64 = 0xc7; // 8 bytes LE (also -0, NaN, +-Infinity, integers beyond int32)
+export const T_STR8 = 0xc8; // u8 byte length, UTF-8
+export const T_STR32 = 0xc9; // u32 byte length, UTF-8
+export const T_STR16 = 0xca; // u32 code-unit count, UTF-16LE (strings with lone surrogates)
+export const T_ARRAY = 0xcb; // varuint count, items
+export const T_OBJECT = 0xcc; // varuint count, (key, value) pairs
+export const T_MAP = 0xcd; // varuint count, (key, value) pairs
+export const T_SET = 0xce; // varuint count, items
+export const T_DATE = 0xcf; // f64 time value (NaN for an invalid Date)
+export const T_REGEXP = 0xd0; // source string, flags string
+export const T_BIGINT64 = 0xd1; // 8 bytes LE, signed
+export const T_BIGINT = 0xd2; // u8 sign (0/1), u32 length, lowercase hex digits of the magnitude
+export const T_ARRAYBUFFER = 0xd3; // u32 length, bytes
+export const T_TYPED = 0xd4; // u8 kind (TYPED_KINDS index), u32 byte length, bytes
+export const T_DATAVIEW = 0xd5; // u32 length, bytes
+export const T_ERROR = 0xd6; // name, message, stack|undefined, u8 flags, [cause], [errors], varuint n, n*(key, value)
+export const T_REF = 0xd7; // varuint index of an object seen earlier in this message
+export const T_CUSTOM = 0xd8; // key-encoded tag, state value
+export const T_INT16 = 0xd9; // 2 bytes LE, signed
+export const T_KEYREF = 0xda; // in key position: varuint key id (ids 0..127 are written as one byte)
+
+/** Flags byte of an encoded error. */
+export const ERR_HAS_CAUSE = 1;
+export const ERR_HAS_ERRORS = 2;
+
+/** Typed-array classes by wire kind; a name this runtime lacks (Float16Array) maps to undefined. */
+export const TYPED_KINDS: ReadonlyArray<string> = [
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+  "Float16Array",
+];
+
+/** A typed-array constructor, as the reader needs it. */
+export type TypedArrayCtor = new (buffer: ArrayBuffer) => ArrayBufferView;
+
+/** Constructors for TYPED_KINDS in this runtime (undefined where missing). */
+export const TYPED_CTORS: ReadonlyArray<TypedArrayCtor | undefined> = TYPED_KINDS.map(
+  (name) => (globalThis as Record<string, unknown>)[name] as TypedArrayCtor | undefined,
+);
+
+/**
+ * How a library class crosses a process boundary: by reference, like Python's `reduction`.
+ *
+ * @example
+ * ```ts
+ * import { registerType } from "./codec.ts";
+ * class Handle { id = 0; }
+ * registerType({
+ *   tag: "Handle",
+ *   cls: Handle,
+ *   reduce: (h) => h.id,
+ *   rebuild: (id) => Object.assign(new Handle(), { id: id as number }),
+ * });
+ * ```
+ */
+export interface TypeSpec<T> {
+  /** Unique name on the wire; the receiving process must have registered the same tag. */
+  tag: string;
+  /** Instances of this class (and of its unregistered subclasses) use this spec. */
+  cls: abstract new (...args: any[]) => T;
+  /** Returns the encodable state that `rebuild` turns back into an object. */
+  reduce(obj: T): unknown;
+  /** Builds the receiving process's object from the state `reduce` returned. */
+  rebuild(state: unknown): T;
+}
+
+/** Registered types by tag (reader) and by prototype (writer). */
+export const typesByTag: Map<string, TypeSpec<unknown>> = new Map();
+export const typesByProto: Map<object, TypeSpec<unknown>> = new Map();
+
+/** Callbacks run when the registry changes (the writer drops its dispatch cache). */
+export const registryListeners: Array<() => void> = [];
+
+/**
+ * Thrown by `decode` when its input is not a message this codec wrote (truncated, corrupted,
+ * or from an incompatible version), and by `decodeError` when given something that is not a record.
+ *
+ * @example
+ * ```ts
+ * import { CodecError, decode } from "./codec.ts";
+ * try { decode(new Uint8Array([0xff])); } catch (e) { console.log(e instanceof CodecError); }
+ * ```
+ */
+export class CodecError extends Error {
+  /**
+   * @param message What was wrong with the input.
+   * @param options `cause`: the low-level error, if any.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CodecError";
+  }
+}
+
+/** Internal: a value the writer cannot send; collects the path on its way up. */
+export class _Unsendable extends Error {
+  /** Path segments, innermost first. */
+  readonly segments: string[] = [];
+  constructor(reason: string) {
+    super(reason);
+  }
+}
+
+/** Internal: wraps an error thrown by a user's `rebuild` so `decode` rethrows it unchanged. */
+export class _RebuildFailure {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
+const _IDENT = /^[A-Za-z_$][\w$]*$/;
+
+/** Formats one property-name path segment: `.name` or `["odd key"]`. */
+export function _keySegment(key: string): string {
+  return _IDENT.test(key) ? "." + key : "[" + JSON.stringify(key) + "]";
+}
+
+/** Short human description of a Map key for error paths. */
+export function _describeKey(key: unknown): string {
+  switch (typeof key) {
+    case "string":
+      return JSON.stringify(key);
+    case "number":
+    case "boolean":
+    case "undefined":
+      return String(key);
+    case "bigint":
+      return key + "n";
+    default:
+      return key === null ? "null" : "<" + typeof key + ">";
+  }
+}
+
+/** The class name of an object, for messages; never throws. */
+export function _className(proto: object | null): string {
+  try {
+    const ctor = proto === null ? undefined : (proto as { constructor?: unknown }).constructor;
+    const name = typeof ctor === "function" ? ctor.name : "";
+    return name || "(anonymous)";
+  } catch {
+    return "(anonymous)";
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Mutual challenge-response authentication (HMAC-SHA256), like Python's `authkey` handshake.
+ * Nothing but the handshake may cross a link before both sides have proved they hold the key.
+ *
+ * 1. server → client: 32 random bytes (challenge S)
+ * 2. client → server: a hello (JSON: who it is), then HMAC(key, S ‖ hello) ‖ 32 random bytes (challenge C)
+ * 3. server → client: "OK" ‖ HMAC(key, C), or "NO" and the link is closed
+ *
+ * @module
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { ByteStream } from "../runtime/adapter.ts";
+import { AuthenticationError } from "../errors.ts";
+import { MAX_FRAME } from "./frame.ts";
+import { Link } from "./link.ts";
+
+const _HANDSHAKE_FRAME = 1024;
+const _HANDSHAKE_TIMEOUT = 10_000;
+const _enc = new TextEncoder();
+const _dec = new TextDecoder();
+
+/** What a connecting client says about itself. */
+export interface Hello {
+  /** "child" for a freshly spawned child (keyed by its one-time token), "peer" for any other process. */
+  role: "child" | "peer";
+  /** The child id when role is "child". */
+  id?: string;
+  /** The connecting process's pid. */
+  pid: number;
+}
+
+function _hmac(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const h = createHmac("sha256", key);
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+function _equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Reads frames one at a time off a link during the handshake; `done()` hands unread frames back. */
+function _nextFrame(link: Link): { next: () => Promise<Uint8Array>; done: () => void } {
+  const queue: Uint8Array[] = [];
+  let waiter: ((f: Uint8Array | null) => void) | undefined;
+  link.onFrame((f) => {
+    if (waiter) {
+      const w = waiter;
+      waiter = undefined;
+      w(f);
+    } else queue.push(f);
+  });
+  link.onClose(() => waiter?.(null));
+  const done = () => link.onFrame(undefined, queue.splice(0));
+  const next = () =>
+    new Promise<Uint8Array>((resolve, reject) => {
+      const q = queue.shift();
+      if (q) return resolve(q);
+      if (link.closed) return reject(new AuthenticationError("Connection closed during authentication"));
+      const timer = setTimeout(() => {
+        waiter = undefined;
+        link.close();
+        reject(new AuthenticationError("Authentication timed out"));
+      }, _HANDSHAKE_TIMEOUT);
+      waiter = (f) => {
+        clearTimeout(timer);
+        if (f) resolve(f);
+        else reject(new AuthenticationError("Connection closed during authentication"));
+      };
+    });
+  return { next, done };
+}
+
+/**
+ * Server side. `keyFor` picks the key from the client's hello (undefined → reject).
+ * Resolves with the authenticated link and the hello; rejects (and closes) on failure.
+ */
+export async function acceptAuthenticated(
+  stream: ByteStream,
+  keyFor: (hello: Hello) => Uint8Array | undefined,
+): Promise<{ link: Link; hello: Hello }> {
+  const link = new Link(stream, _HANDSHAKE_FRAME);
+  const { next, done } = _nextFrame(link);
+  try {
+    const challenge = new Uint8Array(randomBytes(32));
+    link.send(challenge);
+    const helloBytes = await next();
+    const answer = await next();
+    let hello: Hello;
+    try {
+      hello = JSON.parse(_dec.decode(helloBytes));
+    } catch {
+      throw new AuthenticationError("Malformed hello");
+    }
+    const key = typeof hello === "object" && hello ? keyFor(hello) : undefined;
+    if (!key || answer.length !== 64 || !_equal(answer.subarray(0, 32), _hmac(key, challenge, helloBytes))) {
+      link.send(_enc.encode("NO"));
+      throw new AuthenticationError("Peer failed authentication");
+    }
+    const reply = new Uint8Array(34);
+    reply.set(_enc.encode("OK"));
+    reply.set(_hmac(key, answer.subarray(32)), 2);
+    link.send(reply);
+    link.setMaxFrame(MAX_FRAME);
+    done();
+    return { link, hello };
+  } catch (e) {
+    link.close();
+    throw e;
+  }
+}
+
+/** Client side: proves we hold `key` and checks that the server does too. */
+export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, hello: Hello): Promise<Link> {
+  const link = new Link(stream, _HANDSHAKE_FRAME);
+  const { next, done } = _nextFrame(link);
+  try {
+    const challenge = await next();
+    const helloBytes = _enc.encode(JSON.stringify(hello));
+    const mine = new Uint8Array(randomBytes(32));
+    const answer = new Uint8Array(64);
+    answer.set(_hmac(key, challenge, helloBytes));
+    answer.set(mine, 32);
+    link.send(helloBytes);
+    link.send(answer);
+    const reply = await next();
+    if (reply.length !== 34 || _dec.decode(reply.subarray(0, 2)) !== "OK" || !_equal(reply.subarray(2), _hmac(key, mine))) {
+      throw new AuthenticationError("Server failed authentication (wrong authkey?)");
+    }
+    link.setMaxFrame(MAX_FRAME);
+    // Frames the server pipelined after its reply wait in the link for the caller's handler.
+    done();
+    return link;
+  } catch (e) {
+    link.close();
+    throw e;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * A framed link over a byte stream: whole frames in, whole frames out, with write coalescing.
+ * Frames sent in the same tick leave in one write; big payloads are written without copying.
+ *
+ * @module
+ */
+import type { ByteStream } from "../runtime/adapter.ts";
+import { frame, frameHeader, FrameError, FrameReader } from "./frame.ts";
+
+const _COALESCE_LIMIT = 64 * 1024;
+
+/** A framed, bidirectional link. */
+export class Link {
+  #stream: ByteStream;
+  #reader: FrameReader;
+  #onFrame: ((f: Uint8Array) => void) | undefined;
+  #backlog: Uint8Array[] = [];
+  #onClose: Array<() => void> = [];
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #scheduled = false;
+  #closed = false;
+  #refs = 0;
+
+  /**
+   * @param stream The connected stream.
+   * @param maxFrame Largest frame accepted until {@linkcode setMaxFrame} says otherwise.
+   */
+  constructor(stream: ByteStream, maxFrame: number) {
+    this.#stream = stream;
+    this.#reader = new FrameReader(maxFrame);
+    stream.onData((chunk) => {
+      if (this.#closed) return;
+      let frames: Uint8Array[];
+      try {
+        frames = this.#reader.push(chunk);
+      } catch (e) {
+        if (e instanceof FrameError) {
+          this.close();
+          return;
+        }
+        throw e;
+      }
+      for (const f of frames) {
+        if (this.#closed) return;
+        if (this.#onFrame) this.#onFrame(f);
+        else this.#backlog.push(f);
+      }
+    });
+    stream.onClose(() => this.#finish());
+    stream.unref();
+  }
+
+  /** Whether the link has closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sets the frame handler (replacing the previous one); `undefined` makes the link keep frames
+   * until the next handler is set, which first receives `unread` frames and then the kept ones.
+   */
+  onFrame(cb: ((f: Uint8Array) => void) | undefined, unread: Uint8Array[] = []): void {
+    this.#onFrame = cb;
+    if (unread.length) this.#backlog.unshift(...unread);
+    if (!cb) return;
+    while (this.#backlog.length && this.#onFrame === cb && !this.#closed) cb(this.#backlog.shift()!);
+  }
+
+  /** Registers a close handler; runs at once if already closed. */
+  onClose(cb: () => void): void {
+    if (this.#closed) cb();
+    else this.#onClose.push(cb);
+  }
+
+  /** Changes the frame size limit. */
+  setMaxFrame(n: number): void {
+    this.#reader.maxFrame = n;
+  }
+
+  /** Sends one frame. Small frames of the same tick are coalesced into one write. */
+  send(payload: Uint8Array): void {
+    if (this.#closed) return;
+    if (payload.length >= _COALESCE_LIMIT) {
+      this.flush();
+      this.#stream.write(frameHeader(payload.length));
+      this.#stream.write(payload);
+      return;
+    }
+    this.#pending.push(frame(payload));
+    this.#pendingBytes += payload.length + 4;
+    if (this.#pendingBytes >= _COALESCE_LIMIT) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Writes out anything coalesced so far. */
+  flush(): void {
+    this.#scheduled = false;
+    const n = this.#pending.length;
+    if (n === 0 || this.#closed) return;
+    if (n === 1) this.#stream.write(this.#pending[0]);
+    else {
+      const out = new Uint8Array(this.#pendingBytes);
+      let o = 0;
+      for (const p of this.#pending) {
+        out.set(p, o);
+        o += p.length;
+      }
+      this.#stream.write(out);
+    }
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+
+  /** Keep the process alive while something waits on this link (counted). */
+  hold(): void {
+    if (this.#refs++ === 0 && !this.#closed) this.#stream.ref();
+  }
+
+  /** Undo one {@linkcode hold}. */
+  release(): void {
+    if (--this.#refs === 0 && !this.#closed) this.#stream.unref();
+  }
+
+  /** Closes the link (after flushing). */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#stream.close();
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = [];
+    for (const cb of this.#onClose.splice(0)) {
+      try {
+        cb();
+      } catch { /* a close handler must not break the others */ }
+    }
+  }
+}

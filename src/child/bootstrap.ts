@@ -1,0 +1,86 @@
+/**
+ * What a child process runs: connect to the parent, authenticate with the one-time token, receive
+ * the setup (identity, authkey, target, args), import the target's module as a non-main module,
+ * run it, and exit with Python's codes (0 ok, 1 uncaught error, n for exit(n)).
+ *
+ * @module
+ */
+import process from "node:process";
+import { runtime } from "../runtime/adapter.ts";
+import { startWatchdog } from "../runtime/watchdog.ts";
+import { connectAuthenticated } from "../channel/auth.ts";
+import { decode } from "../channel/codec.ts";
+import { Peer } from "../channel/peer.ts";
+import { node } from "../core/node.ts";
+import { resolveClass, resolveFunction } from "../core/target.ts";
+import { currentProcessObject, finishChildren, Process, type ChildSetup } from "../process.ts";
+
+async function _connect(address: string): Promise<Awaited<ReturnType<typeof runtime.connect>>> {
+  // The parent's listener may still be binding when we start: retry briefly.
+  for (let i = 0;; i++) {
+    try {
+      return await runtime.connect(address);
+    } catch (e) {
+      if (i >= 200) throw e;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+function _fail(e: unknown): never {
+  const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+  const fromName = e instanceof Error && !text.includes(e.message) ? `${e.name}: ${e.message}\n` : "";
+  process.stderr.write(`Process ${node.name} (pid ${process.pid}) failed:\n${fromName}${text}\n`);
+  if (e instanceof Error && e.cause instanceof Error) process.stderr.write(`Caused by: ${e.cause.stack ?? e.cause.message}\n`);
+  return runtime.exit(1);
+}
+
+async function _main(): Promise<void> {
+  const env = runtime.getEnv("MULTIPROC_CHILD");
+  runtime.deleteEnv("MULTIPROC_CHILD");
+  if (!env) {
+    process.stderr.write("This script is started by multiproc for its child processes; it is not meant to be run by hand.\n");
+    runtime.exit(2);
+  }
+  const [address, id, tokenHex] = env.split("\n");
+  const token = new Uint8Array(tokenHex.match(/../g)!.map((h) => parseInt(h, 16)));
+  const link = await connectAuthenticated(await _connect(address), token, { role: "child", id, pid: process.pid });
+  let gotSetup!: (s: ChildSetup) => void;
+  const setupArrived = new Promise<ChildSetup>((r) => (gotSetup = r));
+  node.register("node", { call: (m, a) => m === "setup" && gotSetup(a[0] as ChildSetup) });
+  const parentPeer = new Peer(link, (p, t, m, a) => node.dispatch(p, t, m, a), 0);
+  let adopted = false;
+  parentPeer.hold();
+  parentPeer.onClose(() => adopted || runtime.exit(1));
+  const setup = await setupArrived;
+  adopted = true;
+  parentPeer.release();
+  node.adopt(setup, parentPeer);
+  parentPeer.pid = setup.parent.pid;
+  startWatchdog();
+
+  const { args, fields } = decode(setup.payload) as { args: unknown[]; fields?: Record<string, unknown> };
+  if (setup.target) {
+    node.importing = true;
+    let run: () => unknown;
+    try {
+      if (setup.target.k === "cls") {
+        const cls = await resolveClass(setup.target);
+        const p = currentProcessObject(cls, fields);
+        run = () => p.run();
+      } else {
+        const fn = await resolveFunction(setup.target);
+        run = () => fn(...args);
+      }
+    } finally {
+      node.importing = false;
+    }
+    await run();
+  }
+  await finishChildren();
+  for (const hook of node.beforeExit) await hook();
+  runtime.exit(0);
+}
+
+void Process;
+_main().catch(_fail);

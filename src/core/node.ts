@@ -1,0 +1,293 @@
+/**
+ * The per-process node: who this process is (name, pid, parent, authkey), the objects it serves to
+ * other processes, and its links to them. Every process of a tree has exactly one node.
+ *
+ * Addressing: each process that serves objects listens on `<treeDir>/<pid>.sock`, where `treeDir`
+ * is a private (0700) directory made by the root. An object reference is `{ a: address, i: id }`.
+ * A link to another process, once open, is reused in both directions: a child's link to its parent
+ * carries the parent's requests to the child too, so parent↔child traffic never opens a second socket.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import process from "node:process";
+import { runtime, type Listener } from "../runtime/adapter.ts";
+import { acceptAuthenticated, connectAuthenticated, type Hello } from "../channel/auth.ts";
+import { Peer } from "../channel/peer.ts";
+import { StateError } from "../errors.ts";
+
+/** An object this process serves; `call` runs a method for a remote (or local, `peer` null) caller. */
+export interface Served {
+  call(method: string, args: unknown[], peer: Peer | null): unknown;
+  /** A process holding a link to us went away (release what it held). */
+  peerClosed?(peer: Peer): void;
+}
+
+/** A reference to a served object, as it travels inside messages. */
+export interface Ref {
+  /** Address of the serving process. */
+  a: string;
+  /** Object id within that process. */
+  i: string;
+}
+
+interface _Expected {
+  token: Uint8Array;
+  connected(peer: Peer): void;
+}
+
+const _TREE_PREFIX = "multiproc-";
+
+/** Remove tree directories left by roots that no longer run (best effort). */
+function _sweepStaleTrees(tmp: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^multiproc-(\d+)-/.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && isProcessGone(pid)) {
+      try {
+        fs.rmSync(path.join(tmp, n), { recursive: true, force: true });
+      } catch { /* someone else's, or already gone */ }
+    }
+  }
+}
+
+/** True when no process `pid` runs (a zombie counts as gone). */
+export function isProcessGone(pid: number): boolean {
+  if (!runtime.signal(pid, 0)) return true;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** The per-process node (one per process: {@linkcode node}). */
+export class ProcessNode {
+  /** True in a process started by this library. */
+  isChild = false;
+  /** True while a child imports its target's module (starting processes then is a bug). */
+  importing = false;
+  /** This process's name ("MainProcess" in the root). */
+  name = "MainProcess";
+  /** Identity path: [] in the root, [2] for Process-2, [2, 1] for Process-2:1. */
+  identity: number[] = [];
+  /** Whether this process is a daemon. */
+  daemon = false;
+  /** The parent, or null in the root. */
+  parent: { name: string; pid: number } | null = null;
+  /** The tree's shared secret. */
+  authkey: Uint8Array = new Uint8Array(randomBytes(32));
+  /** Pid of the tree's root process. */
+  rootPid: number = process.pid;
+  /** Counter for child names. */
+  childCounter = 0;
+  /** Work to finish before a child exits normally (flush queues, join children). */
+  readonly beforeExit: Array<() => Promise<void>> = [];
+
+  #treeDir: string | undefined;
+  #listener: Promise<Listener> | undefined;
+  #served = new Map<string, Served>();
+  #nextId = 1;
+  #peers = new Map<string, Promise<Peer>>();
+  #expected = new Map<string, _Expected>();
+  #parentAddress: string | undefined;
+
+  /** The private directory that holds this tree's sockets (made on first use by the root). */
+  get treeDir(): string {
+    if (this.#treeDir === undefined) {
+      const tmp = os.tmpdir();
+      _sweepStaleTrees(tmp);
+      this.#treeDir = fs.mkdtempSync(path.join(tmp, `${_TREE_PREFIX}${process.pid}-`));
+      fs.chmodSync(this.#treeDir, 0o700);
+      const dir = this.#treeDir;
+      runtime.onExit(() => {
+        try {
+          fs.rmSync(dir, { recursive: true, force: true });
+        } catch { /* best effort */ }
+      });
+    }
+    return this.#treeDir;
+  }
+
+  /** This process's address (it starts listening on first use). */
+  get address(): string {
+    const addr = path.join(this.treeDir, `${process.pid}.sock`);
+    if (!this.#listener) {
+      this.#listener = runtime.listen(addr, (s) => void this.#accept(s));
+      this.#listener.catch(() => {});
+      if (this.isChild) {
+        runtime.onExit(() => {
+          try {
+            fs.unlinkSync(addr);
+          } catch { /* gone */ }
+        });
+      }
+    }
+    return addr;
+  }
+
+  /** Resolves once the listener is up. */
+  async listening(): Promise<void> {
+    void this.address;
+    await this.#listener;
+  }
+
+  /** Adopts the identity a parent hands to a new child. */
+  adopt(setup: {
+    authkey: Uint8Array;
+    name: string;
+    identity: number[];
+    daemon: boolean;
+    parent: { name: string; pid: number };
+    rootPid: number;
+    treeDir: string;
+    parentAddress: string;
+  }, parentPeer: Peer): void {
+    this.isChild = true;
+    this.authkey = setup.authkey;
+    this.name = setup.name;
+    this.identity = setup.identity;
+    this.daemon = setup.daemon;
+    this.parent = setup.parent;
+    this.rootPid = setup.rootPid;
+    this.#treeDir = setup.treeDir;
+    this.#parentAddress = setup.parentAddress;
+    this.#peers.set(setup.parentAddress, Promise.resolve(parentPeer));
+    parentPeer.onClose(() => this.#peers.delete(setup.parentAddress));
+  }
+
+  /** Address of the parent's listener (children only). */
+  get parentAddress(): string | undefined {
+    return this.#parentAddress;
+  }
+
+  /** Serves `obj` to other processes; returns its reference (starts listening). */
+  serve(obj: Served): Ref {
+    const i = `${this.#nextId++}`;
+    this.#served.set(i, obj);
+    return { a: this.address, i };
+  }
+
+  /** Serves `obj` under a fixed id to linked peers only (does not start listening). */
+  register(id: string, obj: Served): void {
+    this.#served.set(id, obj);
+  }
+
+  /** Stops serving an object. */
+  unserve(id: string): void {
+    this.#served.delete(id);
+  }
+
+  /** The served object for a local reference, or undefined when the reference points elsewhere. */
+  local(ref: Ref): Served | undefined {
+    if (this.#listener === undefined || ref.a !== this.address) return undefined;
+    return this.#served.get(ref.i);
+  }
+
+  /** Whether `ref` is served by this process. */
+  isLocal(ref: Ref): boolean {
+    return this.#listener !== undefined && ref.a === this.address;
+  }
+
+  /** A link to the process at `address` (reused, opened on first use). */
+  peer(address: string): Promise<Peer> {
+    let p = this.#peers.get(address);
+    if (!p) {
+      p = this.#connect(address);
+      this.#peers.set(address, p);
+      p.then((peer) => peer.onClose(() => this.#peers.get(address) === p && this.#peers.delete(address)), () => this.#peers.delete(address));
+    }
+    return p;
+  }
+
+  /** Calls `method` on the object `ref` points to, wherever it is served. */
+  async call(ref: Ref, method: string, args: unknown[]): Promise<unknown> {
+    const obj = this.local(ref);
+    if (obj) return await obj.call(method, args, null);
+    const peer = await this.peer(ref.a);
+    return await peer.request(ref.i, method, args);
+  }
+
+  /** Waits for a spawned child to connect with its one-time token. */
+  expectChild(id: string, token: Uint8Array, connected: (peer: Peer) => void): void {
+    this.#expected.set(id, { token, connected });
+  }
+
+  /** Forgets an expected child that will never connect. */
+  forgetChild(id: string): void {
+    this.#expected.delete(id);
+  }
+
+  /** Registers an accepted child link under the child's address. */
+  #registerPeer(address: string, peer: Peer): void {
+    const p = Promise.resolve(peer);
+    this.#peers.set(address, p);
+    peer.onClose(() => this.#peers.get(address) === p && this.#peers.delete(address));
+  }
+
+  async #accept(stream: Parameters<Parameters<typeof runtime.listen>[1]>[0]): Promise<void> {
+    let result;
+    try {
+      result = await acceptAuthenticated(stream, (hello) => {
+        if (hello.role === "child") return this.#expected.get(String(hello.id))?.token;
+        if (hello.role === "peer") return this.authkey;
+        return undefined;
+      });
+    } catch {
+      return; // failed authentication: the link is already closed
+    }
+    const { link, hello } = result;
+    const peer = new Peer(link, (p, t, m, a) => this.dispatch(p, t, m, a), hello.pid);
+    peer.onClose(() => this.#peerClosed(peer));
+    if (hello.role === "child") {
+      const exp = this.#expected.get(String(hello.id));
+      this.#expected.delete(String(hello.id));
+      if (!exp) return peer.close();
+      this.#registerPeer(path.join(this.treeDir, `${hello.pid}.sock`), peer);
+      exp.connected(peer);
+    } else if (typeof (hello as Hello & { addr?: string }).addr === "string") {
+      const addr = (hello as Hello & { addr?: string }).addr!;
+      if (!this.#peers.has(addr)) this.#registerPeer(addr, peer);
+    }
+  }
+
+  async #connect(address: string): Promise<Peer> {
+    const stream = await runtime.connect(address);
+    const hello: Hello & { addr?: string } = { role: "peer", pid: process.pid };
+    if (this.#listener) hello.addr = this.address;
+    const link = await connectAuthenticated(stream, this.authkey, hello);
+    const pid = Number(/(\d+)\.sock$/.exec(address)?.[1] ?? 0);
+    const peer = new Peer(link, (p, t, m, a) => this.dispatch(p, t, m, a), pid);
+    peer.onClose(() => this.#peerClosed(peer));
+    return peer;
+  }
+
+  /** Runs a request addressed to one of our served objects. */
+  dispatch(peer: Peer | null, target: string, method: string, args: unknown[]): unknown {
+    const obj = this.#served.get(target);
+    if (!obj) throw new StateError(`Object ${target} is not served by process ${process.pid} (it was closed or its owner restarted)`);
+    return obj.call(method, args, peer);
+  }
+
+  #peerClosed(peer: Peer): void {
+    for (const obj of this.#served.values()) {
+      try {
+        obj.peerClosed?.(peer);
+      } catch { /* keep going */ }
+    }
+  }
+}
+
+/** This process's node. */
+export const node: ProcessNode = new ProcessNode();

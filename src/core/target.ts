@@ -1,0 +1,181 @@
+/**
+ * How code reaches a child (API.md §1): a function exported from a module (module given or inferred
+ * from the caller's stack frame), a self-contained function sent by its source text, or a
+ * `Process` subclass exported from its module.
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** A target as it travels to the child. */
+export type TargetSpec =
+  | { k: "fn"; m?: string; n: string; s: string }
+  | { k: "cls"; m?: string; c: string };
+
+/** Root of the library's own files; stack frames under it are never "the caller". */
+export const LIB_ROOT: string = new URL(import.meta.url.includes("/src/core/") ? "../" : "./", import.meta.url).href;
+
+const _FRAME = /(file:\/\/[^\s()]+?|\/[^\s()][^()]*?):\d+:\d+\)?\s*$/;
+
+/** URL of the first module on the call stack outside this library (the user's module). */
+export function callerModule(): string | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  const stack = new Error().stack ?? "";
+  Error.stackTraceLimit = limit;
+  for (const line of stack.split("\n").slice(1)) {
+    const m = _FRAME.exec(line.trim());
+    if (!m) continue;
+    const url = m[1].startsWith("file:") ? m[1] : pathToFileURL(m[1]).href;
+    if (url.startsWith(LIB_ROOT) || url.includes("/node_modules/multiproc/")) continue;
+    if (url.startsWith("file:")) return url;
+  }
+  return undefined;
+}
+
+const _sources = new Map<string, string | undefined>();
+
+function _source(url: string): string | undefined {
+  if (!_sources.has(url)) {
+    let text: string | undefined;
+    try {
+      text = url.startsWith("file:") ? fs.readFileSync(fileURLToPath(url), "utf8") : undefined;
+    } catch { /* unreadable: no inference */ }
+    _sources.set(url, text);
+  }
+  return _sources.get(url);
+}
+
+function _escape(name: string): string {
+  return name.replace(/[$]/g, "\\$");
+}
+
+/**
+ * The module that exports `name`, judged from the caller module's source text: the caller itself
+ * when it exports `name`, or the module it imports `name` from (relative specifiers). Undefined
+ * when the caller neither exports nor imports it: the function then travels by source text, and
+ * the child does not import the caller (which may be a test file or have other side effects).
+ */
+export function inferModule(name: string, caller: string | undefined): string | undefined {
+  if (!caller || !name) return undefined;
+  const src = _source(caller);
+  if (src === undefined) return caller;
+  const n = _escape(name);
+  const exported = new RegExp(
+    `export\\s+(?:default\\s+)?(?:async\\s+)?(?:function\\s*\\*?|const|let|var|class)\\s+${n}\\b|export\\s*\\{[^}]*\\b${n}\\b[^}]*\\}`,
+  );
+  if (exported.test(src)) return caller;
+  const imported = new RegExp(`import\\s*(?:type\\s+)?\\{([^}]*)\\}\\s*from\\s*["']([^"']+)["']`, "g");
+  for (const m of src.matchAll(imported)) {
+    const names = m[1].split(",").map((x) => x.trim().split(/\s+as\s+/)[0].trim());
+    if (!names.includes(name)) continue;
+    const spec = m[2];
+    if (/^\.{0,2}\//.test(spec) || spec.startsWith("file:")) return new URL(spec, caller).href;
+    return caller;
+  }
+  return undefined;
+}
+
+/** Normalises a `module` option (URL, file URL string or path) to a URL string. */
+export function moduleUrl(module: string | URL | undefined): string | undefined {
+  if (module === undefined) return undefined;
+  if (module instanceof URL) return module.href;
+  if (typeof module !== "string") throw new TypeError(`The module option must be a string or URL, got ${typeof module}`);
+  return /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
+}
+
+/**
+ * Describes a function target for the child.
+ * @throws {TypeError} If `fn` is not a function, or is built-in or bound (no source to send).
+ */
+export function describeFunction(fn: unknown, module: string | undefined, what = "target"): TargetSpec {
+  if (typeof fn !== "function") throw new TypeError(`The ${what} must be a function, got ${fn === null ? "null" : typeof fn}`);
+  const s = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(s) && !module) {
+    throw new TypeError(`The ${what} ${fn.name || "(anonymous)"} is a built-in or bound function: pass a function exported from a module instead`);
+  }
+  if (/^class[\s{]/.test(s)) throw new TypeError(`The ${what} ${fn.name} is a class, not a function`);
+  return { k: "fn", m: module ?? inferModule(fn.name, callerModule()), n: fn.name, s };
+}
+
+function _compile(source: string): (...a: unknown[]) => unknown {
+  const attempts = [source, `function ${source}`, source.replace(/^async\s+/, "async function ")];
+  let first: unknown;
+  for (const src of attempts) {
+    try {
+      const f = new Function(`"use strict"; return (${src});`)();
+      if (typeof f === "function") return f;
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  throw first;
+}
+
+const _UNDEFINED = [/^(\S+) is not defined$/, /^Can't find variable: (\S+)$/];
+
+/** Wraps a source-compiled function so a captured variable gives a clear error. */
+function _explainCaptures(fn: (...a: unknown[]) => unknown, name: string): (...a: unknown[]) => unknown {
+  const explain = (e: unknown): never => {
+    if (e instanceof ReferenceError) {
+      for (const re of _UNDEFINED) {
+        const m = re.exec(e.message);
+        if (m) {
+          throw new ReferenceError(
+            `The target function ${name || "(anonymous)"} uses "${m[1]}", which does not exist in the child process: ` +
+              `a function sent by source text cannot capture variables from its surroundings. ` +
+              `Export the function from its module (and pass \`module: import.meta.url\`) instead.`,
+            { cause: e },
+          );
+        }
+      }
+    }
+    throw e;
+  };
+  return function (this: unknown, ...args: unknown[]) {
+    try {
+      const r = fn.apply(this, args);
+      if (r && typeof (r as Promise<unknown>).then === "function") return (r as Promise<unknown>).then(undefined, explain);
+      return r;
+    } catch (e) {
+      return explain(e);
+    }
+  };
+}
+
+const _modules = new Map<string, Promise<Record<string, unknown>>>();
+
+/** Imports a target module once per process. */
+export function importModule(url: string): Promise<Record<string, unknown>> {
+  let p = _modules.get(url);
+  if (!p) {
+    p = import(url) as Promise<Record<string, unknown>>;
+    _modules.set(url, p);
+  }
+  return p;
+}
+
+/** Resolves a function target in the child: the module's export, else the source text. */
+export async function resolveFunction(spec: TargetSpec & { k: "fn" }): Promise<(...a: unknown[]) => unknown> {
+  if (spec.m) {
+    const mod = await importModule(spec.m);
+    const byName = spec.n ? mod[spec.n] : undefined;
+    if (typeof byName === "function") return byName as (...a: unknown[]) => unknown;
+    for (const v of Object.values(mod)) {
+      if (typeof v === "function" && Function.prototype.toString.call(v) === spec.s) return v as (...a: unknown[]) => unknown;
+    }
+  }
+  return _explainCaptures(_compile(spec.s), spec.n);
+}
+
+/** Resolves an exported class (a `Process` subclass, or an error class) in the child. */
+export async function resolveClass(spec: TargetSpec & { k: "cls" }): Promise<new (...a: unknown[]) => unknown> {
+  if (!spec.m) throw new Error(`Cannot find the module of class ${spec.c}: pass \`module: import.meta.url\` to its constructor`);
+  const mod = await importModule(spec.m);
+  const cls = mod[spec.c];
+  if (typeof cls !== "function") {
+    throw new Error(`Class ${spec.c} is not exported by ${spec.m}: export it so the child process can re-create the instance`);
+  }
+  return cls as new (...a: unknown[]) => unknown;
+}

@@ -1,0 +1,397 @@
+/**
+ * `Process`: a real OS process running a target, with Python's lifecycle (start, join, terminate,
+ * kill, close, exitCode), plus the process-level helpers `currentProcess`, `parentProcess`,
+ * `activeChildren`, `cpuCount`, `isMainProcess` and `exit`.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { runtime, type ChildHandle } from "./runtime/adapter.ts";
+import { encode } from "./channel/codec.ts";
+import type { Peer } from "./channel/peer.ts";
+import { node } from "./core/node.ts";
+import { callerModule, describeFunction, inferModule, moduleUrl, type TargetSpec } from "./core/target.ts";
+import { StateError } from "./errors.ts";
+
+/** Something a child can run: a function (exported from a module, or self-contained). */
+// deno-lint-ignore no-explicit-any
+export type Target<R = unknown> = (...args: any[]) => R | Promise<R>;
+
+/** Options of {@linkcode Process}. */
+export interface ProcessOptions {
+  /** The function the child runs (see API.md §1 for what can be sent). */
+  target?: Target;
+  /** Module that exports `target` (default: inferred from the caller). */
+  module?: string | URL;
+  /** Arguments passed to `target`. */
+  args?: unknown[];
+  /** Process name (default `Process-N`). */
+  name?: string;
+  /** Daemon children are terminated when their parent exits (default: the creator's flag). */
+  daemon?: boolean;
+  /** Extra environment variables for the child. */
+  env?: Record<string, string>;
+  /** Working directory of the child. */
+  cwd?: string;
+}
+
+/** What the child needs to run: sent in the setup message. */
+export interface ChildSetup {
+  authkey: Uint8Array;
+  name: string;
+  identity: number[];
+  daemon: boolean;
+  parent: { name: string; pid: number };
+  rootPid: number;
+  treeDir: string;
+  parentAddress: string;
+  target: TargetSpec | null;
+  payload: Uint8Array;
+}
+
+const _SOURCE = import.meta.url.endsWith(".ts");
+const _BOOTSTRAP: string = fileURLToPath(
+  new URL(_SOURCE ? "./child/bootstrap.ts" : `./bootstrap${import.meta.url.endsWith(".cjs") ? ".cjs" : ".js"}`, import.meta.url),
+);
+const _children = new Set<Process>();
+let _exitHook = false;
+
+const _GUARD_MESSAGE = "A process was started while a child process was importing its target's module. " +
+  "A script that starts processes must guard its entry point, or every child would start processes again:\n\n" +
+  "  if (isMainProcess(import.meta)) {\n    // start processes here\n  }\n";
+
+function _installExitHook(): void {
+  if (_exitHook) return;
+  _exitHook = true;
+  runtime.onExit(() => {
+    for (const p of _children) if (p.daemon && p.exitCode === null) p.terminate();
+  });
+}
+
+/** Set by the class's static block: gives the child its own `Process` object. */
+let _makeCurrent: (p: Process) => void;
+
+/**
+ * A process that runs `target(...args)` (or an overridden {@linkcode Process.run}) in a new OS
+ * process of the same runtime, like Python's `multiprocessing.Process` with the `spawn` method.
+ *
+ * @example
+ * ```ts
+ * import { Process, isMainProcess } from "multiproc";
+ * export function greet(who: string) { console.log("hello", who); }
+ * if (isMainProcess(import.meta)) {
+ *   const p = new Process({ target: greet, args: ["world"] });
+ *   p.start();
+ *   await p.join();
+ *   console.log(p.exitCode); // 0
+ * }
+ * ```
+ */
+export class Process implements AsyncDisposable {
+  #target: Target | undefined;
+  #module: string | undefined;
+  #args: unknown[];
+  #name: string;
+  #daemon: boolean;
+  #env: Record<string, string> | undefined;
+  #cwd: string | undefined;
+  #identity: number[];
+  #handle: ChildHandle | undefined;
+  #exited: Promise<number> | undefined;
+  #exitCode: number | null = null;
+  #closed = false;
+  #current = false;
+  #peer: Peer | undefined;
+
+  static {
+    _makeCurrent = (p) => {
+      p.#current = true;
+      p.#name = node.name;
+      p.#daemon = node.daemon;
+    };
+  }
+
+  /**
+   * @param options What to run and how.
+   * @throws {TypeError} If an option has the wrong type.
+   */
+  constructor(options: ProcessOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new TypeError("Process options must be an object");
+    const { target, args = [], name, daemon, env, cwd } = options;
+    if (target !== undefined && typeof target !== "function") throw new TypeError(`Process target must be a function, got ${typeof target}`);
+    if (!Array.isArray(args)) throw new TypeError(`Process args must be an array, got ${typeof args}`);
+    if (name !== undefined && typeof name !== "string") throw new TypeError(`Process name must be a string, got ${typeof name}`);
+    if (env !== undefined && (typeof env !== "object" || env === null)) throw new TypeError("Process env must be an object of strings");
+    if (cwd !== undefined && typeof cwd !== "string") throw new TypeError("Process cwd must be a string");
+    this.#target = target;
+    this.#args = [...args];
+    this.#module = moduleUrl(options.module) ??
+      (new.target !== Process ? inferModule(new.target.name, callerModule()) : target ? inferModule(target.name, callerModule()) : undefined);
+    this.#identity = [...node.identity, ++node.childCounter];
+    this.#name = name ?? `Process-${this.#identity.join(":")}`;
+    this.#daemon = daemon ?? node.daemon;
+    this.#env = env;
+    this.#cwd = cwd;
+  }
+
+  /** The process name (only used for display). */
+  get name(): string {
+    return this.#name;
+  }
+  set name(v: string) {
+    if (typeof v !== "string") throw new TypeError("Process name must be a string");
+    this.#name = v;
+  }
+
+  /** Whether this is a daemon process; settable only before start. */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+  set daemon(v: boolean) {
+    if (this.#handle) throw new StateError("Cannot change daemon of a process that has started");
+    this.#daemon = Boolean(v);
+  }
+
+  /** OS process id, undefined before start. */
+  get pid(): number | undefined {
+    return this.#current ? process.pid : this.#handle?.pid;
+  }
+
+  /** Null while running or unstarted; the exit code (or -N for signal N) once it has exited. */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
+  /** Runs the target in this process. Override it in a subclass to run your own code in the child. */
+  run(): unknown {
+    return this.#target?.(...this.#args);
+  }
+
+  /**
+   * Starts the child process now.
+   * @throws {StateError} If already started, closed, or called in a daemon process.
+   * @throws {TypeError} If an argument cannot be sent to another process.
+   */
+  start(): void {
+    this.#checkOpen();
+    if (this.#handle || this.#current) throw new StateError(`${this.#name} has already been started: a process can be started only once`);
+    if (node.daemon) throw new StateError("Daemon processes are not allowed to start children (set daemon: false on the parent)");
+    if (node.importing) throw new Error(_GUARD_MESSAGE);
+    const subclass = this.constructor !== Process;
+    let target: TargetSpec | null = null;
+    let fields: Record<string, unknown> | undefined;
+    if (subclass) {
+      target = { k: "cls", m: this.#module, c: this.constructor.name };
+      fields = { ...this };
+    } else if (this.#target) {
+      target = describeFunction(this.#target, this.#module);
+    }
+    const payload = encode({ args: this.#args, fields });
+    const id = randomBytes(8).toString("hex");
+    const tokenBytes = randomBytes(32);
+    const token = new Uint8Array(tokenBytes);
+    const parentAddress = node.address;
+    node.expectChild(id, token, (peer) => {
+      this.#peer = peer;
+      const setup: ChildSetup = {
+        authkey: node.authkey,
+        name: this.#name,
+        identity: this.#identity,
+        daemon: this.#daemon,
+        parent: { name: node.name, pid: process.pid },
+        rootPid: node.rootPid,
+        treeDir: node.treeDir,
+        parentAddress,
+        target,
+        payload,
+      };
+      peer.notify("node", "setup", [setup]);
+    });
+    let handle: ChildHandle;
+    try {
+      handle = runtime.spawn({
+        script: _BOOTSTRAP,
+        env: { ...this.#env, MULTIPROC_CHILD: `${parentAddress}\n${id}\n${tokenBytes.toString("hex")}` },
+        cwd: this.#cwd,
+      });
+    } catch (e) {
+      node.forgetChild(id);
+      throw e;
+    }
+    this.#handle = handle;
+    if (this.#daemon) handle.unref();
+    _installExitHook();
+    _children.add(this);
+    this.#exited = handle.exited.then((code) => {
+      this.#exitCode = code;
+      _children.delete(this);
+      node.forgetChild(id);
+      return code;
+    }, () => {
+      this.#exitCode = 1;
+      _children.delete(this);
+      return 1;
+    });
+  }
+
+  /**
+   * Waits until the process exits, or at most `timeout` ms (no error on timeout: check
+   * {@linkcode exitCode}).
+   * @throws {StateError} If the process was never started or is closed.
+   */
+  async join(timeout?: number): Promise<void> {
+    this.#checkOpen();
+    if (this.#current) throw new StateError("A process cannot join itself");
+    if (!this.#exited) throw new StateError(`Cannot join ${this.#name}: it has not been started`);
+    if (this.#exitCode !== null) return;
+    if (timeout !== undefined && timeout !== null && (typeof timeout !== "number" || Number.isNaN(timeout))) {
+      throw new TypeError(`join() timeout must be a number of milliseconds, got ${typeof timeout}`);
+    }
+    // A daemon child does not keep us alive, except while someone waits for it.
+    if (this.#daemon) this.#handle!.ref();
+    try {
+      if (timeout === undefined || timeout === null) {
+        await this.#exited;
+        return;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.#exited, new Promise((r) => (timer = setTimeout(r, Math.max(0, timeout))))]);
+      clearTimeout(timer);
+    } finally {
+      if (this.#daemon) this.#handle!.unref();
+    }
+  }
+
+  /** Whether the process has started and not yet exited. */
+  isAlive(): boolean {
+    this.#checkOpen();
+    if (this.#current) return true;
+    return this.#handle !== undefined && this.#exitCode === null;
+  }
+
+  /** Sends SIGTERM. @throws {StateError} If not started or closed. */
+  terminate(): void {
+    this.#signal("SIGTERM");
+  }
+
+  /** Sends SIGKILL. @throws {StateError} If not started or closed. */
+  kill(): void {
+    this.#signal("SIGKILL");
+  }
+
+  /**
+   * Releases the process object; later `start`, `join`, `isAlive`, `terminate` throw.
+   * @throws {StateError} If the process is still running.
+   */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#handle && this.#exitCode === null) {
+      throw new StateError(`Cannot close ${this.#name} while it is running: call terminate() and join() first`);
+    }
+    this.#peer?.close();
+    this.#closed = true;
+  }
+
+  /** Terminates the process if it is alive, then waits for it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#closed || !this.#handle) return;
+    if (this.#exitCode === null) this.terminate();
+    await this.join();
+  }
+
+  /** Resolves with the exit code once the process has exited (used by `wait()`). */
+  get _exited(): Promise<number> | undefined {
+    return this.#exited;
+  }
+
+  #signal(sig: "SIGTERM" | "SIGKILL"): void {
+    this.#checkOpen();
+    if (!this.#handle) throw new StateError(`Cannot signal ${this.#name}: it has not been started`);
+    if (this.#exitCode === null) this.#handle.kill(sig);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StateError(`${this.#name} is closed`);
+  }
+}
+
+/**
+ * Re-creates, in the child, the `Process` object its parent started (for a subclass: from the
+ * class and the instance's own fields, without running the constructor) and marks it current.
+ */
+export function currentProcessObject(cls: new (...a: unknown[]) => unknown, fields: Record<string, unknown> | undefined): Process {
+  if (cls !== Process && !(cls.prototype instanceof Process)) throw new TypeError(`${cls.name} is not a Process subclass`);
+  const p = Reflect.construct(Process, [{ name: node.name }], cls) as Process;
+  Object.assign(p, fields);
+  _makeCurrent(p);
+  return p;
+}
+
+/** Name, pid and daemon flag of the process this code runs in ("MainProcess" in the root). */
+export function currentProcess(): { name: string; pid: number; daemon: boolean } {
+  return { name: node.name, pid: process.pid, daemon: node.daemon };
+}
+
+/** Name and pid of the parent process, or null in the root process. */
+export function parentProcess(): { name: string; pid: number } | null {
+  return node.parent ? { ...node.parent } : null;
+}
+
+/** Children started by this process that have not exited yet. */
+export function activeChildren(): Process[] {
+  return [..._children].filter((p) => p.exitCode === null);
+}
+
+/** Number of CPUs this process may use. */
+export function cpuCount(): number {
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+}
+
+/**
+ * True only for the entry module of the root process: the guard that keeps a child, which imports
+ * its target's module, from running the script's main code again. Works on Node versions without
+ * `import.meta.main` too.
+ *
+ * @param meta The caller's `import.meta`.
+ * @example
+ * ```ts
+ * import { isMainProcess } from "multiproc";
+ * if (isMainProcess(import.meta)) console.log("entry point of the root process");
+ * ```
+ */
+export function isMainProcess(meta: ImportMeta): boolean {
+  if (node.isChild) return false;
+  const known = runtime.isMainModule(meta);
+  if (typeof known === "boolean") return known;
+  const main = runtime.mainScript();
+  if (!main || !meta?.url) return false;
+  try {
+    const a = fs.realpathSync(fileURLToPath(meta.url));
+    const b = fs.realpathSync(fileURLToPath(main));
+    return a === b || a.replace(/\.[cm]?[jt]s$/, "") === b;
+  } catch {
+    return meta.url === main;
+  }
+}
+
+/**
+ * Ends the current process at once with `code` (like Python's `sys.exit` in a child); the parent
+ * sees it as `exitCode`.
+ * @param code Exit status, 0–255 (default 0).
+ */
+export function exit(code = 0): never {
+  if (!Number.isInteger(code)) throw new TypeError(`exit() code must be an integer, got ${code}`);
+  return runtime.exit(code);
+}
+
+/** Waits for every non-daemon child to exit and terminates daemon ones (Python's exit handler). */
+export async function finishChildren(): Promise<void> {
+  for (const p of _children) if (p.daemon) p.terminate();
+  await Promise.all([..._children].map((p) => p.join().catch(() => {})));
+}
+
+export { _GUARD_MESSAGE as GUARD_MESSAGE };

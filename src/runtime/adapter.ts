@@ -1,0 +1,106 @@
+/**
+ * The runtime adapter interface: the only door through which the rest of the library reaches the
+ * host runtime's processes, sockets and signals. One implementation per runtime (`node.ts`,
+ * `deno.ts`, `bun.ts`); {@linkcode runtime} is the one for the runtime we run on.
+ *
+ * @module
+ */
+import { nodeAdapter } from "./node.ts";
+import { denoAdapter } from "./deno.ts";
+import { bunAdapter } from "./bun.ts";
+
+/** Which runtime this process runs on. */
+export type RuntimeName = "node" | "deno" | "bun";
+
+/** What to start: a script of the same runtime, with environment and working directory. */
+export interface SpawnOptions {
+  /** Absolute path (or file URL string) of the script to run. */
+  script: string;
+  /** Extra environment variables, added to the parent's. */
+  env?: Record<string, string>;
+  /** Working directory of the child. */
+  cwd?: string;
+}
+
+/** A started child process, seen from its parent. */
+export interface ChildHandle {
+  /** The OS process id. */
+  readonly pid: number;
+  /** Resolves with Python-style exit code: `n` for exit(n), `-N` for signal N. */
+  readonly exited: Promise<number>;
+  /** Sends a signal (by name); no-op if the child is gone. */
+  kill(signal: "SIGTERM" | "SIGKILL" | "SIGINT"): void;
+  /** Stop this child from keeping the parent's event loop alive. */
+  unref(): void;
+  /** Let this child keep the parent's event loop alive until it exits. */
+  ref(): void;
+}
+
+/** A bidirectional byte stream (a connected socket). */
+export interface ByteStream {
+  /** Queue bytes for writing; returns false when the kernel buffer is full (see {@linkcode onDrain}). */
+  write(data: Uint8Array): boolean;
+  /** Called for every chunk that arrives. Set once. */
+  onData(cb: (chunk: Uint8Array) => void): void;
+  /** Called once when the stream ends or fails. */
+  onClose(cb: () => void): void;
+  /** Called when a previously full write buffer has drained. */
+  onDrain(cb: () => void): void;
+  /** Close the stream. */
+  close(): void;
+  /** Whether an open stream keeps the event loop alive. */
+  ref(): void;
+  unref(): void;
+}
+
+/** A listening socket. */
+export interface Listener {
+  /** The address others connect to (socket path, or `tcp:host:port`). */
+  readonly address: string;
+  close(): void;
+}
+
+/** Everything the library needs from a runtime. */
+export interface RuntimeAdapter {
+  readonly name: RuntimeName;
+  /** Start a child of the same runtime running `script`. */
+  spawn(options: SpawnOptions): ChildHandle;
+  /** Listen for connections at `address` (a Unix socket path). */
+  listen(address: string, onConnection: (stream: ByteStream) => void): Promise<Listener>;
+  /** Connect to an address made by {@linkcode listen}. */
+  connect(address: string): Promise<ByteStream>;
+  /** Send a signal to any process by pid; false if it does not exist. */
+  signal(pid: number, signal: "SIGTERM" | "SIGKILL" | "SIGINT" | 0): boolean;
+  /** Terminate the current process now with `code`. */
+  exit(code: number): never;
+  /** Run `fn` when the process is about to exit (synchronous work only). */
+  onExit(fn: () => void): void;
+  /** Read an environment variable (undefined when absent or not permitted). */
+  getEnv(name: string): string | undefined;
+  /** Remove an environment variable from this process. */
+  deleteEnv(name: string): void;
+  /** Path of the entry script of this process, or undefined. */
+  mainScript(): string | undefined;
+  /** `import.meta.main` where the runtime has it. */
+  isMainModule(meta: ImportMeta): boolean | undefined;
+}
+
+/** Detects the runtime this code runs on. */
+export function detect(): RuntimeName {
+  const g = globalThis as Record<string, unknown>;
+  if (typeof g.Deno !== "undefined") return "deno";
+  if (typeof g.Bun !== "undefined") return "bun";
+  return "node";
+}
+
+/** The adapter for the current runtime. */
+export const runtime: RuntimeAdapter = (() => {
+  switch (detect()) {
+    case "deno":
+      return denoAdapter;
+    case "bun":
+      return bunAdapter;
+    default:
+      return nodeAdapter;
+  }
+})();

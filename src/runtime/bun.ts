@@ -1,0 +1,64 @@
+/**
+ * Bun adapter: `Bun.spawn` spawns, Unix sockets through `node:net`.
+ *
+ * @module
+ */
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "./adapter.ts";
+import { commonOps, exitCodeOf } from "./_common.ts";
+import { netConnect, netListen } from "./_net.ts";
+import { forwardedExecArgv } from "./node.ts";
+
+interface _BunProc {
+  pid: number;
+  exited: Promise<number>;
+  exitCode: number | null;
+  signalCode: string | null;
+  kill(sig?: string | number): void;
+  ref(): void;
+  unref(): void;
+}
+declare const Bun: {
+  spawn(o: {
+    cmd: string[];
+    env: Record<string, string | undefined>;
+    cwd?: string;
+    stdin: "pipe";
+    stdout: "inherit";
+    stderr: "inherit";
+  }): _BunProc;
+};
+
+function _spawn(options: SpawnOptions): ChildHandle {
+  const proc = Bun.spawn({
+    cmd: [process.execPath, ...forwardedExecArgv(process.execArgv), options.script],
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    stdin: "pipe",
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const exited = proc.exited.then(() => exitCodeOf(proc.exitCode, proc.signalCode));
+  return {
+    pid: proc.pid,
+    exited,
+    kill: (sig) => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+    },
+    unref: () => proc.unref(),
+    ref: () => proc.ref(),
+  };
+}
+
+/** The Bun implementation of {@linkcode RuntimeAdapter}. */
+export const bunAdapter: RuntimeAdapter = {
+  name: "bun",
+  spawn: _spawn,
+  listen: netListen,
+  connect: netConnect,
+  ...commonOps,
+  exit: (code) => process.exit(code),
+  mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
+  isMainModule: (meta) => (meta as { main?: boolean }).main,
+};

@@ -1,0 +1,81 @@
+// Shared test helpers: temp files, running a fixture script as its own root process, process liveness.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import process from "node:process";
+
+/** Which runtime runs this test file. */
+export const RUNTIME: "node" | "deno" | "bun" = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined"
+  ? "deno"
+  : typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
+  ? "bun"
+  : "node";
+
+/** A fresh temp directory, removed by the returned cleanup. */
+export function tempDir(): { dir: string; file(name: string): string; cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-test-"));
+  return { dir, file: (n) => path.join(dir, n), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Reads and parses a JSON file written by a child. */
+export function readJson<T = any>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, "utf8"));
+}
+
+/** Path of a fixture. */
+export function fixture(name: string): string {
+  return path.join(path.dirname(new URL(import.meta.url).pathname), "fixtures", name);
+}
+
+/** The command line that runs a script on this runtime. */
+export function scriptCommand(script: string, args: string[] = []): [string, string[]] {
+  if (RUNTIME === "deno") return [process.execPath, ["run", "-A", script, ...args]];
+  return [process.execPath, [script, ...args]];
+}
+
+/** Runs a fixture script as an independent root process and collects its output. */
+export function runScript(script: string, args: string[] = [], options: { timeout?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  const [cmd, argv] = scriptCommand(script, args);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${script} did not finish within ${options.timeout ?? 30000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeout ?? 30000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** True when no process `pid` runs (zombies count as gone: PID 1 here does not reap them). */
+export function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return true;
+  }
+}
+
+/** Waits until `cond()` holds, checking every 20 ms; false after `timeout` ms. */
+export async function until(cond: () => boolean, timeout: number): Promise<boolean> {
+  const end = Date.now() + timeout;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cond();
+}
