@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runtime, type ChildHandle } from "./runtime/adapter.ts";
+import { randomBytes } from "./channel/auth.ts";
 import { encode } from "./channel/codec.ts";
 import type { Peer } from "./channel/peer.ts";
 import { node } from "./core/node.ts";
@@ -70,6 +70,12 @@ function _installExitHook(): void {
   runtime.onExit(() => {
     for (const p of _children) if (p.daemon && p.exitCode === null) p.terminate();
   });
+}
+
+function _hex(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
 }
 
 /** Set by the class's static block: gives the child its own `Process` object. */
@@ -191,9 +197,8 @@ export class Process implements AsyncDisposable {
       target = describeFunction(this.#target, this.#module);
     }
     const payload = encode({ args: this.#args, fields });
-    const id = randomBytes(8).toString("hex");
-    const tokenBytes = randomBytes(32);
-    const token = new Uint8Array(tokenBytes);
+    const id = _hex(randomBytes(8));
+    const token = randomBytes(32);
     const parentAddress = node.address;
     node.expectChild(id, token, (peer) => {
       this.#peer = peer;
@@ -215,7 +220,7 @@ export class Process implements AsyncDisposable {
     try {
       handle = runtime.spawn({
         script: _BOOTSTRAP,
-        env: { ...this.#env, MULTIPROC_CHILD: `${parentAddress}\n${id}\n${tokenBytes.toString("hex")}` },
+        env: { ...this.#env, MULTIPROC_CHILD: `${parentAddress}\n${id}\n${_hex(token)}` },
         cwd: this.#cwd,
       });
     } catch (e) {

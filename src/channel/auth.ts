@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { ByteStream } from "../runtime/adapter.ts";
 import { AuthenticationError } from "../errors.ts";
 import { MAX_FRAME } from "./frame.ts";
@@ -29,14 +28,37 @@ export interface Hello {
   pid: number;
 }
 
-function _hmac(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = createHmac("sha256", key);
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+// Web Crypto (global in Node, Deno and Bun) rather than node:crypto: Deno's node:crypto costs ~30 ms
+// to load, which every child would pay at start.
+const _keys = new Map<Uint8Array, Promise<CryptoKey>>();
+
+async function _hmac(key: Uint8Array, ...parts: Uint8Array[]): Promise<Uint8Array> {
+  let k = _keys.get(key);
+  if (!k) {
+    k = crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    _keys.set(key, k);
+    if (_keys.size > 64) _keys.delete(_keys.keys().next().value!);
+  }
+  const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    data.set(p, o);
+    o += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await k, data));
 }
 
+/** Constant-time comparison. */
 function _equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/** `n` cryptographically random bytes. */
+export function randomBytes(n: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(n));
 }
 
 /** Reads frames one at a time off a link during the handshake; `done()` hands unread frames back. */
@@ -82,7 +104,7 @@ export async function acceptAuthenticated(
   const link = new Link(stream, _HANDSHAKE_FRAME);
   const { next, done } = _nextFrame(link);
   try {
-    const challenge = new Uint8Array(randomBytes(32));
+    const challenge = randomBytes(32);
     link.send(challenge);
     const helloBytes = await next();
     const answer = await next();
@@ -93,13 +115,13 @@ export async function acceptAuthenticated(
       throw new AuthenticationError("Malformed hello");
     }
     const key = typeof hello === "object" && hello ? keyFor(hello) : undefined;
-    if (!key || answer.length !== 64 || !_equal(answer.subarray(0, 32), _hmac(key, challenge, helloBytes))) {
+    if (!key || answer.length !== 64 || !_equal(answer.subarray(0, 32), await _hmac(key, challenge, helloBytes))) {
       link.send(_enc.encode("NO"));
       throw new AuthenticationError("Peer failed authentication");
     }
     const reply = new Uint8Array(34);
     reply.set(_enc.encode("OK"));
-    reply.set(_hmac(key, answer.subarray(32)), 2);
+    reply.set(await _hmac(key, answer.subarray(32)), 2);
     link.send(reply);
     link.setMaxFrame(MAX_FRAME);
     done();
@@ -117,14 +139,14 @@ export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, 
   try {
     const challenge = await next();
     const helloBytes = _enc.encode(JSON.stringify(hello));
-    const mine = new Uint8Array(randomBytes(32));
+    const mine = randomBytes(32);
     const answer = new Uint8Array(64);
-    answer.set(_hmac(key, challenge, helloBytes));
+    answer.set(await _hmac(key, challenge, helloBytes));
     answer.set(mine, 32);
     link.send(helloBytes);
     link.send(answer);
     const reply = await next();
-    if (reply.length !== 34 || _dec.decode(reply.subarray(0, 2)) !== "OK" || !_equal(reply.subarray(2), _hmac(key, mine))) {
+    if (reply.length !== 34 || _dec.decode(reply.subarray(0, 2)) !== "OK" || !_equal(reply.subarray(2), await _hmac(key, mine))) {
       throw new AuthenticationError("Server failed authentication (wrong authkey?)");
     }
     link.setMaxFrame(MAX_FRAME);

@@ -57,7 +57,7 @@ async function _main(): Promise<void> {
   parentPeer.release();
   node.adopt(setup, parentPeer);
   parentPeer.pid = setup.parent.pid;
-  startWatchdog();
+  startWatchdog(setup.parent.pid);
 
   const { args, fields } = decode(setup.payload) as { args: unknown[]; fields?: Record<string, unknown> };
   if (setup.target) {

@@ -9,13 +9,12 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { runtime, type Listener } from "../runtime/adapter.ts";
-import { acceptAuthenticated, connectAuthenticated, type Hello } from "../channel/auth.ts";
+import { acceptAuthenticated, connectAuthenticated, type Hello, randomBytes } from "../channel/auth.ts";
 import { Peer } from "../channel/peer.ts";
 import { StateError } from "../errors.ts";
 
@@ -87,7 +86,7 @@ export class ProcessNode {
   /** The parent, or null in the root. */
   parent: { name: string; pid: number } | null = null;
   /** The tree's shared secret. */
-  authkey: Uint8Array = new Uint8Array(randomBytes(32));
+  authkey: Uint8Array = randomBytes(32);
   /** Pid of the tree's root process. */
   rootPid: number = process.pid;
   /** Counter for child names. */

@@ -33,7 +33,8 @@ declare const Bun: {
 function _spawn(options: SpawnOptions): ChildHandle {
   const proc = Bun.spawn({
     cmd: [process.execPath, ...forwardedExecArgv(process.execArgv), options.script],
-    env: { ...process.env, ...options.env },
+    // Bun ties the child's life to ours (even by SIGKILL): see watchdog.ts.
+    env: { ...process.env, ...options.env, BUN_FEATURE_FLAG_NO_ORPHANS: "1" },
     cwd: options.cwd,
     stdin: "pipe",
     stdout: "inherit",

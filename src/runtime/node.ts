@@ -4,6 +4,9 @@
  * @module
  */
 import { spawn as cpSpawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "./adapter.ts";
@@ -35,9 +38,32 @@ export function forwardedExecArgv(argv: readonly string[]): string[] {
   return out;
 }
 
+let _cacheDir: string | undefined | null;
+
+/**
+ * A private (0700, ours) directory for Node's compile cache, so children skip re-compiling (and
+ * re-stripping TypeScript in) the modules every child loads: ~150 ms → ~25 ms per child start.
+ */
+function _compileCache(): string | undefined {
+  if (_cacheDir !== undefined) return _cacheDir ?? undefined;
+  _cacheDir = null;
+  try {
+    const dir = path.join(os.tmpdir(), `multiproc-node-cache-${process.getuid?.() ?? "u"}`);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
+    if ((st.mode & 0o077) === 0 && (process.getuid === undefined || st.uid === process.getuid())) _cacheDir = dir;
+  } catch { /* no cache */ }
+  return _cacheDir ?? undefined;
+}
+
 function _spawn(options: SpawnOptions): ChildHandle {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  if (env.NODE_COMPILE_CACHE === undefined) {
+    const dir = _compileCache();
+    if (dir) env.NODE_COMPILE_CACHE = dir;
+  }
   const child = cpSpawn(process.execPath, [...forwardedExecArgv(process.execArgv), options.script], {
-    env: { ...process.env, ...options.env },
+    env,
     cwd: options.cwd,
     stdio: ["pipe", "inherit", "inherit"],
   });

@@ -1,24 +1,74 @@
 /**
  * The orphan watchdog: a child must die when its parent dies, even by SIGKILL and even while its
- * main thread is stuck in a synchronous loop. The parent holds the write end of the child's stdin
- * and never writes; a worker thread in the child blocks reading stdin and, on EOF (the kernel
- * closes the pipe when the parent dies), kills its own process.
+ * main thread is stuck in a synchronous loop, so the mechanism must live off the main thread.
+ *
+ * - Bun: the parent starts children with `BUN_FEATURE_FLAG_NO_ORPHANS=1`; Bun's runtime then ties
+ *   the child's life to its parent (checked by the orphan test).
+ * - Deno with `--allow-ffi`: `prctl(PR_SET_PDEATHSIG, SIGKILL)` through `Deno.dlopen`: the kernel kills
+ *   us when the parent dies (children are spawned from Deno's main thread, which lives as long as the
+ *   process). Cheap: a worker thread would cost Deno ~30-90 ms of blocked start-up per child.
+ * - Otherwise (Node; Deno without FFI): a worker thread blocks reading stdin, a pipe whose write end
+ *   only the parent holds; when the parent dies the kernel closes it, the thread reads EOF and
+ *   SIGKILLs its own process.
  *
  * @module
  */
+import process from "node:process";
 import { Worker } from "node:worker_threads";
+import { detect } from "./adapter.ts";
 
 let _started = false;
 
-/** Starts the watchdog thread once (it never keeps the process alive). */
-export function startWatchdog(): void {
+interface _DenoFfi {
+  permissions: { querySync(d: { name: string }): { state: string } };
+  dlopen(path: string, symbols: Record<string, { parameters: string[]; result: string }>): {
+    symbols: Record<string, (...a: unknown[]) => number>;
+  };
+}
+
+function _denoDeathSignal(parentPid: number): boolean {
+  const D = (globalThis as unknown as { Deno: _DenoFfi }).Deno;
+  try {
+    if (process.platform !== "linux" || D.permissions.querySync({ name: "ffi" }).state !== "granted") return false;
+    const libc = D.dlopen("libc.so.6", {
+      prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+      getppid: { parameters: [], result: "i32" },
+    });
+    if (libc.symbols.prctl(1 /* PR_SET_PDEATHSIG */, 9, 0, 0, 0) !== 0) return false;
+    // The parent may have died before prctl took effect.
+    if (libc.symbols.getppid() !== parentPid) process.kill(process.pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function _workerUrl(): URL {
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : import.meta.url.endsWith(".cjs") ? ".cjs" : ".js";
+  return new URL(`./watchdog_worker${ext}`, import.meta.url);
+}
+
+/**
+ * Ties this child's life to its parent's, once. Never keeps the process alive.
+ * @param parentPid The parent's pid.
+ */
+export function startWatchdog(parentPid: number): void {
   if (_started) return;
   _started = true;
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : import.meta.url.endsWith(".cjs") ? ".cjs" : ".js";
-  const url = new URL(ext === ".ts" ? "./watchdog_worker.ts" : `./watchdog_worker${ext}`, import.meta.url);
+  const rt = detect();
+  if (rt === "bun" && process.env.BUN_FEATURE_FLAG_NO_ORPHANS === "1") return;
+  if (rt === "deno") {
+    if (_denoDeathSignal(parentPid)) return;
+    try {
+      // Deno's web Worker starts faster than its node:worker_threads polyfill. The child always ends
+      // with an explicit exit, so the worker cannot hold it open.
+      new (globalThis as unknown as { Worker: new (u: URL, o: { type: string }) => unknown }).Worker(_workerUrl(), { type: "module" });
+      return;
+    } catch { /* fall through */ }
+  }
   try {
-    const w = new Worker(url);
+    const w = new Worker(_workerUrl());
     w.unref();
     w.on("error", () => {});
-  } catch { /* no worker support: the parent's exit handler and link EOF remain */ }
+  } catch { /* no worker support: the parent's exit hook remains */ }
 }
