@@ -7,7 +7,7 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "./adapter.ts";
 import { commonOps, exitCodeOf } from "./_common.ts";
-import { netConnect, netListen } from "./_net.ts";
+import { bunConnect, bunListen } from "./bun_net.ts";
 import { forwardedExecArgv } from "./node.ts";
 
 interface _BunProc {
@@ -56,8 +56,8 @@ function _spawn(options: SpawnOptions): ChildHandle {
 export const bunAdapter: RuntimeAdapter = {
   name: "bun",
   spawn: _spawn,
-  listen: netListen,
-  connect: netConnect,
+  listen: bunListen,
+  connect: bunConnect,
   ...commonOps,
   exit: (code) => process.exit(code),
   mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),

@@ -7,7 +7,7 @@
 import process from "node:process";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "./adapter.ts";
 import { commonOps, exitCodeOf } from "./_common.ts";
-import { netConnect, netListen } from "./_net.ts";
+import { denoConnect, denoListen } from "./deno_net.ts";
 
 interface _DenoChild {
   pid: number;
@@ -88,8 +88,8 @@ function _spawn(options: SpawnOptions): ChildHandle {
 export const denoAdapter: RuntimeAdapter = {
   name: "deno",
   spawn: _spawn,
-  listen: netListen,
-  connect: netConnect,
+  listen: denoListen,
+  connect: denoConnect,
   ...commonOps,
   exit: (code) => Deno.exit(code),
   mainScript: () => Deno.mainModule,
