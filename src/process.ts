@@ -192,7 +192,7 @@ export class Process implements AsyncDisposable {
     let fields: Record<string, unknown> | undefined;
     if (subclass) {
       target = { k: "cls", m: this.#module, c: this.constructor.name };
-      fields = { ...this };
+      fields = { ...this } as Record<string, unknown>;
     } else if (this.#target) {
       target = describeFunction(this.#target, this.#module);
     }
