@@ -6,6 +6,7 @@ export default defineConfig({
     mod: "mod.ts",
     bootstrap: "src/child/bootstrap.ts",
     watchdog_worker: "src/runtime/watchdog_worker.ts",
+    shm_waiter_worker: "src/runtime/shm_waiter_worker.ts",
   },
   format: ["esm", "cjs"],
   dts: { entry: { mod: "mod.ts" } },
@@ -14,5 +15,5 @@ export default defineConfig({
   clean: true,
   target: "es2022",
   platform: "node",
-  external: ["msgpackr", "koffi"],
+  external: ["koffi"],
 });

@@ -59,14 +59,18 @@ export function registerErrorClass(cls: new (...args: any[]) => Error, name?: st
     throw new RangeError("registerErrorClass() needs a non-empty name; pass one as the second argument");
   }
   if (_BUILTIN_NAMES.has(wire) && _classByName.get(wire) !== cls) {
-    throw new RangeError(`"${wire}" is the name of a built-in error class; register ${cls.name || "the class"} under another name`);
+    throw new RangeError(
+      `"${wire}" is the name of a built-in error class; register ${cls.name || "the class"} under another name`,
+    );
   }
   let base: unknown = cls;
   while (typeof base === "function" && !_BUILTINS.includes(base as ErrorClass)) {
     base = Object.getPrototypeOf(base);
   }
   if (typeof base !== "function") {
-    throw new TypeError(`registerErrorClass() expects a class that extends Error; ${cls.name || "this class"} does not`);
+    throw new TypeError(
+      `registerErrorClass() expects a class that extends Error; ${cls.name || "this class"} does not`,
+    );
   }
   _classByName.set(wire, cls);
   _nameByProto.set(cls.prototype, wire);

@@ -216,13 +216,13 @@ export function _readBytes(): Uint8Array {
   _need(4);
   const n = _readU32();
   _need(n);
-  return _src.slice(_pos, (_pos += n));
+  return _src.slice(_pos, _pos += n);
 }
 
 /** Reads `n` bytes of ASCII/UTF-8 text. */
 export function _readText(n: number): string {
   _need(n);
-  return _decodeUtf8(_src, _pos, (_pos += n));
+  return _decodeUtf8(_src, _pos, _pos += n);
 }
 
 /** Records an object (in the order the writer saw it) so back-references can find it. */
@@ -293,7 +293,7 @@ function _readUtf16(): string {
   _need(4);
   const n = _readU32();
   _need(2 * n);
-  const units = new Uint16Array(_src.slice(_pos, (_pos += 2 * n)).buffer);
+  const units = new Uint16Array(_src.slice(_pos, _pos += 2 * n).buffer);
   let out = "";
   for (let i = 0; i < n; i += 4096) out += _fcc.apply(null, units.subarray(i, i + 4096) as unknown as number[]);
   return out;

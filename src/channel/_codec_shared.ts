@@ -8,41 +8,72 @@
 /** First byte of every encoded message; bump it when the wire format changes incompatibly. */
 export const FORMAT_VERSION = 0x01;
 
-// One-byte immediates: 0x00-0x7f uint 0..127, 0x80-0x9f UTF-8 string of 0..31 bytes,
-// 0xa0-0xaf array of 0..15 items, 0xb0-0xbf plain object of 0..15 entries, 0xe0-0xff int -32..-1.
+// One-byte immediates: 0x00-0x7f uint 0..127 and 0xe0-0xff int -32..-1, plus the three below.
+// Byte orders are little-endian; a varuint is unsigned LEB128.
+/** 0x80-0x9f: a UTF-8 string of 0..31 bytes. */
 export const T_FIXSTR = 0x80;
+/** 0xa0-0xaf: an array of 0..15 items. */
 export const T_FIXARRAY = 0xa0;
+/** 0xb0-0xbf: a plain object of 0..15 (key, value) entries. */
 export const T_FIXOBJECT = 0xb0;
+/** undefined. */
 export const T_UNDEFINED = 0xc0;
+/** null. */
 export const T_NULL = 0xc1;
+/** false. */
 export const T_FALSE = 0xc2;
+/** true. */
 export const T_TRUE = 0xc3;
-export const T_UINT8 = 0xc4; // 1 byte
-export const T_UINT16 = 0xc5; // 2 bytes LE
-export const T_INT32 = 0xc6; // 4 bytes LE
-export const T_FLOAT64 = 0xc7; // 8 bytes LE (also -0, NaN, +-Infinity, integers beyond int32)
-export const T_STR8 = 0xc8; // u8 byte length, UTF-8
-export const T_STR32 = 0xc9; // u32 byte length, UTF-8
-export const T_STR16 = 0xca; // u32 code-unit count, UTF-16LE (strings with lone surrogates)
-export const T_ARRAY = 0xcb; // varuint count, items
-export const T_OBJECT = 0xcc; // varuint count, (key, value) pairs
-export const T_MAP = 0xcd; // varuint count, (key, value) pairs
-export const T_SET = 0xce; // varuint count, items
-export const T_DATE = 0xcf; // f64 time value (NaN for an invalid Date)
-export const T_REGEXP = 0xd0; // source string, flags string
-export const T_BIGINT64 = 0xd1; // 8 bytes LE, signed
-export const T_BIGINT = 0xd2; // u8 sign (0/1), u32 length, lowercase hex digits of the magnitude
-export const T_ARRAYBUFFER = 0xd3; // u32 length, bytes
-export const T_TYPED = 0xd4; // u8 kind (TYPED_KINDS index), u32 byte length, bytes
-export const T_DATAVIEW = 0xd5; // u32 length, bytes
-export const T_ERROR = 0xd6; // name, message, stack|undefined, u8 flags, [cause], [errors], varuint n, n*(key, value)
-export const T_REF = 0xd7; // varuint index of an object seen earlier in this message
-export const T_CUSTOM = 0xd8; // key-encoded tag, state value
-export const T_INT16 = 0xd9; // 2 bytes LE, signed
-export const T_KEYREF = 0xda; // in key position: varuint key id (ids 0..127 are written as one byte)
+/** An integer 128..255: 1 byte. */
+export const T_UINT8 = 0xc4;
+/** An integer 256..65535: u16. */
+export const T_UINT16 = 0xc5;
+/** Any other int32: 4 bytes. */
+export const T_INT32 = 0xc6;
+/** Any other number (also -0, NaN, ±Infinity, integers beyond int32): f64. */
+export const T_FLOAT64 = 0xc7;
+/** A string of 32..255 UTF-8 bytes: u8 length, bytes. */
+export const T_STR8 = 0xc8;
+/** A longer string: u32 length, UTF-8 bytes. */
+export const T_STR32 = 0xc9;
+/** A string with lone surrogates, which UTF-8 cannot carry: u32 unit count, UTF-16 units. */
+export const T_STR16 = 0xca;
+/** An array of 16 or more items: varuint count, items. */
+export const T_ARRAY = 0xcb;
+/** A plain object of 16 or more entries: varuint count, (key, value) entries. */
+export const T_OBJECT = 0xcc;
+/** A Map: varuint count, (key value, value) entries. */
+export const T_MAP = 0xcd;
+/** A Set: varuint count, items. */
+export const T_SET = 0xce;
+/** A Date: f64 time value (NaN for an invalid Date). */
+export const T_DATE = 0xcf;
+/** A RegExp: source string, flags string. */
+export const T_REGEXP = 0xd0;
+/** A bigint that fits int64: 8 bytes. */
+export const T_BIGINT64 = 0xd1;
+/** Any other bigint: u8 sign (1 = negative), u32 length, lowercase hex digits of the magnitude. */
+export const T_BIGINT = 0xd2;
+/** An ArrayBuffer: u32 length, bytes. */
+export const T_ARRAYBUFFER = 0xd3;
+/** A typed array: u8 kind (index in TYPED_KINDS), u32 byte length, bytes. */
+export const T_TYPED = 0xd4;
+/** A DataView: u32 length, bytes. */
+export const T_DATAVIEW = 0xd5;
+/** An Error: name, message, stack or undefined, u8 flags, [cause], [errors], varuint n, n (key, value). */
+export const T_ERROR = 0xd6;
+/** An object seen earlier in this message: varuint index in first-seen order. */
+export const T_REF = 0xd7;
+/** A registered type: its tag (written as a key), then its reduced state. */
+export const T_CUSTOM = 0xd8;
+/** An integer -32768..-33: i16. */
+export const T_INT16 = 0xd9;
+/** In key position, a key seen earlier in this message: varuint key id (ids 0..127 are one byte). */
+export const T_KEYREF = 0xda;
 
-/** Flags byte of an encoded error. */
+/** Flag in an encoded error: a cause follows. */
 export const ERR_HAS_CAUSE = 1;
+/** Flag in an encoded error: AggregateError's errors follow. */
 export const ERR_HAS_ERRORS = 2;
 
 /** Typed-array classes by wire kind; a name this runtime lacks (Float16Array) maps to undefined. */
@@ -95,8 +126,9 @@ export interface TypeSpec<T> {
   rebuild(state: unknown): T;
 }
 
-/** Registered types by tag (reader) and by prototype (writer). */
+/** Registered types by tag (for the reader). */
 export const typesByTag: Map<string, TypeSpec<unknown>> = new Map();
+/** Registered types by their class's prototype (for the writer). */
 export const typesByProto: Map<object, TypeSpec<unknown>> = new Map();
 
 /** Callbacks run when the registry changes (the writer drops its dispatch cache). */

@@ -354,7 +354,7 @@ function _writeObject(v: object): void {
   else if (proto === Array.prototype && Array.isArray(v)) _writeArray(v);
   else {
     let writer = _dispatch.get(proto);
-    if (writer === undefined) _dispatch.set(proto, (writer = _resolver(proto)));
+    if (writer === undefined) _dispatch.set(proto, writer = _resolver(proto));
     writer(v);
   }
 }

@@ -162,7 +162,9 @@ function _init(): void {
   }
   W.TYPED_CTORS.forEach((ctor, kind) => {
     // Subclasses (Node's Buffer) arrive as the base typed array.
-    if (ctor !== undefined) _builtins.set(ctor.prototype, (v) => _writeBlob(W.T_TYPED, kind, _bytesOf(v as ArrayBufferView)));
+    if (ctor !== undefined) {
+      _builtins.set(ctor.prototype, (v) => _writeBlob(W.T_TYPED, kind, _bytesOf(v as ArrayBufferView)));
+    }
   });
   _builtins.set(Error.prototype, _writeError); // every Error subclass
   _setResolver(_resolve);

@@ -25,8 +25,8 @@
  * arrive over two buffers. Functions, symbols, SharedArrayBuffer and instances of classes that
  * are neither built-in nor registered make `encode` throw a TypeError that names where in the
  * value they are (a subclass of Map, Set, Date, RegExp or Array counts as such a class; a
- * subclass of a typed array or of Error does not). Very deep nesting (thousands of levels) can
- * exceed the call stack.
+ * subclass of a typed array or of Error does not). Nesting deeper than the call stack allows
+ * (tens of thousands of levels) makes `encode` throw the runtime's RangeError.
  *
  * @module
  */
@@ -35,7 +35,14 @@ import { _encodeValue } from "./_codec_write.ts";
 import "./_codec_write_types.ts";
 import { _decodeValue } from "./_codec_read.ts";
 import "./_codec_read_types.ts";
-import { _Unsendable, CodecError, registryListeners, type TypeSpec, typesByProto, typesByTag } from "./_codec_shared.ts";
+import {
+  _Unsendable,
+  CodecError,
+  registryListeners,
+  typesByProto,
+  typesByTag,
+  type TypeSpec,
+} from "./_codec_shared.ts";
 import { _buildError, _defineHidden, _defineProp, _errorName, _isError, registerErrorClass } from "./_codec_errors.ts";
 
 export { CodecError, registerErrorClass, type TypeSpec };
@@ -191,7 +198,9 @@ function _toRecord(err: unknown, seen: Set<unknown>): ErrorRecord {
   } catch {
     // hostile getters: keep what we have
   }
-  const nested = (v: unknown): unknown => (_isError(v) ? (seen.has(v) ? _sendable(String(v)) : _toRecord(v, seen)) : _sendable(v));
+  const nested = (
+    v: unknown,
+  ): unknown => (_isError(v) ? (seen.has(v) ? _sendable(String(v)) : _toRecord(v, seen)) : _sendable(v));
   if (Object.prototype.hasOwnProperty.call(err, "cause")) rec.cause = nested(err.cause);
   const errors = (err as { errors?: unknown }).errors;
   if (err instanceof AggregateError && Array.isArray(errors)) rec.errors = errors.map(nested);

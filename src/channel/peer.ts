@@ -75,6 +75,11 @@ export class Peer {
     this.#link.send(bytes);
   }
 
+  /** Writes out the frames queued so far now instead of at the end of the tick. */
+  flush(): void {
+    this.#link.flush();
+  }
+
   /** Runs `cb` when the link closes (at once if closed). */
   onClose(cb: () => void): void {
     if (this.#link.closed) cb();

@@ -1,0 +1,48 @@
+// Smoke test of the built npm package: pack it, install the tarball in a fresh directory, and start
+// a process from an ESM and a CommonJS program on Node, and from ESM on Bun and Deno.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(".");
+const bin = (n) => join(root, "node_modules", ".bin", n);
+const dir = mkdtempSync(join(tmpdir(), "mp-smoke-"));
+let failed = 0;
+try {
+  const tgz = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { encoding: "utf8" }).trim().split("\n").pop();
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "smoke", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--silent", join(dir, tgz)], { cwd: dir, stdio: "inherit" });
+  writeFileSync(join(dir, "esm.mjs"), `import { Process, isMainProcess, currentProcess } from "multiproc";
+export function work(n) { console.log("child", currentProcess().name, n * 2); }
+if (isMainProcess(import.meta)) {
+  const p = new Process({ target: work, args: [21] });
+  p.start(); await p.join();
+  if (p.exitCode !== 0) process.exit(1);
+}
+`);
+  writeFileSync(join(dir, "cjs.cjs"), `const { Process } = require("multiproc");
+const p = new Process({ target: (n) => console.log("child", n * 2), args: [21] });
+p.start();
+p.join().then(() => process.exit(p.exitCode === 0 ? 0 : 1));
+`);
+  const runs = [
+    ["node esm", bin("node"), ["esm.mjs"]],
+    ["node cjs", bin("node"), ["cjs.cjs"]],
+    ["bun esm", bin("bun"), ["esm.mjs"]],
+    ["deno esm", bin("deno"), ["run", "-A", "esm.mjs"]],
+  ];
+  for (const [name, cmd, args] of runs) {
+    const out = execFileSync(cmd, args, { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    const ok = /child .*42/.test(out);
+    console.log(`${ok ? "ok  " : "FAIL"} ${name}: ${out.trim()}`);
+    if (!ok) failed++;
+  }
+} catch (e) {
+  console.error(e.message);
+  failed++;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`smoke: ${4 - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
