@@ -69,6 +69,7 @@ describe("authenticated connections", () => {
 
   test("an authenticated peer sending an undecodable message is dropped; others are unaffected", async () => {
     const peer = await connectPeer(node.authkey);
+    peer.hold();
     const closed = new Promise<void>((r) => peer.onClose(r));
     peer.sendEncoded(new Uint8Array([0xff, 0xfe, 0xfd]));
     await closed;
