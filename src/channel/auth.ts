@@ -30,7 +30,7 @@ export interface Hello {
 
 // Web Crypto (global in Node, Deno and Bun) rather than node:crypto: Deno's node:crypto costs ~30 ms
 // to load, which every child would pay at start.
-const _keys = new Map<Uint8Array, Promise<CryptoKey>>();
+const _keys = new Map<Uint8Array, Promise<Awaited<ReturnType<typeof crypto.subtle.importKey>>>>();
 
 async function _hmac(key: Uint8Array, ...parts: Uint8Array[]): Promise<Uint8Array> {
   let k = _keys.get(key);
@@ -62,15 +62,19 @@ export function randomBytes(n: number): Uint8Array {
 }
 
 /** Reads frames one at a time off a link during the handshake; `done()` hands unread frames back. */
-function _nextFrame(link: Link): { next: () => Promise<Uint8Array>; done: () => void } {
+function _nextFrame(link: Link, lastFrame = 0): { next: () => Promise<Uint8Array>; done: () => void } {
   const queue: Uint8Array[] = [];
   let waiter: ((f: Uint8Array | null) => void) | undefined;
+  let seen = 0;
   link.onFrame((f) => {
     if (waiter) {
       const w = waiter;
       waiter = undefined;
       w(f);
     } else queue.push(f);
+    // Frames the other side pipelines behind its last handshake frame (a child's setup message)
+    // may be big: lift the handshake limit now, not after the (async) check of that frame.
+    if (++seen === lastFrame) link.setMaxFrame(MAX_FRAME);
   });
   link.onClose(() => waiter?.(null));
   const done = () => link.onFrame(undefined, queue.splice(0));
@@ -135,7 +139,7 @@ export async function acceptAuthenticated(
 /** Client side: proves we hold `key` and checks that the server does too. */
 export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, hello: Hello): Promise<Link> {
   const link = new Link(stream, _HANDSHAKE_FRAME);
-  const { next, done } = _nextFrame(link);
+  const { next, done } = _nextFrame(link, 2);
   try {
     const challenge = await next();
     const helloBytes = _enc.encode(JSON.stringify(hello));

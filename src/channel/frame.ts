@@ -54,8 +54,7 @@ export class FrameReader {
       const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       while (chunk.length - offset >= 4) {
         const len = dv.getUint32(offset);
-        if (len > this.#max) throw new FrameError(`Frame of ${len} bytes exceeds the limit of ${this.#max} bytes`);
-        if (chunk.length - offset - 4 < len) break;
+        if (len > this.#max || chunk.length - offset - 4 < len) break;
         out.push(chunk.subarray(offset + 4, offset + 4 + len));
         offset += 4 + len;
       }
@@ -68,9 +67,13 @@ export class FrameReader {
       if (this.#need < 0) {
         if (this.#buffered < 4) return out;
         const head = this.#take(4);
-        const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
-        if (len > this.#max) throw new FrameError(`Frame of ${len} bytes exceeds the limit of ${this.#max} bytes`);
-        this.#need = len;
+        this.#need = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
+      }
+      if (this.#need > this.#max) {
+        // Frames before it go out first: the caller may raise the limit (a handshake that just
+        // finished) and push an empty chunk to go on; otherwise the next push throws.
+        if (out.length > 0) return out;
+        throw new FrameError(`Frame of ${this.#need} bytes exceeds the limit of ${this.#max} bytes`);
       }
       if (this.#buffered < this.#need) return out;
       out.push(this.#take(this.#need));

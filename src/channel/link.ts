@@ -29,7 +29,13 @@ export class Link {
   constructor(stream: ByteStream, maxFrame: number) {
     this.#stream = stream;
     this.#reader = new FrameReader(maxFrame);
-    stream.onData((chunk) => {
+    stream.onData((chunk) => this.#feed(chunk));
+    stream.onClose(() => this.#finish());
+    stream.unref();
+  }
+
+  #feed(chunk: Uint8Array): void {
+    {
       if (this.#closed) return;
       let frames: Uint8Array[];
       try {
@@ -46,9 +52,7 @@ export class Link {
         if (this.#onFrame) this.#onFrame(f);
         else this.#backlog.push(f);
       }
-    });
-    stream.onClose(() => this.#finish());
-    stream.unref();
+    }
   }
 
   /** Whether the link has closed. */
@@ -76,6 +80,8 @@ export class Link {
   /** Changes the frame size limit. */
   setMaxFrame(n: number): void {
     this.#reader.maxFrame = n;
+    // A frame that waited for a higher limit (pipelined right behind a handshake) goes on now.
+    this.#feed(new Uint8Array(0));
   }
 
   /** Sends one frame. Small frames of the same tick are coalesced into one write. */

@@ -14,6 +14,10 @@ import { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
 import { resolveClass, resolveFunction } from "../core/target.ts";
 import { currentProcessObject, finishChildren, Process, type ChildSetup } from "../process.ts";
+// Library objects that may arrive inside args register their codec types when imported.
+import "../connection.ts";
+import "../queue.ts";
+import "../_manager_proxies.ts";
 
 async function _connect(address: string): Promise<Awaited<ReturnType<typeof runtime.connect>>> {
   // The parent's listener may still be binding when we start: retry briefly.

@@ -1,0 +1,123 @@
+/**
+ * Served synchronization primitives: runtime-neutral state machines for Lock, RLock, Semaphore,
+ * BoundedSemaphore, Event, Condition and Barrier with CPython's semantics (API.md §5). One lives
+ * in its owner process (`node.serve(machine)`); any process drives it with requests over its link
+ * to the owner, and the owner itself with local calls (`node.call` short-circuits). The manager's
+ * primitives are these; `synchronize.ts` uses them where shared memory is not available.
+ *
+ * **Callers.** A caller is (process, task): the pid comes from the link a request arrives on
+ * (the owner's own pid for a local call), the task from the owner token the client sends (see
+ * `_served_owner.ts` for the rule). Lock ownership is recorded for every lock; only RLock release
+ * and Condition wait/notify check it.
+ *
+ * **Wire methods** (`node.call(ref, method, args)`; `tok` is the caller's owner token, `timeout`
+ * is ms or null for none, negative counts as 0; a malformed argument rejects with TypeError):
+ *
+ * | machine | method(args) → result |
+ * |---|---|
+ * | ServedLock (Lock/RLock) | `acquire(tok, block, timeout)` → boolean · `release(tok)` · `locked()` → boolean · `holder()` → `{pid, gone, count}` or null · `isOwned(tok)` → boolean |
+ * | ServedSemaphore | `acquire(tok, block, timeout)` → boolean · `release(n)` · `getValue()` → number |
+ * | ServedEvent | `set()` · `clear()` · `isSet()` → boolean · `wait(timeout)` → boolean |
+ * | ServedCondition | `acquire(tok, block, timeout)` · `release(tok)` · `wait(tok, timeout)` → boolean · `notify(tok, n)` · `notifyAll(tok)` · `holder()` |
+ * | ServedBarrier | `wait(timeout)` → index · `reset()` · `abort()` · `nWaiting()` → number · `broken()` → boolean · `parties()` → number |
+ *
+ * Errors: releasing an unlocked Lock, an RLock released by a non-owner, over-releasing a
+ * BoundedSemaphore, Condition wait/notify without the lock → `StateError`; barrier trouble →
+ * `BrokenBarrierError`. A process that dies while blocked has its waits dropped (the primitive
+ * is not wedged); a Lock it held stays held, and `holder()` names its pid and whether it is gone.
+ *
+ * @example
+ * ```ts
+ * import { node } from "../core/node.ts";
+ * import { LockClient, refRemote, ServedLock } from "./served.ts";
+ * const ref = node.serve(new ServedLock());            // owner side
+ * const lock = new LockClient(refRemote(ref, "Lock"), "Lock"); // any process that has `ref`
+ * await using _ = await lock.hold();
+ * ```
+ *
+ * @module
+ */
+import { registerErrorClass } from "../channel/codec.ts";
+import { BrokenBarrierError, Empty, Full, StateError, TimeoutError } from "../errors.ts";
+import { ServedBarrier, type ServedBarrierOptions } from "./_served_barrier.ts";
+import { ServedCondition, ServedEvent } from "./_served_event.ts";
+import { type HolderInfo, ServedLock, ServedSemaphore } from "./_served_lock.ts";
+
+export { type Caller, callerOf } from "./_served_common.ts";
+export { acquireToken, currentToken } from "./_served_owner.ts";
+export {
+  type AcquireOptions,
+  AcquirerClient,
+  acquireArgs,
+  callRef,
+  clientCall,
+  LockClient,
+  type Remote,
+  refRemote,
+  remoteOf,
+  SemaphoreClient,
+  ServedClient,
+  timeoutOption,
+} from "./_served_client.ts";
+export { BarrierClient, ConditionClient, EventClient } from "./_served_client_wait.ts";
+export { type HolderInfo, ServedBarrier, type ServedBarrierOptions, ServedCondition, ServedEvent, ServedLock, ServedSemaphore };
+
+// Errors the state machines raise must arrive as the same class in the caller's process.
+for (const cls of [StateError, BrokenBarrierError, TimeoutError, Empty, Full]) registerErrorClass(cls);
+
+/** The kinds of served primitive. */
+export type SyncKind = "Lock" | "RLock" | "Semaphore" | "BoundedSemaphore" | "Event" | "Condition" | "Barrier";
+
+/** Options of {@linkcode createServed}. */
+export interface CreateServedOptions {
+  /** Semaphore value (default 1) or Barrier parties (required). */
+  value?: number;
+  /** Condition: the served lock to use (default: a new RLock). */
+  lock?: ServedLock;
+  /** Barrier: the action, run once per round in the owner process. */
+  action?: () => unknown;
+  /** Barrier: default wait timeout in ms. */
+  timeout?: number | null;
+  /** Name used in error messages (default: the kind). */
+  label?: string;
+}
+
+/**
+ * Makes a served state machine of `kind` (serve it with `node.serve`).
+ *
+ * @param kind Which primitive.
+ * @param options Its parameters.
+ * @returns The state machine.
+ * @throws {RangeError} If a Semaphore value or Barrier parties count is invalid.
+ * @throws {TypeError} If `kind` is unknown.
+ * @example
+ * ```ts
+ * import { node } from "../core/node.ts";
+ * import { createServed } from "./served.ts";
+ * const ref = node.serve(createServed("Semaphore", { value: 3 }));
+ * console.log(await node.call(ref, "getValue", [])); // 3
+ * ```
+ */
+export function createServed(
+  kind: SyncKind,
+  options: CreateServedOptions = {},
+): ServedLock | ServedSemaphore | ServedEvent | ServedCondition | ServedBarrier {
+  const label = options.label ?? kind;
+  switch (kind) {
+    case "Lock":
+      return new ServedLock(false, label);
+    case "RLock":
+      return new ServedLock(true, label);
+    case "Semaphore":
+      return new ServedSemaphore(options.value ?? 1, false, label);
+    case "BoundedSemaphore":
+      return new ServedSemaphore(options.value ?? 1, true, label);
+    case "Event":
+      return new ServedEvent(label);
+    case "Condition":
+      return new ServedCondition(options.lock, label);
+    case "Barrier":
+      return new ServedBarrier(options.value as number, { action: options.action, timeout: options.timeout, label });
+  }
+  throw new TypeError(`Unknown primitive kind ${JSON.stringify(kind)}`);
+}
