@@ -45,3 +45,20 @@ export {
   TimeoutError,
   WorkerLostError,
 } from "./src/errors.ts";
+export { Connection, Pipe, wait } from "./src/connection.ts";
+export {
+  type ArrayProxy,
+  type BarrierProxy,
+  type ConditionProxy,
+  type DictProxy,
+  type EventProxy,
+  type JoinableQueueProxy,
+  type ListProxy,
+  type LockProxy,
+  Manager,
+  type NamespaceProxy,
+  type QueueProxy,
+  type SemaphoreProxy,
+  type ValueProxy,
+} from "./src/manager.ts";
+export { JoinableQueue, Queue, type QueueWaitOptions, SimpleQueue } from "./src/queue.ts";
