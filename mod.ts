@@ -62,3 +62,6 @@ export {
   type ValueProxy,
 } from "./src/manager.ts";
 export { JoinableQueue, Queue, type QueueWaitOptions, SimpleQueue } from "./src/queue.ts";
+export { type AcquireOptions, BoundedSemaphore, Event, Lock, RLock, Semaphore } from "./src/synchronize.ts";
+export { Barrier, type BarrierOptions, Condition } from "./src/_sync_condition.ts";
+export { SharedArray, type SharedOptions, type SharedView, type Typecode, Value } from "./src/shared.ts";

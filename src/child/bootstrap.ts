@@ -18,6 +18,9 @@ import { currentProcessObject, finishChildren, Process, type ChildSetup } from "
 import "../connection.ts";
 import "../queue.ts";
 import "../_manager_proxies.ts";
+import "../synchronize.ts";
+import "../_sync_condition.ts";
+import "../shared.ts";
 
 async function _connect(address: string): Promise<Awaited<ReturnType<typeof runtime.connect>>> {
   // The parent's listener may still be binding when we start: retry briefly.

@@ -1,0 +1,47 @@
+// lock_uncontended: Lock acquire+release with nobody else around, as Python's peer measures it
+// (`lock.acquire(); lock.release()` in a loop). Reports `await lock.acquire(); await lock.release()`
+// (what user code writes), `acquire({ block: false })` + `release()` without awaiting (the cheapest
+// honest spelling), and the served fallback path (MULTIPROC_SHM=0) in extra.
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { isMainProcess, Lock } from "../mod.ts";
+import { backend } from "../src/_shm_arena.ts";
+import { median, report } from "./_util.ts";
+import { runServed } from "./_served.ts";
+
+async function awaited(lock: Lock, n: number): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    await lock.acquire();
+    await lock.release();
+  }
+  return ((performance.now() - t) / n) * 1e6;
+}
+
+function nonBlocking(lock: Lock, n: number): number {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    void lock.acquire({ block: false });
+    void lock.release();
+  }
+  return ((performance.now() - t) / n) * 1e6;
+}
+
+if (isMainProcess(import.meta)) {
+  const served = process.argv.includes("served");
+  const lock = new Lock();
+  const n = served ? 5000 : 1_000_000;
+  const a: number[] = [], b: number[] = [];
+  await awaited(lock, n / 10);
+  for (let r = 0; r < 3; r++) {
+    a.push(await awaited(lock, n));
+    if (!served) b.push(nonBlocking(lock, n));
+  }
+  const extra: Record<string, unknown> = { ops: n, repeats: 3, backend: backend() };
+  if (!served) {
+    extra.blockFalseNsPerOp = +median(b).toFixed(1);
+    const s = runServed(fileURLToPath(import.meta.url));
+    if (s) extra.servedNsPerOp = s.value;
+  }
+  report({ scenario: "lock_uncontended", metric: "acquire+release", value: +median(a).toFixed(1), unit: "ns/op", higherIsBetter: false, extra });
+}

@@ -1,0 +1,566 @@
+/**
+ * `Condition` and `Barrier` (API.md §5), over shared memory or served (see `synchronize.ts`).
+ *
+ * Shared-memory Condition layout (`Int32` slots): ticket counter, pad, then {@linkcode COND_CAPACITY}
+ * waiter slots of [state (0 free, 1 waiting, 2 notified), pid, ticket]. A waiter claims a slot while
+ * it holds the lock, then sleeps on its state word; `notify(n)` (lock held) flips the `n` oldest
+ * waiting slots to "notified" and wakes each, so exactly `n` waiters return true. A slot whose
+ * process died is freed instead of notified. The Barrier is Python's `threading.Barrier` algorithm
+ * (filling / draining / resetting / broken) on a Condition, with each party's pid recorded so a
+ * party that dies does not wedge the barrier.
+ *
+ * @module
+ */
+import { registerType } from "./channel/codec.ts";
+import { isProcessGone, node, type Ref } from "./core/node.ts";
+import { describeFunction, resolveFunction, type TargetSpec } from "./core/target.ts";
+import { BrokenBarrierError, StateError } from "./errors.ts";
+import type { Target } from "./process.ts";
+import { allocate, openBlock, sharedMemory } from "./_shm_arena.ts";
+import { _PID, holdWith, type LockCore, rejecting } from "./_sync_core.ts";
+import { type AcquireOptions, Lock, lockCoreOf, RLock, servedLockOf, type SyncState } from "./synchronize.ts";
+import { BarrierClient, ConditionClient, createServed, refRemote, timeoutOption } from "./sync/served.ts";
+
+/** Waiters one shared-memory Condition holds at once. */
+export const COND_CAPACITY = 256;
+const _HEAD = 2;
+const _REBUILD = Symbol("rebuild");
+
+/**
+ * A condition variable: Python's `multiprocessing.Condition`. `wait()` releases the lock, waits for
+ * a `notify`, and re-acquires it; `notify(n)` wakes exactly `n` waiters (fewer if fewer wait).
+ * Waiting and notifying need the lock (else `StateError`).
+ *
+ * @example
+ * ```ts
+ * import { Condition } from "multiproc";
+ * const cond = new Condition();
+ * let ready = false;
+ * setTimeout(async () => { await using _ = await cond.hold(); ready = true; await cond.notifyAll(); }, 10);
+ * await using _ = await cond.hold();
+ * await cond.waitFor(() => ready, 1000);
+ * ```
+ */
+export class Condition {
+  #lock: Lock | RLock;
+  #core: LockCore | null = null;
+  #i32: Int32Array | null = null;
+  #idx = 0;
+  #name = "";
+  #client: ConditionClient | null = null;
+  #ref: Ref | null = null;
+
+  static {
+    registerType<Condition>({
+      tag: "multiproc.Condition",
+      cls: Condition,
+      reduce: (c) => ({ l: c.#lock, st: (c.#ref ? { r: c.#ref } : { s: c.#name, o: c.#idx * 4 }) as SyncState }),
+      rebuild: (s) => {
+        const { l, st } = s as { l: Lock | RLock; st: SyncState };
+        return new Condition(l, _REBUILD, st);
+      },
+    });
+  }
+
+  /**
+   * @param lock The lock to use (default: a new RLock).
+   * @throws {TypeError} If `lock` is not a Lock or RLock of this library.
+   */
+  constructor(lock?: Lock | RLock);
+  /** @internal */
+  constructor(lock: Lock | RLock, tag: symbol, state: SyncState);
+  constructor(lock?: Lock | RLock, tag?: symbol, state?: SyncState) {
+    if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
+      throw new TypeError("Condition(lock) needs a Lock or RLock from multiproc");
+    }
+    this.#lock = lock ?? new RLock();
+    this.#core = lockCoreOf(this.#lock);
+    if (tag === _REBUILD && state) {
+      if ("r" in state) this.#useRef(state.r);
+      else this.#useBlock(state.s, state.o);
+    } else if (this.#core && sharedMemory()) {
+      const b = allocate((_HEAD + 3 * COND_CAPACITY) * 4);
+      this.#useBlock(b.name, b.off);
+    } else {
+      const served = servedLockOf(this.#lock);
+      if (!served) throw new TypeError("Condition(lock) needs a lock created in this process when shared memory is unavailable");
+      this.#useRef(node.serve(createServed("Condition", { lock: served })));
+    }
+  }
+  #useBlock(name: string, off: number): void {
+    if (!this.#core) throw new TypeError("A shared-memory Condition needs a shared-memory lock");
+    this.#name = name;
+    this.#i32 = openBlock(name, off, "Condition").i32;
+    this.#idx = off / 4;
+  }
+  #useRef(ref: Ref): void {
+    this.#ref = ref;
+    this.#client = new ConditionClient(refRemote(ref, "Condition"));
+  }
+
+  /**
+   * Acquires the underlying lock.
+   * @param options As for `Lock.acquire`.
+   * @returns true when acquired.
+   * @example
+   * ```ts
+   * await cond.acquire();
+   * ```
+   */
+  acquire(options?: AcquireOptions): Promise<boolean> {
+    return this.#client ? this.#client.acquire(options) : this.#lock.acquire(options);
+  }
+  /**
+   * Releases the underlying lock.
+   * @throws {StateError} As the lock's `release()` (rejects).
+   * @example
+   * ```ts
+   * await cond.release();
+   * ```
+   */
+  release(): Promise<void> {
+    return this.#client ? this.#client.release() : this.#lock.release();
+  }
+  /**
+   * Acquires the lock and resolves to a handle whose disposal releases it.
+   * @param options As for `Lock.acquire`.
+   * @returns The handle.
+   * @throws {TimeoutError} If it could not be acquired (rejects).
+   * @example
+   * ```ts
+   * await using _ = await cond.hold();
+   * ```
+   */
+  hold(options?: AcquireOptions): Promise<AsyncDisposable> {
+    if (this.#client) return this.#client.hold(options);
+    return rejecting(() => holdWith(this.acquire(options), options, "Condition", () => this.release(), () => this.#core!.holderText()));
+  }
+
+  /**
+   * Releases the lock, waits for a notification, then re-acquires the lock.
+   * @param timeout Longest wait in ms (default: no limit; negative = 0).
+   * @returns true when notified, false when the time ran out.
+   * @throws {StateError} If the calling task does not hold the lock (rejects).
+   * @example
+   * ```ts
+   * await using _ = await cond.hold();
+   * await cond.wait(100);
+   * ```
+   */
+  async wait(timeout?: number): Promise<boolean> {
+    if (this.#client) return await this.#client.wait(timeout);
+    const ms = timeoutOption(timeout, "Condition.wait()");
+    const core = this.#core!;
+    if (!core.owned()) throw new StateError("Condition.wait() was called without holding its lock: acquire the Condition first");
+    const slot = this.#claim();
+    const saved = core.releaseSave();
+    let notified = false;
+    try {
+      notified = await this.#sleep(slot, ms === null ? Infinity : performance.now() + ms);
+    } finally {
+      await core.restore(saved);
+    }
+    return notified;
+  }
+
+  /**
+   * Waits until `predicate()` is truthy, checking it first and after each notification (lock held).
+   * @param predicate The condition to wait for.
+   * @param timeout Longest total wait in ms (default: no limit).
+   * @returns The predicate's last result, as a boolean.
+   * @throws {StateError} If the calling task does not hold the lock (rejects).
+   * @example
+   * ```ts
+   * await cond.waitFor(() => queue.length > 0, 1000);
+   * ```
+   */
+  async waitFor(predicate: () => boolean | Promise<boolean>, timeout?: number): Promise<boolean> {
+    if (this.#client) return await this.#client.waitFor(predicate, timeout);
+    if (typeof predicate !== "function") throw new TypeError("Condition.waitFor() needs a predicate function");
+    const limit = timeoutOption(timeout, "Condition.waitFor()");
+    const end = limit === null ? Infinity : performance.now() + limit;
+    let result = await predicate();
+    while (!result) {
+      const left = end - performance.now();
+      if (left <= 0) break;
+      await this.wait(end === Infinity ? undefined : left);
+      result = await predicate();
+    }
+    return Boolean(result);
+  }
+
+  /**
+   * Wakes up to `n` waiters (default 1), oldest first; exactly `n` when that many wait.
+   * @param n How many.
+   * @throws {StateError} If the calling task does not hold the lock (rejects).
+   * @throws {RangeError} If `n` is not a non-negative integer (rejects).
+   * @example
+   * ```ts
+   * await cond.notify(2);
+   * ```
+   */
+  notify(n = 1): Promise<void> {
+    if (this.#client) return this.#client.notify(n);
+    return rejecting(async () => {
+      if (typeof n !== "number" || !(n >= 0) || (!Number.isInteger(n) && n !== Infinity)) {
+        throw new RangeError(`Condition.notify(n) needs a non-negative integer n, got ${String(n)}`);
+      }
+      this.#notify(n);
+    });
+  }
+
+  /**
+   * Wakes every waiter.
+   * @throws {StateError} If the calling task does not hold the lock (rejects).
+   * @example
+   * ```ts
+   * await cond.notifyAll();
+   * ```
+   */
+  notifyAll(): Promise<void> {
+    if (this.#client) return this.#client.notifyAll();
+    return rejecting(async () => this.#notify(Infinity));
+  }
+
+  #slot(k: number): number {
+    return this.#idx + _HEAD + 3 * k;
+  }
+
+  /** Claims a free waiter slot (the lock is held); frees slots of dead processes when full. */
+  #claim(): number {
+    const i32 = this.#i32!;
+    for (let round = 0; round < 2; round++) {
+      for (let k = 0; k < COND_CAPACITY; k++) {
+        const s = this.#slot(k);
+        if (Atomics.compareExchange(i32, s, 0, 1) !== 0) continue;
+        i32[s + 1] = _PID;
+        i32[s + 2] = Atomics.add(i32, this.#idx, 1);
+        return s;
+      }
+      for (let k = 0; k < COND_CAPACITY; k++) {
+        const s = this.#slot(k);
+        const pid = i32[s + 1];
+        if (pid !== _PID && Atomics.load(i32, s) === 1 && isProcessGone(pid)) Atomics.compareExchange(i32, s, 1, 0);
+      }
+    }
+    throw new StateError(`Condition.wait(): ${COND_CAPACITY} tasks already wait on this Condition; that is its limit over shared memory`);
+  }
+
+  async #sleep(s: number, deadline: number): Promise<boolean> {
+    const i32 = this.#i32!;
+    const shm = sharedMemory()!;
+    for (;;) {
+      if (Atomics.load(i32, s) === 2) {
+        Atomics.store(i32, s, 0);
+        return true;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        if (Atomics.compareExchange(i32, s, 1, 0) === 1) return false;
+        continue; // notified just now
+      }
+      await shm.waitAsync(i32, s, 1, deadline === Infinity ? undefined : left);
+    }
+  }
+
+  #notify(n: number): void {
+    if (!this.#core!.owned()) throw new StateError("Condition.notify() was called without holding its lock: acquire the Condition first");
+    const i32 = this.#i32!;
+    const waiting: number[] = [];
+    for (let k = 0; k < COND_CAPACITY; k++) if (Atomics.load(i32, this.#slot(k)) === 1) waiting.push(this.#slot(k));
+    waiting.sort((a, b) => (i32[a + 2] - i32[b + 2]) | 0);
+    const shm = sharedMemory()!;
+    let woken = 0;
+    for (const s of waiting) {
+      if (woken >= n) break;
+      const pid = i32[s + 1];
+      if (pid !== _PID && isProcessGone(pid)) {
+        Atomics.compareExchange(i32, s, 1, 0);
+        continue;
+      }
+      if (Atomics.compareExchange(i32, s, 1, 2) !== 1) continue; // timed out meanwhile
+      shm.futexWake(i32, s, 1);
+      woken++;
+    }
+  }
+}
+
+// ---- Barrier -------------------------------------------------------------------------------------
+
+const _FILLING = 0, _DRAINING = 1, _RESETTING = -1, _BROKEN = -2;
+let _partyIds = 0;
+
+/** Options of {@linkcode Barrier}. */
+export interface BarrierOptions {
+  /** Runs once per round, before the parties are released (in one of the parties' processes). */
+  action?: Target;
+  /** Default timeout of `wait()` in ms. */
+  timeout?: number;
+}
+
+/**
+ * A barrier for a fixed number of parties: Python's `multiprocessing.Barrier`. `wait()` resolves
+ * once `parties` parties wait, with a distinct index per round (exactly one gets 0). A timeout,
+ * `abort()` or `reset()` while parties wait rejects every one of them with `BrokenBarrierError`.
+ *
+ * @example
+ * ```ts
+ * import { Barrier } from "multiproc";
+ * const b = new Barrier(2);
+ * const [i, j] = await Promise.all([b.wait(), b.wait()]); // 0 and 1 in some order
+ * ```
+ */
+export class Barrier {
+  /** How many parties make a round. */
+  readonly parties: number;
+  #timeout: number | null;
+  #action: Target | undefined;
+  #spec: TargetSpec | null = null;
+  #cond: Condition | null = null;
+  #i32: Int32Array | null = null;
+  #idx = 0;
+  #name = "";
+  #client: BarrierClient | null = null;
+  #ref: Ref | null = null;
+
+  static {
+    registerType<Barrier>({
+      tag: "multiproc.Barrier",
+      cls: Barrier,
+      reduce: (b) => ({
+        p: b.parties,
+        t: b.#timeout,
+        a: b.#spec,
+        c: b.#cond,
+        st: (b.#ref ? { r: b.#ref } : { s: b.#name, o: b.#idx * 4 }) as SyncState,
+      }),
+      rebuild: (s) => new Barrier(_REBUILD as unknown as number, s as BarrierOptions),
+    });
+  }
+
+  /**
+   * @param parties How many parties make a round (a positive integer).
+   * @param options `action` (a target: exported or self-contained function) and default `timeout` (ms).
+   * @throws {RangeError} If `parties` is not a positive integer.
+   * @throws {TypeError} If `action` is not a function or `timeout` not a number.
+   */
+  constructor(parties: number, options: BarrierOptions = {}) {
+    if ((parties as unknown) === _REBUILD) {
+      const s = options as unknown as { p: number; t: number | null; a: TargetSpec | null; c: Condition | null; st: SyncState };
+      this.parties = s.p;
+      this.#timeout = s.t;
+      this.#spec = s.a;
+      if ("r" in s.st) this.#useRef(s.st.r);
+      else this.#useBlock(s.st.s, s.st.o, s.c!);
+      return;
+    }
+    if (typeof parties !== "number" || !Number.isInteger(parties) || parties < 1 || parties > 1 << 20) {
+      throw new RangeError(`Barrier parties must be a positive integer, got ${String(parties)}`);
+    }
+    this.parties = parties;
+    this.#timeout = timeoutOption(options.timeout, "Barrier");
+    if (options.action !== undefined && typeof options.action !== "function") throw new TypeError("Barrier action must be a function");
+    this.#action = options.action;
+    if (sharedMemory() && parties < COND_CAPACITY) {
+      if (this.#action) this.#spec = describeFunction(this.#action, undefined, "Barrier action");
+      const b = allocate((2 + 2 * parties) * 4);
+      this.#useBlock(b.name, b.off, new Condition(new Lock()));
+    } else {
+      this.#useRef(node.serve(createServed("Barrier", { value: parties, action: this.#action, timeout: this.#timeout })));
+    }
+  }
+  #useBlock(name: string, off: number, cond: Condition): void {
+    this.#name = name;
+    this.#i32 = openBlock(name, off, "Barrier").i32;
+    this.#idx = off / 4;
+    this.#cond = cond;
+  }
+  #useRef(ref: Ref): void {
+    this.#ref = ref;
+    this.#client = new BarrierClient(refRemote(ref, "Barrier"), this.parties);
+  }
+
+  /**
+   * Waits until `parties` parties wait.
+   * @param timeout Longest wait in ms (default: the barrier's timeout); running out breaks the barrier.
+   * @returns This party's arrival index in the round (exactly one party gets 0).
+   * @throws {BrokenBarrierError} If the barrier is or becomes broken, is reset, or times out (rejects).
+   * @example
+   * ```ts
+   * const i = await barrier.wait();
+   * ```
+   */
+  async wait(timeout?: number): Promise<number> {
+    if (this.#client) return await this.#client.wait(timeout);
+    const t = timeout === undefined ? this.#timeout : timeoutOption(timeout, "Barrier.wait()");
+    const i32 = this.#i32!, b = this.#idx, cond = this.#cond!;
+    await cond.acquire();
+    try {
+      await this.#enter();
+      this.#reap(true);
+      const id = ++_partyIds;
+      const pos = i32[b + 1];
+      i32[b + 2 + 2 * pos] = _PID;
+      i32[b + 3 + 2 * pos] = id;
+      i32[b + 1] = pos + 1;
+      try {
+        if (pos + 1 === this.parties) await this.#release();
+        else await this.#waitRound(t);
+        return this.#positionOf(id);
+      } finally {
+        this.#leave(id);
+      }
+    } finally {
+      await cond.release();
+    }
+  }
+
+  /**
+   * Returns the barrier to its initial state; waiting parties get `BrokenBarrierError`.
+   * @example
+   * ```ts
+   * await barrier.reset();
+   * ```
+   */
+  async reset(): Promise<void> {
+    if (this.#client) return await this.#client.reset();
+    const i32 = this.#i32!, b = this.#idx;
+    await this.#cond!.acquire();
+    try {
+      if (i32[b + 1] > 0) {
+        if (i32[b] === _FILLING || i32[b] === _BROKEN) i32[b] = _RESETTING;
+      } else i32[b] = _FILLING;
+      await this.#cond!.notifyAll();
+    } finally {
+      await this.#cond!.release();
+    }
+  }
+
+  /**
+   * Breaks the barrier: waiting and later parties get `BrokenBarrierError` until `reset()`.
+   * @example
+   * ```ts
+   * await barrier.abort();
+   * ```
+   */
+  async abort(): Promise<void> {
+    if (this.#client) return await this.#client.abort();
+    await this.#cond!.acquire();
+    try {
+      await this.#break();
+    } finally {
+      await this.#cond!.release();
+    }
+  }
+
+  /**
+   * How many parties wait in the current round.
+   * @returns The count.
+   * @example
+   * ```ts
+   * console.log(await barrier.nWaiting());
+   * ```
+   */
+  nWaiting(): Promise<number> {
+    if (this.#client) return this.#client.nWaiting();
+    return Promise.resolve(this.#i32![this.#idx] === _FILLING ? this.#i32![this.#idx + 1] : 0);
+  }
+
+  /**
+   * Whether the barrier is broken.
+   * @returns true when broken.
+   * @example
+   * ```ts
+   * console.log(await barrier.broken());
+   * ```
+   */
+  broken(): Promise<boolean> {
+    if (this.#client) return this.#client.broken();
+    return Promise.resolve(this.#i32![this.#idx] === _BROKEN);
+  }
+
+  /** Waits while the previous round drains or a reset completes. */
+  async #enter(): Promise<void> {
+    const i32 = this.#i32!, b = this.#idx;
+    while (i32[b] === _RESETTING || i32[b] === _DRAINING) {
+      await this.#cond!.wait(100);
+      this.#reap(false); // a party that died before leaving must not hold the next round back
+    }
+    if (i32[b] < 0) throw this.#error("is broken");
+  }
+
+  /** Drops parties whose process died: compacting while filling, marking them left while draining. */
+  #reap(filling: boolean): void {
+    const i32 = this.#i32!, b = this.#idx;
+    if (filling && i32[b] !== _FILLING) return;
+    const n = filling ? i32[b + 1] : this.parties;
+    let w = 0, dropped = 0;
+    for (let k = 0; k < n; k++) {
+      const pid = i32[b + 2 + 2 * k], id = i32[b + 3 + 2 * k];
+      const dead = pid !== 0 && pid !== _PID && isProcessGone(pid);
+      if (filling) {
+        if (dead) dropped++;
+        else [i32[b + 2 + 2 * w], i32[b + 3 + 2 * w], w] = [pid, id, w + 1];
+      } else if (dead) {
+        i32[b + 2 + 2 * k] = 0;
+        dropped++;
+      }
+    }
+    if (dropped === 0) return;
+    i32[b + 1] -= dropped;
+    if (!filling) this.#exitCheck();
+  }
+
+  async #release(): Promise<void> {
+    try {
+      if (this.#spec && !this.#action) this.#action = await resolveFunction(this.#spec as TargetSpec & { k: "fn" });
+      if (this.#action) await this.#action();
+      this.#i32![this.#idx] = _DRAINING;
+      await this.#cond!.notifyAll();
+    } catch (e) {
+      await this.#break();
+      throw e;
+    }
+  }
+
+  async #waitRound(t: number | null): Promise<void> {
+    const i32 = this.#i32!, b = this.#idx;
+    if (!(await this.#cond!.waitFor(() => i32[b] !== _FILLING, t ?? undefined))) {
+      await this.#break();
+      throw this.#error(`timed out after ${t} ms`);
+    }
+    if (i32[b] < 0) throw this.#error(i32[b] === _RESETTING ? "was reset while this party waited" : "is broken");
+  }
+
+  #positionOf(id: number): number {
+    const i32 = this.#i32!, b = this.#idx;
+    for (let k = 0; k < this.parties; k++) if (i32[b + 2 + 2 * k] === _PID && i32[b + 3 + 2 * k] === id) return k;
+    return 0;
+  }
+
+  #leave(id: number): void {
+    const i32 = this.#i32!, b = this.#idx;
+    const k = this.#positionOf(id);
+    if (i32[b + 2 + 2 * k] === _PID && i32[b + 3 + 2 * k] === id) i32[b + 2 + 2 * k] = 0;
+    i32[b + 1]--;
+    this.#exitCheck();
+  }
+
+  #exitCheck(): void {
+    const i32 = this.#i32!, b = this.#idx;
+    if (i32[b + 1] <= 0 && (i32[b] === _RESETTING || i32[b] === _DRAINING)) {
+      i32[b + 1] = 0;
+      i32[b] = _FILLING;
+      void this.#cond!.notifyAll();
+    }
+  }
+
+  async #break(): Promise<void> {
+    this.#i32![this.#idx] = _BROKEN;
+    await this.#cond!.notifyAll();
+  }
+
+  #error(why: string): BrokenBarrierError {
+    return new BrokenBarrierError(`Barrier ${why}: call reset() before using it again`);
+  }
+}
