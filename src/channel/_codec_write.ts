@@ -61,9 +61,12 @@ export function _clearDispatch(): void {
   _dispatch.clear();
 }
 
-/** Encodes one value; `_Unsendable` escapes with its path segments (codec.ts words the error). */
-export function _encodeValue(value: unknown): Uint8Array {
-  if (_busy) return _encodeReentrant(value);
+/**
+ * Encodes one value; `_Unsendable` escapes with its path segments (codec.ts words the error).
+ * `head` bytes are reserved in front of the message (a frame header the caller fills in).
+ */
+export function _encodeValue(value: unknown, head = 0): Uint8Array {
+  if (_busy) return head ? _prefixed(_encodeReentrant(value), head) : _encodeReentrant(value);
   _busy = true;
   try {
     const want = _lastSize + _MIN_FREE;
@@ -71,6 +74,7 @@ export function _encodeValue(value: unknown): Uint8Array {
     _pos = (_pos + 7) & ~7; // word-align each message
     _start = _pos;
     _safeEnd = _buf.length - _SLACK;
+    _pos += head;
     _buf[_pos++] = W.FORMAT_VERSION;
     _writeValue(value);
     const out = _buf.subarray(_start, _pos);
@@ -111,6 +115,12 @@ function _encodeReentrant(value: unknown): Uint8Array {
     [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys] = saved;
     _busy = true;
   }
+}
+
+function _prefixed(body: Uint8Array, head: number): Uint8Array {
+  const out = new Uint8Array(head + body.length);
+  out.set(body, head);
+  return out;
 }
 
 function _newChunk(size: number): void {

@@ -21,6 +21,7 @@ export class Link {
   #scheduled = false;
   #closed = false;
   #refs = 0;
+  #unrefQueued = false;
 
   /**
    * @param stream The connected stream.
@@ -93,8 +94,19 @@ export class Link {
       this.#stream.write(payload);
       return;
     }
-    this.#pending.push(frame(payload));
-    this.#pendingBytes += payload.length + 4;
+    this.sendFramed(frame(payload));
+  }
+
+  /** Sends bytes that already start with their frame header (see `encodeFrame`). */
+  sendFramed(framed: Uint8Array): void {
+    if (this.#closed) return;
+    if (framed.length >= _COALESCE_LIMIT) {
+      this.flush();
+      this.#stream.write(framed);
+      return;
+    }
+    this.#pending.push(framed);
+    this.#pendingBytes += framed.length;
     if (this.#pendingBytes >= _COALESCE_LIMIT) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -123,12 +135,21 @@ export class Link {
 
   /** Keep the process alive while something waits on this link (counted). */
   hold(): void {
-    if (this.#refs++ === 0 && !this.#closed) this.#stream.ref();
+    if (this.#refs++ === 0 && !this.#closed && !this.#unrefQueued) this.#stream.ref();
   }
 
-  /** Undo one {@linkcode hold}. */
+  /**
+   * Undo one {@linkcode hold}. The stream is unref'ed a microtask later, so a request that follows
+   * the reply at once (a loop of calls) does not toggle the handle twice per call.
+   */
   release(): void {
-    if (--this.#refs === 0 && !this.#closed) this.#stream.unref();
+    if (--this.#refs === 0 && !this.#unrefQueued) {
+      this.#unrefQueued = true;
+      queueMicrotask(() => {
+        this.#unrefQueued = false;
+        if (this.#refs === 0 && !this.#closed) this.#stream.unref();
+      });
+    }
   }
 
   /** Closes the link (after flushing). */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { decode, decodeError, encode, encodeError } from "./codec.ts";
+import { decode, decodeError, encodeError, encodeFrame } from "./codec.ts";
 import type { Link } from "./link.ts";
 import { EOFError } from "../errors.ts";
 
@@ -57,17 +57,17 @@ export class Peer {
   request(target: string, method: string, args: unknown[], hold = true): Promise<unknown> {
     if (this.#link.closed) return Promise.reject(new EOFError(`Lost the connection to process ${this.pid}`));
     const id = this.#nextId++;
-    const bytes = encode([0, id, target, method, args]);
+    const bytes = encodeFrame([0, id, target, method, args]);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, hold });
       if (hold) this.#link.hold();
-      this.#link.send(bytes);
+      this.#link.sendFramed(bytes);
     });
   }
 
   /** Sends a one-way message; throws TypeError if `args` cannot be sent. */
   notify(target: string, method: string, args: unknown[]): void {
-    this.#link.send(encode([3, target, method, args]));
+    this.#link.sendFramed(encodeFrame([3, target, method, args]));
   }
 
   /** Sends raw already-encoded bytes as one frame (see {@linkcode encodeNotify}). */
@@ -153,11 +153,11 @@ export class Peer {
     if (this.#link.closed) return;
     let bytes: Uint8Array;
     try {
-      bytes = ok ? encode([1, id, value]) : encode([2, id, encodeError(value)]);
+      bytes = ok ? encodeFrame([1, id, value]) : encodeFrame([2, id, encodeError(value)]);
     } catch (e) {
-      bytes = encode([2, id, encodeError(e)]);
+      bytes = encodeFrame([2, id, encodeError(e)]);
     }
-    this.#link.send(bytes);
+    this.#link.sendFramed(bytes);
   }
 
   #closed(): void {
