@@ -387,7 +387,7 @@ registerType<Connection<unknown>>({
  * console.log(await rx.recv()); // "hi"
  * ```
  */
-export function Pipe(options: { duplex?: boolean } = {}): [Connection, Connection] {
+export function Pipe<T = unknown>(options: { duplex?: boolean } = {}): [Connection<T>, Connection<T>] {
   if (typeof options !== "object" || options === null) throw new TypeError("Pipe() options must be an object like { duplex: false }");
   const duplex = options.duplex === undefined ? true : Boolean(options.duplex);
   const h0 = _newHandleId();
@@ -396,7 +396,7 @@ export function Pipe(options: { duplex?: boolean } = {}): [Connection, Connectio
   const server = new PipeServer([h0, h1], () => node.unserve(id));
   const ref = node.serve(server);
   id = ref.i;
-  return [new Connection({ ref, end: 0, duplex, h: h0 }), new Connection({ ref, end: 1, duplex, h: h1 })];
+  return [new Connection<T>({ ref, end: 0, duplex, h: h0 }), new Connection<T>({ ref, end: 1, duplex, h: h1 })];
 }
 
 /**
