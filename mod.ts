@@ -64,4 +64,4 @@ export {
 export { JoinableQueue, Queue, type QueueWaitOptions, SimpleQueue } from "./src/queue.ts";
 export { type AcquireOptions, BoundedSemaphore, Event, Lock, RLock, Semaphore } from "./src/synchronize.ts";
 export { Barrier, type BarrierOptions, Condition } from "./src/_sync_condition.ts";
-export { SharedArray, type SharedOptions, type SharedView, type Typecode, Value } from "./src/shared.ts";
+export { SharedArray, type SharedOptions, type SharedView, type Typecode, Value, type Widen } from "./src/shared.ts";

@@ -134,6 +134,9 @@ function _open(st: _State, what: string): SharedView {
  * console.log(counter.value); // 1
  * ```
  */
+/** The type a `Value`/`SharedArray` reads and writes: `T` without literal narrowing (`0` → `number`). */
+export type Widen<T> = T extends number ? number : T extends bigint ? bigint : T extends string ? string : T;
+
 export class Value<T extends number | bigint | string = number> {
   /** The typecode. */
   readonly typecode: Typecode;
@@ -177,10 +180,10 @@ export class Value<T extends number | bigint | string = number> {
   }
 
   /** The value (a plain read/write of shared memory). */
-  get value(): T {
-    return (this.typecode === "c" ? String.fromCharCode(this.#view[0] as number) : this.#view[0]) as T;
+  get value(): Widen<T> {
+    return (this.typecode === "c" ? String.fromCharCode(this.#view[0] as number) : this.#view[0]) as Widen<T>;
   }
-  set value(v: T) {
+  set value(v: Widen<T>) {
     // Fast path: a number for a numeric typecode (the common `v.value += 1`).
     if (typeof v === "number" && this.#numeric) this.#view[0] = v;
     else this.#view[0] = _toStored(this.typecode, v, "Value") as never;
@@ -213,7 +216,7 @@ export class Value<T extends number | bigint | string = number> {
  * console.log([...a]); // [2.5, 2.5]
  * ```
  */
-export class SharedArray<T extends number | bigint | string = number> implements Iterable<T> {
+export class SharedArray<T extends number | bigint | string = number> implements Iterable<Widen<T>> {
   /** The typecode. */
   readonly typecode: Typecode;
   #view: SharedView;
@@ -285,8 +288,8 @@ export class SharedArray<T extends number | bigint | string = number> implements
    * a.get(0);
    * ```
    */
-  get(i: number): T {
-    return _fromStored(this.typecode, this.#view[this.#check(i)]) as T;
+  get(i: number): Widen<T> {
+    return _fromStored(this.typecode, this.#view[this.#check(i)]) as Widen<T>;
   }
 
   /**
@@ -300,7 +303,7 @@ export class SharedArray<T extends number | bigint | string = number> implements
    * a.set(0, 42);
    * ```
    */
-  set(i: number, v: T): void {
+  set(i: number, v: Widen<T>): void {
     this.#view[this.#check(i)] = _toStored(this.typecode, v, "SharedArray item") as never;
   }
 
@@ -312,13 +315,13 @@ export class SharedArray<T extends number | bigint | string = number> implements
    * console.log(a.toArray());
    * ```
    */
-  toArray(): T[] {
-    return Array.from(this.#view as ArrayLike<number | bigint>, (v) => _fromStored(this.typecode, v) as T);
+  toArray(): Widen<T>[] {
+    return Array.from(this.#view as ArrayLike<number | bigint>, (v) => _fromStored(this.typecode, v) as Widen<T>);
   }
 
   /** Iterates over the items. */
-  *[Symbol.iterator](): Iterator<T> {
-    for (let i = 0; i < this.#st.n; i++) yield _fromStored(this.typecode, this.#view[i]) as T;
+  *[Symbol.iterator](): Iterator<Widen<T>> {
+    for (let i = 0; i < this.#st.n; i++) yield _fromStored(this.typecode, this.#view[i]) as Widen<T>;
   }
 
   /**

@@ -540,13 +540,17 @@ export class Event {
   constructor(tag?: symbol, state?: SyncState) {
     let name: string, off: number;
     if (tag === _REBUILD && state) {
-      if ("r" in state) return void this.#useRef(state.r);
+      if ("r" in state) {
+        this.#useRef(state.r);
+        return;
+      }
       [name, off] = [state.s, state.o];
     } else if (sharedMemory()) {
       const b = allocate(8);
       [name, off] = [b.name, b.off];
     } else {
-      return void this.#useRef(node.serve(createServed("Event")));
+      this.#useRef(node.serve(createServed("Event")));
+      return;
     }
     this.#name = name;
     this.#i32 = openBlock(name, off, "Event").i32;
