@@ -47,6 +47,23 @@ export {
 } from "./src/errors.ts";
 export { Connection, Pipe, wait } from "./src/connection.ts";
 export {
+  AsyncResult,
+  type ApplyAsyncOptions,
+  type CallOptions,
+  type MapAsyncOptions,
+  type MapOptions,
+  Pool,
+  type PoolOptions,
+} from "./src/pool.ts";
+export {
+  asCompleted,
+  type ExecutorOptions,
+  Future,
+  ProcessPoolExecutor,
+  type ReturnWhen,
+  waitFutures,
+} from "./src/executor.ts";
+export {
   type ArrayProxy,
   type BarrierProxy,
   type ConditionProxy,

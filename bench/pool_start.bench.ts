@@ -1,0 +1,24 @@
+// Time from new Pool(2) until both workers have run a task (median of 5), like the Python peer.
+import { isMainProcess, Pool } from "../mod.ts";
+import { pidAfterMs } from "./_pool_tasks.ts";
+
+if (isMainProcess(import.meta)) {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const pool = new Pool(2);
+    const pids = new Set<number>();
+    while (pids.size < 2) for (const p of await pool.map(pidAfterMs, [0, 1], { chunksize: 1 })) pids.add(p);
+    samples.push(performance.now() - t);
+    await pool.terminate();
+  }
+  samples.sort((a, b) => a - b);
+  console.log(JSON.stringify({
+    scenario: "pool_start",
+    metric: "Pool(2) ready",
+    value: samples[2],
+    unit: "ms",
+    higherIsBetter: false,
+    extra: { samples: 5, min: samples[0], max: samples[4], note: "task sleeps 1 ms so each worker runs one" },
+  }));
+}

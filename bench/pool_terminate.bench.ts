@@ -1,0 +1,25 @@
+// Time of terminate() (which waits for the workers to exit) on an idle Pool(2) (median of 5).
+import { isMainProcess, Pool } from "../mod.ts";
+import { pidAfterMs } from "./_pool_tasks.ts";
+
+if (isMainProcess(import.meta)) {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const pool = new Pool(2);
+    const pids = new Set<number>();
+    while (pids.size < 2) for (const p of await pool.map(pidAfterMs, [0, 1], { chunksize: 1 })) pids.add(p);
+    await new Promise((r) => setTimeout(r, 50)); // idle
+    const t = performance.now();
+    await pool.terminate();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  console.log(JSON.stringify({
+    scenario: "pool_terminate",
+    metric: "terminate()+join()",
+    value: samples[2],
+    unit: "ms",
+    higherIsBetter: false,
+    extra: { samples: 5, min: samples[0], max: samples[4] },
+  }));
+}

@@ -1,0 +1,193 @@
+/**
+ * `ProcessPoolExecutor`: Python's `concurrent.futures.ProcessPoolExecutor` — workers started on
+ * demand and reused, `submit` returning a {@linkcode Future}, a lazy-result `map`, and
+ * `shutdown`. A worker killed while it holds work breaks the executor (`BrokenProcessPool`).
+ *
+ * @module
+ */
+import { describeFunction, moduleUrl } from "./core/target.ts";
+import { BrokenProcessPool, CancelledError, StateError, TimeoutError } from "./errors.ts";
+import { cpuCount, type Target } from "./process.ts";
+import { PoolEngine, PoolTask } from "./_pool_engine.ts";
+import { asCompleted, Future, futureControl, type ReturnWhen, waitFutures } from "./_future.ts";
+import { MODE_APPLY, MODE_MAP } from "./_pool_worker.ts";
+import { chunksOf, positiveInt } from "./_pool_stream.ts";
+
+export { asCompleted, Future, type ReturnWhen, waitFutures };
+
+/** Options of {@linkcode ProcessPoolExecutor}. */
+export interface ExecutorOptions {
+  /** Most worker processes at once (default `cpuCount()`). */
+  maxWorkers?: number;
+  /** Runs once in every worker when it starts; if it throws, the executor is broken. */
+  initializer?: Target;
+  /** Arguments for `initializer`. */
+  initargs?: unknown[];
+  /** Tasks a worker runs before it is replaced; default no limit. */
+  maxTasksPerChild?: number;
+  /** Default module for function targets (else inferred from the caller). */
+  module?: string | URL;
+}
+
+/**
+ * Runs functions in worker processes and returns futures, like Python's
+ * `concurrent.futures.ProcessPoolExecutor`.
+ *
+ * @example
+ * ```ts
+ * import { ProcessPoolExecutor, isMainProcess } from "multiproc";
+ * export function square(x: number) { return x * x; }
+ * if (isMainProcess(import.meta)) {
+ *   await using ex = new ProcessPoolExecutor({ maxWorkers: 2 });
+ *   console.log(await ex.submit(square, 3)); // 9
+ *   for await (const y of ex.map(square, [1, 2, 3])) console.log(y); // 1, 4, 9
+ * }
+ * ```
+ */
+export class ProcessPoolExecutor implements AsyncDisposable {
+  #engine: PoolEngine;
+  #shutdown = false;
+  #futures = new Set<Future<unknown>>();
+
+  /**
+   * @param options Worker count, initializer, recycling, default module.
+   * @throws {RangeError} If `maxWorkers` or `maxTasksPerChild` is not an integer ≥ 1.
+   * @throws {TypeError} If an option has the wrong type.
+   */
+  constructor(options: ExecutorOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new TypeError("ProcessPoolExecutor options must be an object");
+    const size = options.maxWorkers ?? cpuCount();
+    positiveInt(size, "ProcessPoolExecutor maxWorkers");
+    const max = options.maxTasksPerChild ?? undefined;
+    if (max !== undefined) positiveInt(max, "ProcessPoolExecutor maxTasksPerChild");
+    if (options.initargs !== undefined && !Array.isArray(options.initargs)) throw new TypeError("ProcessPoolExecutor initargs must be an array");
+    const module = moduleUrl(options.module);
+    const init = options.initializer === undefined || options.initializer === null
+      ? null
+      : describeFunction(options.initializer, module, "initializer");
+    this.#engine = new PoolEngine({
+      kind: "ProcessPoolExecutor",
+      size,
+      onDemand: true,
+      init,
+      initargs: options.initargs ?? [],
+      maxTasksPerChild: max,
+      module,
+      breakOnKill: true,
+    });
+  }
+
+  /** Pids of the current workers. */
+  get _pids(): number[] {
+    return this.#engine.pids;
+  }
+
+  /**
+   * Schedules `fn(...args)` and returns its future. An argument that cannot be sent rejects that
+   * future with a `TypeError`.
+   * @param fn The function (exported from a module, or self-contained).
+   * @param args Its arguments.
+   * @returns The future.
+   * @throws {StateError} After `shutdown()`. @throws {BrokenProcessPool} If the executor is broken.
+   * @throws {TypeError} If `fn` cannot be sent.
+   */
+  submit<R>(fn: Target<R>, ...args: unknown[]): Future<R> {
+    this.#check("submit");
+    return this.#submit<R>(this.#engine.functionId(fn), MODE_APPLY, args);
+  }
+
+  /**
+   * `fn(item)` for every item; the items are submitted at once, the values come in input order.
+   * @param fn The function.
+   * @param iterable The items.
+   * @param options `timeout` (ms from this call, for every value) and `chunksize` (default 1).
+   * @returns The values as an async iterable.
+   * @throws {StateError} After `shutdown()`. @throws {RangeError} If `chunksize` < 1.
+   * @throws {TimeoutError} While iterating, if a value is not ready by the deadline.
+   */
+  map<R>(fn: Target<R>, iterable: Iterable<unknown>, options: { timeout?: number; chunksize?: number } = {}): AsyncIterable<R> {
+    this.#check("map");
+    if (iterable === null || iterable === undefined || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`ProcessPoolExecutor.map() expects an iterable, got ${iterable === null ? "null" : typeof iterable}`);
+    }
+    const chunksize = options.chunksize ?? 1;
+    positiveInt(chunksize, "ProcessPoolExecutor.map() chunksize");
+    const { timeout } = options;
+    if (timeout !== undefined && (typeof timeout !== "number" || Number.isNaN(timeout))) {
+      throw new TypeError("ProcessPoolExecutor.map() timeout must be a number of milliseconds");
+    }
+    const fnId = this.#engine.functionId(fn);
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const futures = chunksOf(Array.from(iterable), chunksize).map((c) => this.#submit<R[]>(fnId, MODE_MAP, c));
+    return (async function* () {
+      try {
+        while (futures.length) {
+          const f = futures[0];
+          const left = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+          let values: R[];
+          try {
+            values = await f.result(left);
+          } catch (e) {
+            if (e instanceof TimeoutError) {
+              throw new TimeoutError(`ProcessPoolExecutor.map() timed out after ${timeout} ms with ${futures.length} chunks unfinished`);
+            }
+            throw e;
+          }
+          futures.shift();
+          for (const v of values) yield v;
+        }
+      } finally {
+        for (const f of futures) f.cancel();
+      }
+    })();
+  }
+
+  /**
+   * No new submits; optionally cancels queued futures, and waits for the rest and the workers.
+   * @param options `wait` (default true): wait for pending futures and worker exit;
+   *   `cancelFutures` (default false): cancel futures that have not started.
+   * @returns Resolves when done (at once with `wait: false`).
+   */
+  async shutdown(options: { wait?: boolean; cancelFutures?: boolean } = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    this.#shutdown = true;
+    if (cancelFutures) for (const f of [...this.#futures]) f.cancel();
+    this.#engine.close();
+    if (wait) await this.#engine.join();
+  }
+
+  /** Shuts down and waits, like leaving Python's `with ProcessPoolExecutor() as ex:` block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown({ wait: true });
+  }
+
+  #check(what: string): void {
+    const broken = this.#engine.brokenError;
+    if (broken) {
+      throw new BrokenProcessPool(`ProcessPoolExecutor.${what}() was called on a broken executor: create a new ProcessPoolExecutor`, {
+        cause: broken,
+      });
+    }
+    if (this.#shutdown || this.#engine.state !== "open") {
+      throw new StateError(`ProcessPoolExecutor.${what}() was called after shutdown(): create a new ProcessPoolExecutor`);
+    }
+  }
+
+  #submit<R>(fnId: number, mode: number, payload: unknown): Future<R> {
+    const f = new Future<R>();
+    const c = futureControl(f);
+    const task = new PoolTask(fnId, mode, payload, (ok, v) => {
+      this.#futures.delete(f as Future<unknown>);
+      if (ok) c.resolve(v as R);
+      else c.reject(v);
+    });
+    task.onDispatch = () => c.running();
+    c.onCancel(() => {
+      this.#futures.delete(f as Future<unknown>);
+      this.#engine.cancel(task, new CancelledError("The future was cancelled"), true);
+    });
+    this.#futures.add(f as Future<unknown>);
+    this.#engine.submit(task);
+    return f;
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * `Pool`: Python's `multiprocessing.Pool` — a fixed set of worker processes that run functions
+ * for you: `apply`, `applyAsync`, `map`, `mapAsync`, `imap`, `imapUnordered`, `starmap`,
+ * `starmapAsync`, with per-call `timeout` and `signal`.
+ *
+ * @module
+ */
+import { describeFunction, moduleUrl } from "./core/target.ts";
+import { StateError, TimeoutError } from "./errors.ts";
+import { cpuCount, type Target } from "./process.ts";
+import { PoolEngine, PoolTask } from "./_pool_engine.ts";
+import { AsyncResult } from "./_pool_result.ts";
+import { MODE_APPLY, MODE_MAP, MODE_STARMAP } from "./_pool_worker.ts";
+import { checkCallOptions, chunkCount, chunksOf, positiveInt, runStream, type CallOptions } from "./_pool_stream.ts";
+
+export { AsyncResult };
+export type { CallOptions };
+
+/** Options of {@linkcode Pool}. */
+export interface PoolOptions {
+  /** Number of worker processes (default `cpuCount()`). */
+  processes?: number;
+  /** Runs once in every worker when it starts, with `initargs`. */
+  initializer?: Target;
+  /** Arguments for `initializer`. */
+  initargs?: unknown[];
+  /** Tasks (a chunk counts as one) a worker runs before it is replaced; default no limit. */
+  maxTasksPerChild?: number;
+  /** Default module for function targets (else inferred from the caller). */
+  module?: string | URL;
+}
+
+/** Options of `map`-like calls: chunk size plus per-call limits. */
+export interface MapOptions extends CallOptions {
+  /** Items per task sent to a worker (map default: Python's `ceil(n / (4 * processes))`; imap: 1). */
+  chunksize?: number;
+}
+
+/** Options of `applyAsync`. */
+export interface ApplyAsyncOptions<R> extends CallOptions {
+  /** Called in this process with the value. */
+  callback?: (r: R) => void;
+  /** Called in this process with the error. */
+  errorCallback?: (e: Error) => void;
+}
+
+/** Options of `mapAsync` and `starmapAsync`. */
+export interface MapAsyncOptions<R> extends MapOptions {
+  /** Called in this process with all values. */
+  callback?: (r: R[]) => void;
+  /** Called in this process with the error. */
+  errorCallback?: (e: Error) => void;
+}
+
+function _iterable(v: unknown, what: string, allowAsync: boolean): void {
+  const ok = v !== null && v !== undefined &&
+    (typeof (v as Iterable<unknown>)[Symbol.iterator] === "function" ||
+      (allowAsync && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function"));
+  if (!ok) throw new TypeError(`${what} expects an ${allowAsync ? "iterable or async iterable" : "iterable"}, got ${v === null ? "null" : typeof v}`);
+}
+
+/**
+ * A pool of worker processes, like Python's `multiprocessing.Pool`. Workers start at once and are
+ * replaced when they die (the task a dead worker was running rejects with `WorkerLostError`).
+ *
+ * @example
+ * ```ts
+ * import { Pool, isMainProcess } from "multiproc";
+ * export function square(x: number) { return x * x; }
+ * if (isMainProcess(import.meta)) {
+ *   await using pool = new Pool(4);
+ *   console.log(await pool.map(square, [1, 2, 3])); // [1, 4, 9]
+ *   for await (const y of pool.imap(square, [4, 5])) console.log(y); // 16, 25
+ * }
+ * ```
+ */
+export class Pool implements AsyncDisposable {
+  #engine: PoolEngine;
+  #size: number;
+
+  /**
+   * Starts the worker processes.
+   * @param processes Number of workers (default `cpuCount()`), or an options object.
+   * @throws {RangeError} If `processes` or `maxTasksPerChild` is not an integer ≥ 1.
+   * @throws {TypeError} If an option has the wrong type or the initializer cannot be sent.
+   */
+  constructor(processes?: number | PoolOptions) {
+    const o: PoolOptions = typeof processes === "object" && processes !== null ? processes : { processes };
+    if (typeof processes !== "object" && processes !== undefined && typeof processes !== "number") {
+      throw new TypeError(`Pool expects a number of processes or an options object, got ${typeof processes}`);
+    }
+    const size = o.processes ?? cpuCount();
+    positiveInt(size, "Pool processes");
+    if (o.maxTasksPerChild !== undefined && o.maxTasksPerChild !== null) positiveInt(o.maxTasksPerChild, "Pool maxTasksPerChild");
+    if (o.initargs !== undefined && !Array.isArray(o.initargs)) throw new TypeError("Pool initargs must be an array");
+    const module = moduleUrl(o.module);
+    const init = o.initializer === undefined || o.initializer === null ? null : describeFunction(o.initializer, module, "initializer");
+    this.#size = size;
+    this.#engine = new PoolEngine({
+      kind: "Pool",
+      size,
+      onDemand: false,
+      init,
+      initargs: o.initargs ?? [],
+      maxTasksPerChild: o.maxTasksPerChild ?? undefined,
+      module,
+      breakOnKill: false,
+    });
+  }
+
+  /** Pids of the current workers. */
+  get _pids(): number[] {
+    return this.#engine.pids;
+  }
+
+  /**
+   * Runs `fn(...args)` in a worker and resolves with its value.
+   * @param fn The function (exported from a module, or self-contained).
+   * @param args Its arguments.
+   * @param options `timeout` (ms) and `signal`: the worker running the call is killed and replaced.
+   * @returns The value.
+   * @throws {StateError} If the pool is closed or terminated.
+   * @throws {TimeoutError} After `timeout` ms, or the signal's reason once it aborts.
+   * @throws {WorkerLostError} If the worker died while running the call. Else the function's own error.
+   */
+  async apply<R>(fn: Target<R>, args: unknown[] = [], options: CallOptions = {}): Promise<R> {
+    return await this.#applyPromise(fn, args, options, "apply") as R;
+  }
+
+  /**
+   * Starts `fn(...args)` in a worker and returns at once.
+   * @param fn The function.
+   * @param args Its arguments.
+   * @param options `callback`/`errorCallback` (exactly one runs, in this process), `timeout`, `signal`.
+   * @returns The result handle (also awaitable).
+   * @throws {StateError} If the pool is closed or terminated.
+   * @throws {TypeError} If `fn` cannot be sent or an option has the wrong type.
+   */
+  applyAsync<R>(fn: Target<R>, args: unknown[] = [], options: ApplyAsyncOptions<R> = {}): AsyncResult<R> {
+    const p = this.#applyPromise(fn, args, options, "applyAsync") as Promise<R>;
+    return new AsyncResult(p, options);
+  }
+
+  /**
+   * `fn(item)` for every item, in input order. Not fail-fast: the first error (in input order) is
+   * reported after every chunk has finished.
+   * @param fn The function.
+   * @param iterable The items (read completely first).
+   * @param options `chunksize`, `timeout`, `signal`.
+   * @returns The values.
+   * @throws {RangeError} If `chunksize` < 1. Errors thrown by `iterable` propagate unchanged.
+   */
+  async map<R>(fn: Target<R>, iterable: Iterable<unknown>, options: MapOptions = {}): Promise<R[]> {
+    return await this.#mapPromise(fn, iterable, options, MODE_MAP, "map") as R[];
+  }
+
+  /**
+   * Like {@linkcode map}, returning at once.
+   * @param fn The function.
+   * @param iterable The items.
+   * @param options `chunksize`, `callback`, `errorCallback`, `timeout`, `signal`.
+   * @returns The result handle.
+   * @throws {StateError} If the pool is closed. @throws {RangeError} If `chunksize` < 1.
+   */
+  mapAsync<R>(fn: Target<R>, iterable: Iterable<unknown>, options: MapAsyncOptions<R> = {}): AsyncResult<R[]> {
+    return new AsyncResult(this.#mapPromise(fn, iterable, options, MODE_MAP, "mapAsync") as Promise<R[]>, options);
+  }
+
+  /**
+   * `fn(...args)` for every args array, in input order.
+   * @param fn The function.
+   * @param iterable Argument arrays.
+   * @param options `chunksize`, `timeout`, `signal`.
+   * @returns The values.
+   * @throws {RangeError} If `chunksize` < 1.
+   */
+  async starmap<R>(fn: Target<R>, iterable: Iterable<unknown[]>, options: MapOptions = {}): Promise<R[]> {
+    return await this.#mapPromise(fn, iterable, options, MODE_STARMAP, "starmap") as R[];
+  }
+
+  /**
+   * Like {@linkcode starmap}, returning at once.
+   * @param fn The function.
+   * @param iterable Argument arrays.
+   * @param options `chunksize`, `callback`, `errorCallback`, `timeout`, `signal`.
+   * @returns The result handle.
+   * @throws {StateError} If the pool is closed. @throws {RangeError} If `chunksize` < 1.
+   */
+  starmapAsync<R>(fn: Target<R>, iterable: Iterable<unknown[]>, options: MapAsyncOptions<R> = {}): AsyncResult<R[]> {
+    return new AsyncResult(this.#mapPromise(fn, iterable, options, MODE_STARMAP, "starmapAsync") as Promise<R[]>, options);
+  }
+
+  /**
+   * Lazy `map` in input order over a sync or async (possibly infinite) iterable. It reads the input
+   * only as the consumer advances: at most `4 × processes` chunks are in flight or buffered.
+   * @param fn The function.
+   * @param iterable The items.
+   * @param options `chunksize` (default 1), `timeout` (for the whole iteration), `signal`.
+   * @returns The values, as an async iterable.
+   * @throws {StateError} If the pool is closed. @throws {RangeError} If `chunksize` < 1.
+   */
+  imap<R>(fn: Target<R>, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = {}): AsyncIterable<R> {
+    return this.#stream(fn, iterable, options, true, "imap");
+  }
+
+  /**
+   * Like {@linkcode imap}, yielding each chunk's values as soon as it completes.
+   * @param fn The function.
+   * @param iterable The items.
+   * @param options `chunksize` (default 1), `timeout`, `signal`.
+   * @returns The values in completion order.
+   * @throws {StateError} If the pool is closed. @throws {RangeError} If `chunksize` < 1.
+   */
+  imapUnordered<R>(fn: Target<R>, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = {}): AsyncIterable<R> {
+    return this.#stream(fn, iterable, options, false, "imapUnordered");
+  }
+
+  /** No new tasks; the workers exit once the submitted work is done. */
+  close(): void {
+    this.#engine.close();
+  }
+
+  /**
+   * Stops the workers now (SIGTERM, then SIGKILL after 1 s); outstanding tasks reject with StateError.
+   * @returns Resolves once every worker has exited.
+   */
+  async terminate(): Promise<void> {
+    await this.#engine.terminate();
+  }
+
+  /**
+   * Waits for the workers to exit.
+   * @throws {StateError} If neither {@linkcode close} nor {@linkcode terminate} was called.
+   */
+  async join(): Promise<void> {
+    if (this.#engine.state === "open") throw new StateError("Pool.join() needs the pool closed first: call close() or terminate() before join()");
+    await this.#engine.join();
+  }
+
+  /** Terminates the pool, like leaving Python's `with Pool() as p:` block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.terminate();
+  }
+
+  #checkOpen(what: string): void {
+    const s = this.#engine.state;
+    if (s === "open") return;
+    const why = s === "closed" ? "closed" : s === "broken" ? "broken" : "terminated";
+    throw new StateError(`Pool.${what}() was called on a ${why} pool: create a new Pool to run more tasks`);
+  }
+
+  #applyPromise(fn: Target, args: unknown[], options: CallOptions, what: string): Promise<unknown> {
+    this.#checkOpen(what);
+    if (!Array.isArray(args)) throw new TypeError(`Pool.${what}() args must be an array, got ${typeof args}`);
+    checkCallOptions(options, what);
+    const fnId = this.#engine.functionId(fn);
+    return this.#job(fnId, MODE_APPLY, [args], options, what).then((r) => r[0]);
+  }
+
+  #mapPromise(fn: Target, iterable: Iterable<unknown>, options: MapOptions, mode: number, what: string): Promise<unknown[]> {
+    this.#checkOpen(what);
+    _iterable(iterable, `Pool.${what}()`, false);
+    checkCallOptions(options, what);
+    if (options.chunksize !== undefined) positiveInt(options.chunksize, `Pool.${what}() chunksize`);
+    const fnId = this.#engine.functionId(fn);
+    const items = Array.from(iterable);
+    if (mode === MODE_STARMAP) {
+      for (const a of items) if (!Array.isArray(a)) throw new TypeError(`Pool.${what}() expects an iterable of argument arrays, got an item of type ${typeof a}`);
+    }
+    if (items.length === 0) return Promise.resolve([]);
+    const size = options.chunksize ?? chunkCount(items.length, this.#size);
+    return this.#job(fnId, mode, chunksOf(items, size), options, what).then((parts) => (parts as unknown[][]).flat());
+  }
+
+  /** Runs tasks; resolves with every value in order or rejects with the first error once all ended. */
+  #job(fnId: number, mode: number, payloads: unknown[], o: CallOptions, what: string): Promise<unknown[]> {
+    const engine = this.#engine;
+    return new Promise((resolve, reject) => {
+      const { timeout, signal } = o;
+      if (signal?.aborted) return reject(signal.reason);
+      const results = new Array(payloads.length);
+      const tasks: PoolTask[] = [];
+      let left = payloads.length;
+      let firstError: { i: number; e: unknown } | undefined;
+      let over = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const end = () => {
+        over = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const stop = (reason: unknown) => {
+        if (over) return;
+        end();
+        for (const t of tasks) engine.cancel(t, reason);
+        reject(reason);
+      };
+      const onAbort = () => stop(signal!.reason);
+      payloads.forEach((payload, i) => {
+        tasks.push(new PoolTask(fnId, mode, payload, (ok, v) => {
+          if (over) return;
+          if (ok) results[i] = v;
+          else if (!firstError || i < firstError.i) firstError = { i, e: v };
+          if (--left > 0) return;
+          end();
+          if (firstError) reject(firstError.e);
+          else resolve(results);
+        }));
+      });
+      if (timeout !== undefined) {
+        timer = setTimeout(
+          () => stop(new TimeoutError(`Pool.${what}() timed out after ${timeout} ms; its running worker was killed and replaced`)),
+          timeout,
+        );
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      for (const t of tasks) engine.submit(t);
+    });
+  }
+
+  #stream<R>(fn: Target, iterable: unknown, options: MapOptions, ordered: boolean, what: string): AsyncIterable<R> {
+    this.#checkOpen(what);
+    _iterable(iterable, `Pool.${what}()`, true);
+    checkCallOptions(options, what);
+    const chunksize = options.chunksize ?? 1;
+    positiveInt(chunksize, `Pool.${what}() chunksize`);
+    const fnId = this.#engine.functionId(fn);
+    return runStream<R>(this.#engine, {
+      fnId,
+      iterable: iterable as Iterable<unknown> | AsyncIterable<unknown>,
+      chunksize,
+      ordered,
+      ahead: 4 * this.#size,
+      options,
+      what: `Pool.${what}()`,
+    });
+  }
+}
