@@ -7,6 +7,8 @@ export default defineConfig({
     bootstrap: "src/child/bootstrap.ts",
     watchdog_worker: "src/runtime/watchdog_worker.ts",
     shm_waiter_worker: "src/runtime/shm_waiter_worker.ts",
+    pool_worker: "src/_pool_worker.ts",
+    manager_server: "src/_manager_server.ts",
   },
   format: ["esm", "cjs"],
   dts: { entry: { mod: "mod.ts" } },

@@ -13,12 +13,22 @@ try {
   const tgz = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { encoding: "utf8" }).trim().split("\n").pop();
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "smoke", private: true, type: "module" }));
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--silent", join(dir, tgz)], { cwd: dir, stdio: "inherit" });
-  writeFileSync(join(dir, "esm.mjs"), `import { Process, isMainProcess, currentProcess } from "multiproc";
-export function work(n) { console.log("child", currentProcess().name, n * 2); }
+  writeFileSync(join(dir, "esm.mjs"), `import { Process, Pool, Queue, Lock, Manager, isMainProcess, currentProcess } from "multiproc";
+export async function work(n, q, lock) {
+  await using _ = await lock.hold();
+  await q.put(n * 2);
+  console.log("child", currentProcess().name, await q.get());
+}
+export function twice(x) { return x * 2; }
 if (isMainProcess(import.meta)) {
-  const p = new Process({ target: work, args: [21] });
+  const p = new Process({ target: work, args: [21, new Queue(), new Lock()] });
   p.start(); await p.join();
   if (p.exitCode !== 0) process.exit(1);
+  await using pool = new Pool(2);
+  const r = await pool.map(twice, [1, 2, 3]);
+  await using m = await Manager.start();
+  const d = await m.dict({ a: 1 });
+  if (r.join() !== "2,4,6" || (await d.get("a")) !== 1) process.exit(1);
 }
 `);
   writeFileSync(join(dir, "cjs.cjs"), `const { Process } = require("multiproc");

@@ -16,7 +16,10 @@ import { ServedBarrier, ServedCondition, ServedEvent, ServedLock, ServedSemaphor
 import { _show } from "./sync/_served_common.ts";
 
 /** This module's URL: the manager process imports it to find {@linkcode runManagerServer}. */
-export const SERVER_MODULE: string = import.meta.url;
+export const SERVER_MODULE: string = new URL(
+  import.meta.url.endsWith(".ts") ? "./_manager_server.ts" : `./manager_server${import.meta.url.endsWith(".cjs") ? ".cjs" : ".js"}`,
+  import.meta.url,
+).href;
 
 type _Factory = (args: unknown[]) => Served | Promise<Served>;
 

@@ -11,7 +11,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runtime, type ChildHandle } from "./runtime/adapter.ts";
 import { randomBytes } from "./channel/auth.ts";
-import { encode } from "./channel/codec.ts";
+import { encode, withTypeModules } from "./channel/codec.ts";
 import type { Peer } from "./channel/peer.ts";
 import { node } from "./core/node.ts";
 import { callerModule, describeFunction, inferModule, moduleUrl, type TargetSpec } from "./core/target.ts";
@@ -51,6 +51,8 @@ export interface ChildSetup {
   parentAddress: string;
   target: TargetSpec | null;
   payload: Uint8Array;
+  /** Modules the child imports before decoding `payload` (they register the types it holds). */
+  needs: string[];
 }
 
 const _SOURCE = import.meta.url.endsWith(".ts");
@@ -196,7 +198,7 @@ export class Process implements AsyncDisposable {
     } else if (this.#target) {
       target = describeFunction(this.#target, this.#module);
     }
-    const payload = encode({ args: this.#args, fields });
+    const [payload, needs] = withTypeModules(() => encode({ args: this.#args, fields }, "args"));
     const id = _hex(randomBytes(8));
     const token = randomBytes(32);
     const parentAddress = node.address;
@@ -213,6 +215,7 @@ export class Process implements AsyncDisposable {
         parentAddress,
         target,
         payload,
+        needs,
       };
       peer.notify("node", "setup", [setup]);
     });

@@ -124,7 +124,15 @@ export interface TypeSpec<T> {
   reduce(obj: T): unknown;
   /** Builds the receiving process's object from the state `reduce` returned. */
   rebuild(state: unknown): T;
+  /**
+   * URL of the module whose import registers this type (default: the module that called
+   * `registerType`). A process that receives such an object must have imported it.
+   */
+  module?: string;
 }
+
+/** While set, modules of the registered types that `encode` writes are collected here. */
+export const typeModules: { used: Set<string> | undefined } = { used: undefined };
 
 /** Registered types by tag (for the reader). */
 export const typesByTag: Map<string, TypeSpec<unknown>> = new Map();

@@ -54,6 +54,7 @@ function _unsendableClass(proto: object, extra: string): never {
 
 function _writeCustom(v: object, spec: W.TypeSpec<unknown>): void {
   const state = spec.reduce(v);
+  if (W.typeModules.used !== undefined && spec.module !== undefined) W.typeModules.used.add(spec.module);
   _ensure(1);
   _writeByte(W.T_CUSTOM);
   _writeKey(spec.tag);

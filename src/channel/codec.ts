@@ -42,6 +42,7 @@ import {
   typesByProto,
   typesByTag,
   type TypeSpec,
+  typeModules,
 } from "./_codec_shared.ts";
 import { _buildError, _defineHidden, _defineProp, _errorName, _isError, registerErrorClass } from "./_codec_errors.ts";
 
@@ -163,11 +164,42 @@ export function registerType<T>(spec: TypeSpec<T>): void {
   if (typeof reduce !== "function" || typeof rebuild !== "function") {
     throw new TypeError(`registerType() needs reduce and rebuild functions for tag "${tag}"`);
   }
+  spec.module ??= _registeringModule();
   const old = typesByTag.get(tag);
   if (old !== undefined && typesByProto.get(old.cls.prototype) === old) typesByProto.delete(old.cls.prototype);
   typesByTag.set(tag, spec as TypeSpec<unknown>);
   typesByProto.set(cls.prototype, spec as TypeSpec<unknown>);
   for (const listener of registryListeners) listener();
+}
+
+/** URL of the module that called `registerType`: the stack frame right after registerType's own. */
+function _registeringModule(): string | undefined {
+  const lines = (new Error().stack ?? "").split("\n");
+  const at = lines.findIndex((l) => /\bregisterType\b/.test(l));
+  for (const line of lines.slice(at + 1)) {
+    const m = /(file:\/\/[^\s()]+?|\/[^\s()][^()]*?):\d+:\d+\)?\s*$/.exec(line.trim());
+    if (m) return m[1].startsWith("file:") ? m[1] : new URL(`file://${m[1]}`).href;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `fn` (which encodes) and reports the modules of the registered types it wrote, so that
+ * a receiving process can import exactly those before it decodes (see `TypeSpec.module`).
+ *
+ * @param fn Code that calls `encode`.
+ * @returns What `fn` returned, and the module URLs.
+ */
+export function withTypeModules<T>(fn: () => T): [T, string[]] {
+  const outer = typeModules.used;
+  const used = new Set<string>();
+  typeModules.used = used;
+  try {
+    return [fn(), [...used]];
+  } finally {
+    typeModules.used = outer;
+    if (outer) for (const m of used) outer.add(m);
+  }
 }
 
 /** The plain record `encodeError` returns; every field is encodable. */

@@ -12,15 +12,15 @@ import { connectAuthenticated } from "../channel/auth.ts";
 import { decode } from "../channel/codec.ts";
 import { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
-import { resolveClass, resolveFunction } from "../core/target.ts";
+import { importModule, resolveClass, resolveFunction } from "../core/target.ts";
 import { currentProcessObject, finishChildren, Process, type ChildSetup } from "../process.ts";
-// Library objects that may arrive inside args register their codec types when imported.
-import "../connection.ts";
-import "../queue.ts";
-import "../_manager_proxies.ts";
-import "../synchronize.ts";
-import "../_sync_condition.ts";
-import "../shared.ts";
+
+// The whole library, loaded after the target has started (off the start-up path) so that library
+// objects arriving later in messages can be decoded even when the target's module does not import it.
+const _LIBRARY = new URL(
+  import.meta.url.endsWith(".ts") ? "../../mod.ts" : `./mod${import.meta.url.endsWith(".cjs") ? ".cjs" : ".js"}`,
+  import.meta.url,
+).href;
 
 async function _connect(address: string): Promise<Awaited<ReturnType<typeof runtime.connect>>> {
   // The parent's listener may still be binding when we start: retry briefly.
@@ -66,6 +66,8 @@ async function _main(): Promise<void> {
   parentPeer.pid = setup.parent.pid;
   startWatchdog(setup.parent.pid);
 
+  // Import just the modules that register the library objects inside args, then decode them.
+  await Promise.all(setup.needs.map((m) => importModule(m)));
   const { args, fields } = decode(setup.payload) as { args: unknown[]; fields?: Record<string, unknown> };
   if (setup.target) {
     node.importing = true;
@@ -82,7 +84,11 @@ async function _main(): Promise<void> {
     } finally {
       node.importing = false;
     }
-    await run();
+    const running = run();
+    // A target that ends at once never pays for this.
+    const later = setTimeout(() => importModule(_LIBRARY).catch(() => {}), 5);
+    (later as { unref?: () => void }).unref?.();
+    await running;
   }
   await finishChildren();
   for (const hook of node.beforeExit) await hook();

@@ -79,8 +79,21 @@ function _spawn(options: SpawnOptions): ChildHandle {
         child.kill(sig);
       } catch { /* already gone */ }
     },
-    unref: () => child.unref(),
-    ref: () => child.ref(),
+    // Deno throws BadResource for a child that has just exited.
+    unref: () => {
+      if (!done) {
+        try {
+          child.unref();
+        } catch { /* exited */ }
+      }
+    },
+    ref: () => {
+      if (!done) {
+        try {
+          child.ref();
+        } catch { /* exited */ }
+      }
+    },
   };
 }
 
