@@ -3,6 +3,7 @@
 // created by the parent, so each message travels child→parent→child).
 import { type Connection, isMainProcess, Pipe, Process } from "../mod.ts";
 import { report } from "./_util.ts";
+import { rawSocketRtt } from "./_raw_socket.ts";
 
 const WARM = 1000;
 const ROUNDS = 20_000;
@@ -61,5 +62,6 @@ if (isMainProcess(import.meta)) {
     unit: "µs",
     higherIsBetter: false,
     extra: { roundTrips: ROUNDS, messageBytes: MSG.length, siblingsUs: +siblingsUs.toFixed(2) },
+    peers: { raw: +(await rawSocketRtt(ROUNDS)).toFixed(2) },
   });
 }
