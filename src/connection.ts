@@ -26,7 +26,7 @@
  * @module
  */
 import process from "node:process";
-import { decode, encode, registerErrorClass, registerType } from "./channel/codec.ts";
+import { decodeOrLoad, encode, registerErrorClass, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { BufferTooShort, EOFError, StateError } from "./errors.ts";
 import { Process } from "./process.ts";
@@ -217,7 +217,7 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    */
   async recv(): Promise<T> {
     this.#check("recv", this.readable);
-    return decode(await this.#pull()) as T;
+    return (await decodeOrLoad(await this.#pull())) as T;
   }
 
   /**

@@ -22,7 +22,7 @@
  * @module
  */
 import process from "node:process";
-import { decode, encode, registerErrorClass, registerType } from "./channel/codec.ts";
+import { decodeOrLoad, encode, registerErrorClass, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { Empty, Full, StateError } from "./errors.ts";
 import { Fifo } from "./_fifo.ts";
@@ -213,12 +213,12 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#checkOpen("get");
       if (this.#server) {
         const r = this.#server.get(this.#client, 1, block, timeout, null);
-        return r instanceof Promise ? r.then((b) => decode(b as Uint8Array) as T) : Promise.resolve(decode(r as Uint8Array) as T);
+        return r instanceof Promise ? r.then((b) => decodeOrLoad(b as Uint8Array) as T) : Promise.resolve(decodeOrLoad(r as Uint8Array) as T);
       }
       const it = this.#buf.shift();
       if (it) {
         this.#took(it[0]);
-        return Promise.resolve(decode(it[1]) as T);
+        return Promise.resolve(decodeOrLoad(it[1]) as T);
       }
     } catch (e) {
       return Promise.reject(e);
@@ -239,7 +239,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     this.#want = n >= this.#want ? Math.min(_MAX_BATCH, this.#want * 2) : Math.max(16, n * 2);
     for (let k = 2; k < flat.length; k += 2) this.#buf.push([flat[k] as number, flat[k + 1] as Uint8Array]);
     this.#took(flat[0] as number);
-    return decode(flat[1] as Uint8Array) as T;
+    return (await decodeOrLoad(flat[1] as Uint8Array)) as T;
   }
 
   /**

@@ -3,7 +3,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import process from "node:process";
-import { activeChildren, cpuCount, currentProcess, parentProcess, Process, StateError } from "../mod.ts";
+import { activeChildren, cpuCount, currentProcess, Lock, parentProcess, Pipe, Process, StateError } from "../mod.ts";
+import { lockFromPipe } from "./fixtures/plain_targets.ts";
 import {
   busyLoop,
   exitWith,
@@ -187,6 +188,20 @@ describe("Process", () => {
     p.start();
     await p.join();
     assert.match(fs.readFileSync(t.file("d.txt"), "utf8"), /^StateError: Daemon/);
+    t.cleanup();
+  });
+
+  test("a library object sent later in a message loads its module in a child that never imported it", async () => {
+    const t = tempDir();
+    const [a, b] = Pipe();
+    const p = new Process({ target: lockFromPipe, args: [b, t.file("lock.json")] });
+    p.start();
+    b.close();
+    await a.send(new Lock());
+    await p.join();
+    a.close();
+    assert.equal(p.exitCode, 0);
+    assert.deepEqual(readJson(t.file("lock.json")), { ok: true, cls: "Lock" });
     t.cleanup();
   });
 

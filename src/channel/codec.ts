@@ -183,6 +183,47 @@ function _registeringModule(): string | undefined {
   return undefined;
 }
 
+let _loader: (() => Promise<unknown>) | undefined;
+let _loading: Promise<void> | undefined;
+
+/**
+ * Sets how this process loads the modules that register library types it has not imported yet
+ * (a child loads the rest of the library). Used by {@linkcode decodeOrLoad} and the link layer.
+ * @param load Imports the modules.
+ */
+export function setTypeLoader(load: () => Promise<unknown>): void {
+  _loader = load;
+}
+
+/** True when `e` is decode's error for a type this process has not registered. */
+export function isUnknownTypeError(e: unknown): boolean {
+  return e instanceof CodecError && e.message.includes("has not registered");
+}
+
+/** Runs the type loader once; undefined when there is none (or it already ran). */
+export function loadMissingTypes(): Promise<void> | undefined {
+  if (_loading || !_loader) return _loading && undefined;
+  _loading = _loader().then(() => {}, () => {});
+  return _loading;
+}
+
+/**
+ * Decodes like {@linkcode decode}; a message that holds a library type this process has not
+ * loaded yet waits for the type loader and is decoded again.
+ * @param bytes One whole message.
+ * @returns The value, or a Promise of it when types had to be loaded first.
+ * @throws {CodecError} Like `decode` (or rejects, after a load).
+ */
+export function decodeOrLoad(bytes: Uint8Array): unknown {
+  try {
+    return decode(bytes);
+  } catch (e) {
+    const loading = isUnknownTypeError(e) ? loadMissingTypes() : undefined;
+    if (!loading) throw e;
+    return loading.then(() => decode(bytes));
+  }
+}
+
 /**
  * Runs `fn` (which encodes) and reports the modules of the registered types it wrote, so that
  * a receiving process can import exactly those before it decodes (see `TypeSpec.module`).

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { decode, decodeError, encodeError, encodeFrame } from "./codec.ts";
+import { decode, decodeError, encodeError, encodeFrame, isUnknownTypeError, loadMissingTypes } from "./codec.ts";
 import type { Link } from "./link.ts";
 import { EOFError } from "../errors.ts";
 
@@ -31,6 +31,7 @@ export class Peer {
   #nextId = 1;
   #pending = new Map<number, _Pending>();
   #onClose: Array<() => void> = [];
+  #stalled: Uint8Array[] | undefined;
 
   /**
    * @param link An authenticated link.
@@ -102,11 +103,27 @@ export class Peer {
   }
 
   #receive(frame: Uint8Array): void {
+    if (this.#stalled) {
+      this.#stalled.push(frame);
+      return;
+    }
     let msg: unknown[];
     try {
       msg = decode(frame) as unknown[];
       if (!Array.isArray(msg)) throw new TypeError("message is not an array");
-    } catch {
+    } catch (e) {
+      const loading = isUnknownTypeError(e) ? loadMissingTypes() : undefined;
+      if (loading) {
+        // Load the library's other types, then go on with this frame and the ones behind it.
+        const stalled: Uint8Array[] = (this.#stalled = [frame.slice()]);
+        this.#link.hold();
+        loading.finally(() => {
+          this.#link.release();
+          this.#stalled = undefined;
+          for (const f of stalled) this.#receive(f);
+        });
+        return;
+      }
       // A peer that sends garbage is broken or hostile: drop it, keep serving everyone else.
       this.#link.close();
       return;

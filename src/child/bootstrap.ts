@@ -9,14 +9,14 @@ import process from "node:process";
 import { runtime } from "../runtime/adapter.ts";
 import { startWatchdog } from "../runtime/watchdog.ts";
 import { connectAuthenticated } from "../channel/auth.ts";
-import { decode } from "../channel/codec.ts";
+import { decode, setTypeLoader } from "../channel/codec.ts";
 import { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
 import { importModule, resolveClass, resolveFunction } from "../core/target.ts";
 import { currentProcessObject, finishChildren, Process, type ChildSetup } from "../process.ts";
 
-// The whole library, loaded after the target has started (off the start-up path) so that library
-// objects arriving later in messages can be decoded even when the target's module does not import it.
+// The whole library: loaded when a message holds a library object of a type this child has not
+// loaded yet (the target's module usually imports the library anyway).
 const _LIBRARY = new URL(
   import.meta.url.endsWith(".ts") ? "../../mod.ts" : `./mod${import.meta.url.endsWith(".cjs") ? ".cjs" : ".js"}`,
   import.meta.url,
@@ -55,6 +55,7 @@ async function _main(): Promise<void> {
   let gotSetup!: (s: ChildSetup) => void;
   const setupArrived = new Promise<ChildSetup>((r) => (gotSetup = r));
   node.register("node", { call: (m, a) => m === "setup" && gotSetup(a[0] as ChildSetup) });
+  setTypeLoader(() => importModule(_LIBRARY));
   const parentPeer = new Peer(link, (p, t, m, a) => node.dispatch(p, t, m, a), 0);
   let adopted = false;
   parentPeer.hold();
@@ -84,11 +85,7 @@ async function _main(): Promise<void> {
     } finally {
       node.importing = false;
     }
-    const running = run();
-    // A target that ends at once never pays for this.
-    const later = setTimeout(() => importModule(_LIBRARY).catch(() => {}), 5);
-    (later as { unref?: () => void }).unref?.();
-    await running;
+    await run();
   }
   await finishChildren();
   for (const hook of node.beforeExit) await hook();
