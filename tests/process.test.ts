@@ -247,24 +247,26 @@ describe("Process from a script (root process behaviour)", () => {
     t.cleanup();
   });
 
-  test("no orphans: children of a SIGKILLed parent exit within 2 s, even in a synchronous loop", async () => {
-    const t = tempDir();
-    const { spawn } = await import("node:child_process");
-    const { scriptCommand } = await import("./_helpers.ts");
-    const [cmd, argv] = scriptCommand(fixture("orphans.ts"), [t.dir]);
-    const parent = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"] });
-    const pidsFile = t.file("pids.json");
-    assert.ok(await until(() => fs.existsSync(pidsFile), 20_000), "parent reported its children");
-    const pids: number[] = readJson(pidsFile);
-    assert.equal(pids.length, 2);
-    parent.kill("SIGKILL");
-    const killedAt = Date.now();
-    const gone = await until(() => pids.every(isGone), 2000);
-    const took = Date.now() - killedAt;
-    for (const pid of pids) if (!isGone(pid)) process.kill(pid, "SIGKILL");
-    assert.ok(gone, `children still alive ${took} ms after the parent was killed`);
-    t.cleanup();
-  });
+  for (const [how, env] of [["the runtime's own mechanism", {}], ["the portable watchdog thread", { MULTIPROC_WATCHDOG: "thread" }]] as const) {
+    test(`no orphans (${how}): children of a SIGKILLed parent exit within 2 s, even in a synchronous loop`, async () => {
+      const t = tempDir();
+      const { spawn } = await import("node:child_process");
+      const { scriptCommand } = await import("./_helpers.ts");
+      const [cmd, argv] = scriptCommand(fixture("orphans.ts"), [t.dir]);
+      const parent = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env } });
+      const pidsFile = t.file("pids.json");
+      assert.ok(await until(() => fs.existsSync(pidsFile), 20_000), "parent reported its children");
+      const pids: number[] = readJson(pidsFile);
+      assert.equal(pids.length, 2);
+      parent.kill("SIGKILL");
+      const killedAt = Date.now();
+      const gone = await until(() => pids.every(isGone), 2000);
+      const took = Date.now() - killedAt;
+      for (const pid of pids) if (!isGone(pid)) process.kill(pid, "SIGKILL");
+      assert.ok(gone, `children still alive ${took} ms after the parent was killed`);
+      t.cleanup();
+    });
+  }
 });
 
 void busyLoop;

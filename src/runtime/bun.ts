@@ -34,7 +34,11 @@ function _spawn(options: SpawnOptions): ChildHandle {
   const proc = Bun.spawn({
     cmd: [process.execPath, ...forwardedExecArgv(process.execArgv), options.script],
     // Bun ties the child's life to ours (even by SIGKILL): see watchdog.ts.
-    env: { ...process.env, ...options.env, BUN_FEATURE_FLAG_NO_ORPHANS: "1" },
+    env: {
+      ...process.env,
+      ...options.env,
+      ...(process.env.MULTIPROC_WATCHDOG === "thread" ? {} : { BUN_FEATURE_FLAG_NO_ORPHANS: "1" }),
+    },
     cwd: options.cwd,
     stdin: "pipe",
     stdout: "inherit",

@@ -78,10 +78,17 @@ export function startWatchdog(parentPid: number): void {
   if (_started) return;
   _started = true;
   const rt = detect();
+  // MULTIPROC_WATCHDOG=thread forces the portable thread (the tests check both ways).
+  const threadOnly = process.env.MULTIPROC_WATCHDOG === "thread";
+  if (threadOnly) return _startThread(rt);
   if (rt === "bun" && process.env.BUN_FEATURE_FLAG_NO_ORPHANS === "1") return;
   if (rt === "node" && _koffiDeathSignal(parentPid)) return;
+  if (rt === "deno" && _denoDeathSignal(parentPid)) return;
+  _startThread(rt);
+}
+
+function _startThread(rt: string): void {
   if (rt === "deno") {
-    if (_denoDeathSignal(parentPid)) return;
     try {
       // Deno's web Worker starts faster than its node:worker_threads polyfill. The child always ends
       // with an explicit exit, so the worker cannot hold it open.
