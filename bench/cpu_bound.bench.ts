@@ -2,11 +2,18 @@
 // worker count 1..cpuCount(). The headline value is the speedup at 2 workers, like the Python peer.
 import process from "node:process";
 import { cpuCount, isMainProcess, Pool } from "../mod.ts";
-import { countLoop, noop } from "./_pool_tasks.ts";
+import { countLoop } from "./_pool_tasks.ts";
 
 if (isMainProcess(import.meta)) {
   // The JIT makes this loop far faster than CPython's; scale N so one task takes ~0.3-1 s like there.
-  const n = Number(process.env.CPU_N_TS ?? 400_000_000);
+  // Calibrate N so one task takes ~0.6 s on this runtime (JITs differ a lot on this loop), after
+  // warming the loop up, so the sequential baseline is not charged for compilation.
+  countLoop(5_000_000);
+  const probeN = 50_000_000;
+  const tp = performance.now();
+  countLoop(probeN);
+  const probeS = (performance.now() - tp) / 1000;
+  const n = Number(process.env.CPU_N_TS ?? Math.round((probeN * 0.6) / Math.max(probeS, 1e-3)));
   const tasks = 4;
   const t0 = performance.now();
   const seq: number[] = [];
@@ -17,7 +24,8 @@ if (isMainProcess(import.meta)) {
   const cores = cpuCount();
   for (let workers = 1; workers <= cores; workers++) {
     await using pool = new Pool(workers);
-    await pool.map(noop, Array.from({ length: workers * 2 }, (_, i) => i), { chunksize: 1 });
+    // Warm the workers' JIT the way the sequential baseline was warmed.
+    await pool.map(countLoop, Array(workers * 2).fill(5_000_000), { chunksize: 1 });
     const t = performance.now();
     const par = await pool.map(countLoop, Array(tasks).fill(n), { chunksize: 1 });
     poolS[workers] = (performance.now() - t) / 1000;
