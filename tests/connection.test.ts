@@ -2,7 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { BufferTooShort, Connection, EOFError, Pipe, Process, StateError, wait } from "../mod.ts";
-import { echo, echoBytes, forward, relayToGrandchild, sendAndClose, sleepThenExit } from "./fixtures/pipes.ts";
+import { echo, echoBytes, forward, readOneThenHandBack, relayToGrandchild, sendAndClose, sleepThenExit } from "./fixtures/pipes.ts";
 
 const VALUES: unknown[] = [
   0, -0, 1.5, NaN, Infinity, "", "héllo", true, false, null, undefined, 2n ** 70n,
@@ -241,6 +241,34 @@ describe("Connection", () => {
     } finally {
       for (const e of [a, b, c, d]) e.close();
       await stop(p);
+    }
+  });
+});
+
+describe("Connection handed on", () => {
+  test("Connection passed on by a reader after reading part of the queued messages delivers the rest in order", async () => {
+    const [a, b] = Pipe<number>();
+    const [back, backChild] = Pipe<[number, Connection<number>]>();
+    for (let i = 1; i <= 10; i++) await a.send(i);
+    const p = new Process({ target: readOneThenHandBack, args: [b, backChild] });
+    p.start();
+    b.close();
+    backChild.close();
+    try {
+      const [first, end] = await back.recv();
+      assert.equal(first, 1);
+      const rest: number[] = [];
+      for (let i = 2; i <= 10; i++) {
+        assert.ok(await end.poll(5000), `message ${i} is still there to read`);
+        rest.push(await end.recv());
+      }
+      assert.deepEqual(rest, [2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.equal(await end.poll(), false);
+      end.close();
+    } finally {
+      await p.join();
+      a.close();
+      back.close();
     }
   });
 });
