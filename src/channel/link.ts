@@ -36,23 +36,21 @@ export class Link {
   }
 
   #feed(chunk: Uint8Array): void {
-    {
+    if (this.#closed) return;
+    let frames: Uint8Array[];
+    try {
+      frames = this.#reader.push(chunk);
+    } catch (e) {
+      if (e instanceof FrameError) {
+        this.close();
+        return;
+      }
+      throw e;
+    }
+    for (const f of frames) {
       if (this.#closed) return;
-      let frames: Uint8Array[];
-      try {
-        frames = this.#reader.push(chunk);
-      } catch (e) {
-        if (e instanceof FrameError) {
-          this.close();
-          return;
-        }
-        throw e;
-      }
-      for (const f of frames) {
-        if (this.#closed) return;
-        if (this.#onFrame) this.#onFrame(f);
-        else this.#backlog.push(f);
-      }
+      if (this.#onFrame) this.#onFrame(f);
+      else this.#backlog.push(f);
     }
   }
 
