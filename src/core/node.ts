@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { runtime, type Listener } from "../runtime/adapter.ts";
+import { processGone } from "../runtime/_common.ts";
 import { acceptAuthenticated, connectAuthenticated, type Hello, randomBytes } from "../channel/auth.ts";
 import { Peer } from "../channel/peer.ts";
 import { StateError } from "../errors.ts";
@@ -52,7 +53,7 @@ function _sweepStaleTrees(tmp: string): void {
     const m = /^multiproc-(\d+)-/.exec(n);
     if (!m) continue;
     const pid = Number(m[1]);
-    if (pid !== process.pid && isProcessGone(pid)) {
+    if (isProcessGone(pid)) {
       try {
         fs.rmSync(path.join(tmp, n), { recursive: true, force: true });
       } catch { /* someone else's, or already gone */ }
@@ -61,15 +62,7 @@ function _sweepStaleTrees(tmp: string): void {
 }
 
 /** True when no process `pid` runs (a zombie counts as gone). */
-export function isProcessGone(pid: number): boolean {
-  if (!runtime.signal(pid, 0)) return true;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
-  } catch {
-    return false;
-  }
-}
+export const isProcessGone: (pid: number) => boolean = processGone;
 
 /** The per-process node (one per process: {@linkcode node}). */
 export class ProcessNode {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import * as fs from "node:fs";
 import process from "node:process";
 import * as os from "node:os";
 
@@ -47,3 +48,40 @@ export const commonOps = {
     } catch { /* not permitted */ }
   },
 };
+
+/**
+ * True when no process `pid` runs. A zombie (or dead) entry in `/proc` counts as gone: PID 1 on some
+ * machines never reaps. A process of another user (EPERM) counts as running.
+ * @param pid The process id.
+ * @returns Whether it is gone.
+ */
+export function processGone(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as { code?: string }).code !== "EPERM";
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The state follows the parenthesised command name, which may itself contain ") ".
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === "Z" || state === "X";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A module that a child process or thread runs by path, next to the calling module: `source`
+ * (relative to `base`) when running from TypeScript source, else `built` plus the calling
+ * bundle's own extension (`.js`, or `.cjs` in the CommonJS build).
+ * @param base The caller's `import.meta.url`.
+ * @param source Path of the TypeScript source, relative to `base`.
+ * @param built File name (no extension) of the built entry, beside the bundle.
+ * @returns The module's URL.
+ */
+export function moduleBeside(base: string, source: string, built: string): URL {
+  if (base.endsWith(".ts")) return new URL(source, base);
+  return new URL(`./${built}${base.endsWith(".cjs") ? ".cjs" : ".js"}`, base);
+}

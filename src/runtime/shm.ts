@@ -11,11 +11,11 @@
  */
 import process from "node:process";
 import * as fs from "node:fs";
-import { randomBytes } from "node:crypto";
 import { loadDenoNative } from "./shm_deno.ts";
 import { loadBunNative } from "./shm_bun.ts";
 import { loadNodeNative } from "./shm_node.ts";
 import { type AsyncWaiter, createBlockingCallWaiter, createThreadWaiter } from "./shm_waiter.ts";
+import { processGone } from "./_common.ts";
 
 /** What a futex wait ended with. `"ok"` may be spurious: callers re-check their condition. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
@@ -202,7 +202,7 @@ export function sweepStaleSegments(prefix = "mp"): number {
       const m = re.exec(entry);
       if (!m) continue;
       const pid = Number(m[1]);
-      if (!alive.has(pid)) alive.set(pid, _pidAlive(pid));
+      if (!alive.has(pid)) alive.set(pid, !processGone(pid));
       if (alive.get(pid)) continue;
       try {
         if (loadSharedMemory() && _native) {
@@ -217,16 +217,11 @@ export function sweepStaleSegments(prefix = "mp"): number {
   return removed;
 }
 
-function _pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The state follows the parenthesised command name, which may itself contain ") ".
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch (e) {
-    return (e as { code?: string }).code !== "ENOENT";
-  }
+// Web Crypto, not node:crypto: Deno's node:crypto costs ~30 ms to load.
+function _randomHex(n: number): string {
+  let out = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(n))) out += b.toString(16).padStart(2, "0");
+  return out;
 }
 
 function _errnoError(what: string, err: number, hint: string): Error {
@@ -295,7 +290,7 @@ class _SharedMemory implements SharedMemory {
     }
     const root = _rootPid ?? process.pid;
     for (let attempt = 0;; attempt++) {
-      const name = `/${prefix}-${root}-${randomBytes(8).toString("hex")}`;
+      const name = `/${prefix}-${root}-${_randomHex(8)}`;
       const fd = this.#n.shmOpen(name, _O_RDWR | _O_CREAT | _O_EXCL, 0o600);
       if (fd === -_EEXIST && attempt < 8) continue;
       if (fd < 0) throw _errnoError(`shm_open(${name})`, -fd, "; is /dev/shm mounted and writable?");
