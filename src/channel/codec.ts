@@ -32,6 +32,7 @@
  */
 
 import { _encodeValue } from "./_codec_write.ts";
+import { stackFrameUrl } from "./_stack.ts";
 import "./_codec_write_types.ts";
 import { _decodeValue } from "./_codec_read.ts";
 import "./_codec_read_types.ts";
@@ -177,8 +178,8 @@ function _registeringModule(): string | undefined {
   const lines = (new Error().stack ?? "").split("\n");
   const at = lines.findIndex((l) => /\bregisterType\b/.test(l));
   for (const line of lines.slice(at + 1)) {
-    const m = /(file:\/\/[^\s()]+?|\/[^\s()][^()]*?):\d+:\d+\)?\s*$/.exec(line.trim());
-    if (m) return m[1].startsWith("file:") ? m[1] : new URL(`file://${m[1]}`).href;
+    const url = stackFrameUrl(line);
+    if (url) return url;
   }
   return undefined;
 }

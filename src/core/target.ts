@@ -6,6 +6,7 @@
  * @module
  */
 import * as fs from "node:fs";
+import { stackFrameUrl } from "../channel/_stack.ts";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** A target as it travels to the child. */
@@ -16,8 +17,6 @@ export type TargetSpec =
 /** Root of the library's own files; stack frames under it are never "the caller". */
 export const LIB_ROOT: string = new URL(import.meta.url.includes("/src/core/") ? "../" : "./", import.meta.url).href;
 
-const _FRAME = /(file:\/\/[^\s()]+?|\/[^\s()][^()]*?):\d+:\d+\)?\s*$/;
-
 /** URL of the first module on the call stack outside this library (the user's module). */
 export function callerModule(): string | undefined {
   const limit = Error.stackTraceLimit;
@@ -25,11 +24,10 @@ export function callerModule(): string | undefined {
   const stack = new Error().stack ?? "";
   Error.stackTraceLimit = limit;
   for (const line of stack.split("\n").slice(1)) {
-    const m = _FRAME.exec(line.trim());
-    if (!m) continue;
-    const url = m[1].startsWith("file:") ? m[1] : pathToFileURL(m[1]).href;
+    const url = stackFrameUrl(line);
+    if (!url) continue;
     if (url.startsWith(LIB_ROOT) || url.includes("/node_modules/multiproc/")) continue;
-    if (url.startsWith("file:")) return url;
+    return url;
   }
   return undefined;
 }
