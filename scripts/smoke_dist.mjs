@@ -31,10 +31,19 @@ if (isMainProcess(import.meta)) {
   if (r.join() !== "2,4,6" || (await d.get("a")) !== 1) process.exit(1);
 }
 `);
-  writeFileSync(join(dir, "cjs.cjs"), `const { Process } = require("multiproc");
-const p = new Process({ target: (n) => console.log("child", n * 2), args: [21] });
-p.start();
-p.join().then(() => process.exit(p.exitCode === 0 ? 0 : 1));
+  writeFileSync(join(dir, "cjs.cjs"), `const { Event, Lock, Process } = require("multiproc");
+(async () => {
+  const lock = new Lock();                 // shared memory (and its waiter thread) from the CJS build
+  await lock.acquire();
+  const late = lock.acquire({ timeout: 2000 });
+  setTimeout(() => lock.release(), 20);
+  if (!(await late)) process.exit(1);       // woken when the lock was released
+  if (await new Event().wait(10)) process.exit(1); // an unset event times out
+  const p = new Process({ target: (n) => console.log("child", n * 2), args: [21] });
+  p.start();
+  await p.join();
+  process.exit(p.exitCode === 0 ? 0 : 1);
+})();
 `);
   const runs = [
     ["node esm", bin("node"), ["esm.mjs"]],

@@ -9,6 +9,7 @@ import type { Peer } from "./channel/peer.ts";
 import { node, type Ref, type Served } from "./core/node.ts";
 import { resolveFunction, type TargetSpec } from "./core/target.ts";
 import { StateError } from "./errors.ts";
+import { moduleBeside } from "./runtime/_common.ts";
 import { servedArray, servedDict, servedList, servedNamespace, servedValue } from "./_manager_data.ts";
 import { managedRef } from "./_manager_proxies.ts";
 import { ServedQueue } from "./_manager_queue.ts";
@@ -16,10 +17,7 @@ import { ServedBarrier, ServedCondition, ServedEvent, ServedLock, ServedSemaphor
 import { _show } from "./sync/_served_common.ts";
 
 /** This module's URL: the manager process imports it to find {@linkcode runManagerServer}. */
-export const SERVER_MODULE: string = new URL(
-  import.meta.url.endsWith(".ts") ? "./_manager_server.ts" : `./manager_server${import.meta.url.endsWith(".cjs") ? ".cjs" : ".js"}`,
-  import.meta.url,
-).href;
+export const SERVER_MODULE: string = moduleBeside(import.meta.url, "./_manager_server.ts", "manager_server").href;
 
 type _Factory = (args: unknown[]) => Served | Promise<Served>;
 

@@ -16,6 +16,7 @@ import { decodeError, registerErrorClass } from "./channel/codec.ts";
 import type { Peer } from "./channel/peer.ts";
 import { encode } from "./channel/codec.ts";
 import { node } from "./core/node.ts";
+import { moduleBeside } from "./runtime/_common.ts";
 import { describeFunction, importModule, type TargetSpec } from "./core/target.ts";
 import { BrokenProcessPool, StateError, WorkerLostError } from "./errors.ts";
 import { GUARD_MESSAGE, Process } from "./process.ts";
@@ -25,10 +26,7 @@ import { describeExit, PoolTask, TASK_DISPATCHED as _DISPATCHED, TASK_DONE as _D
 
 export { describeExit, PoolTask };
 
-const _WORKER_MODULE: string = new URL(
-  import.meta.url.endsWith(".ts") ? "./_pool_worker.ts" : `./pool_worker${import.meta.url.endsWith(".cjs") ? ".cjs" : ".js"}`,
-  import.meta.url,
-).href;
+const _WORKER_MODULE: string = moduleBeside(import.meta.url, "./_pool_worker.ts", "pool_worker").href;
 
 const _MAX_WINDOW = 64;
 const _WINDOW_MS = 2;

@@ -10,6 +10,7 @@ import * as os from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runtime, type ChildHandle } from "./runtime/adapter.ts";
+import { moduleBeside } from "./runtime/_common.ts";
 import { randomBytes } from "./channel/auth.ts";
 import { encode, withTypeModules } from "./channel/codec.ts";
 import type { Peer } from "./channel/peer.ts";
@@ -55,10 +56,7 @@ export interface ChildSetup {
   needs: string[];
 }
 
-const _SOURCE = import.meta.url.endsWith(".ts");
-const _BOOTSTRAP: string = fileURLToPath(
-  new URL(_SOURCE ? "./child/bootstrap.ts" : `./bootstrap${import.meta.url.endsWith(".cjs") ? ".cjs" : ".js"}`, import.meta.url),
-);
+const _BOOTSTRAP: string = fileURLToPath(moduleBeside(import.meta.url, "./child/bootstrap.ts", "bootstrap"));
 const _children = new Set<Process>();
 let _exitHook = false;
 

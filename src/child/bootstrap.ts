@@ -7,6 +7,7 @@
  */
 import process from "node:process";
 import { runtime } from "../runtime/adapter.ts";
+import { moduleBeside } from "../runtime/_common.ts";
 import { startWatchdog } from "../runtime/watchdog.ts";
 import { connectAuthenticated } from "../channel/auth.ts";
 import { decode, setTypeLoader } from "../channel/codec.ts";
@@ -17,10 +18,7 @@ import { currentProcessObject, finishChildren, Process, type ChildSetup } from "
 
 // The whole library: loaded when a message holds a library object of a type this child has not
 // loaded yet (the target's module usually imports the library anyway).
-const _LIBRARY = new URL(
-  import.meta.url.endsWith(".ts") ? "../../mod.ts" : `./mod${import.meta.url.endsWith(".cjs") ? ".cjs" : ".js"}`,
-  import.meta.url,
-).href;
+const _LIBRARY = moduleBeside(import.meta.url, "../../mod.ts", "mod").href;
 
 async function _connect(address: string): Promise<Awaited<ReturnType<typeof runtime.connect>>> {
   // The parent's listener may still be binding when we start: retry briefly.

@@ -17,6 +17,7 @@
 import process from "node:process";
 import { Worker } from "node:worker_threads";
 import type { ShmNative, SyscallNumbers, WaitResult } from "./shm.ts";
+import { moduleBeside } from "./_common.ts";
 
 /** One wait as the waiter sees it. @internal */
 export interface WaitRequest {
@@ -207,8 +208,7 @@ class _ThreadWaiter extends _GroupedWaiter {
     this.#ctlF64 = new Float64Array(buf);
     for (let i = THREAD_CAPACITY - 1; i >= 0; i--) this.#free.push(i);
     try {
-      const file = import.meta.url.endsWith(".ts") ? "./shm_waiter_worker.ts" : "./shm_waiter_worker.js";
-      const w = new Worker(new URL(file, import.meta.url), {
+      const w = new Worker(moduleBeside(import.meta.url, "./shm_waiter_worker.ts", "shm_waiter_worker"), {
         workerData: { ctlAddr: this.#ctlAddr },
       });
       w.on("message", () => this.#drain());

@@ -19,6 +19,7 @@ import { createRequire } from "node:module";
 import process from "node:process";
 import { Worker } from "node:worker_threads";
 import { detect } from "./adapter.ts";
+import { moduleBeside } from "./_common.ts";
 
 let _started = false;
 
@@ -66,8 +67,7 @@ function _koffiDeathSignal(parentPid: number): boolean {
 }
 
 function _workerUrl(): URL {
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : import.meta.url.endsWith(".cjs") ? ".cjs" : ".js";
-  return new URL(`./watchdog_worker${ext}`, import.meta.url);
+  return moduleBeside(import.meta.url, "./watchdog_worker.ts", "watchdog_worker");
 }
 
 /**
