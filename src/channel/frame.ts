@@ -48,9 +48,10 @@ export class FrameReader {
   /** Feeds bytes; returns the complete frames they finish, in order. */
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
-    // Fast path: nothing buffered and the chunk holds whole frames.
+    // Fast path: nothing buffered, no header pending, and the chunk holds whole frames. (With a
+    // header pending, the chunk's first bytes are that frame's payload, not a header.)
     let offset = 0;
-    if (this.#buffered === 0) {
+    if (this.#buffered === 0 && this.#need < 0) {
       const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       while (chunk.length - offset >= 4) {
         const len = dv.getUint32(offset);
@@ -61,8 +62,10 @@ export class FrameReader {
       if (offset === chunk.length) return out;
       chunk = chunk.subarray(offset);
     }
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+    }
     for (;;) {
       if (this.#need < 0) {
         if (this.#buffered < 4) return out;
@@ -82,6 +85,8 @@ export class FrameReader {
   }
 
   #take(n: number): Uint8Array {
+    // An empty frame may end where the buffered bytes end: there is no chunk to cut it from.
+    if (n === 0) return new Uint8Array(0);
     const first = this.#chunks[0];
     if (first.length >= n) {
       const piece = first.subarray(0, n);
