@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { clearTimeout, setTimeout } from "node:timers";
 import type { ByteStream } from "../runtime/adapter.ts";
 import { AuthenticationError } from "../errors.ts";
 import { MAX_FRAME } from "./frame.ts";
@@ -88,6 +89,9 @@ function _nextFrame(link: Link, lastFrame = 0): { next: () => Promise<Uint8Array
         link.close();
         reject(new AuthenticationError("Authentication timed out"));
       }, _HANDSHAKE_TIMEOUT);
+      // A handshake in progress must not keep the program alive (node:timers' handle has unref()
+      // on all three runtimes; Deno's global setTimeout returns a bare number).
+      timer.unref();
       waiter = (f) => {
         clearTimeout(timer);
         if (f) resolve(f);
@@ -118,7 +122,7 @@ export async function acceptAuthenticated(
     } catch {
       throw new AuthenticationError("Malformed hello");
     }
-    const key = typeof hello === "object" && hello ? keyFor(hello) : undefined;
+    const key = typeof hello === "object" && hello !== null && !Array.isArray(hello) ? keyFor(hello) : undefined;
     if (!key || answer.length !== 64 || !_equal(answer.subarray(0, 32), await _hmac(key, challenge, helloBytes))) {
       link.send(_enc.encode("NO"));
       throw new AuthenticationError("Peer failed authentication");
@@ -140,6 +144,9 @@ export async function acceptAuthenticated(
 export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, hello: Hello): Promise<Link> {
   const link = new Link(stream, _HANDSHAKE_FRAME);
   const { next, done } = _nextFrame(link, 2);
+  // The caller waits for this connection: keep the program alive until the handshake ends (the
+  // timeout's timer does not, and the server side must not either).
+  link.hold();
   try {
     const challenge = await next();
     const helloBytes = _enc.encode(JSON.stringify(hello));
@@ -160,5 +167,7 @@ export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, 
   } catch (e) {
     link.close();
     throw e;
+  } finally {
+    link.release();
   }
 }

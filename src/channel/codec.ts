@@ -186,6 +186,7 @@ function _registeringModule(): string | undefined {
 
 let _loader: (() => Promise<unknown>) | undefined;
 let _loading: Promise<void> | undefined;
+let _loaded = false;
 
 /**
  * Sets how this process loads the modules that register library types it has not imported yet
@@ -201,10 +202,23 @@ export function isUnknownTypeError(e: unknown): boolean {
   return e instanceof CodecError && e.message.includes("has not registered");
 }
 
-/** Runs the type loader once; undefined when there is none (or it already ran). */
+/**
+ * Runs the type loader once; the same promise while it runs (a second link may meet an unknown
+ * type meanwhile); undefined when there is none or it has finished (a type still unknown then is
+ * not the library's). The promise never rejects.
+ */
 export function loadMissingTypes(): Promise<void> | undefined {
-  if (_loading || !_loader) return _loading && undefined;
-  _loading = _loader().then(() => {}, () => {});
+  if (_loaded || !_loader) return undefined;
+  if (!_loading) {
+    try {
+      _loading = Promise.resolve(_loader()).then(() => {}, () => {});
+    } catch {
+      _loading = Promise.resolve();
+    }
+    _loading = _loading.then(() => {
+      _loaded = true;
+    });
+  }
   return _loading;
 }
 

@@ -5,9 +5,10 @@
  * @module
  */
 import type { ByteStream } from "../runtime/adapter.ts";
-import { frame, frameHeader, FrameError, FrameReader } from "./frame.ts";
+import { frame, frameHeader, FrameReader } from "./frame.ts";
 
 const _COALESCE_LIMIT = 64 * 1024;
+const _EMPTY = new Uint8Array(0);
 
 /** A framed, bidirectional link. */
 export class Link {
@@ -22,6 +23,9 @@ export class Link {
   #closed = false;
   #refs = 0;
   #unrefQueued = false;
+  #feeding = false;
+  #again = false;
+  #queued: Uint8Array[] = [];
 
   /**
    * @param stream The connected stream.
@@ -37,20 +41,32 @@ export class Link {
 
   #feed(chunk: Uint8Array): void {
     if (this.#closed) return;
-    let frames: Uint8Array[];
-    try {
-      frames = this.#reader.push(chunk);
-    } catch (e) {
-      if (e instanceof FrameError) {
-        this.close();
-        return;
-      }
-      throw e;
+    if (this.#feeding) {
+      // A frame handler raised the limit (setMaxFrame) or the stream re-entered: go on after the
+      // frames in hand, so frames keep their order.
+      if (chunk.length > 0) this.#queued.push(chunk);
+      this.#again = true;
+      return;
     }
-    for (const f of frames) {
-      if (this.#closed) return;
-      if (this.#onFrame) this.#onFrame(f);
-      else this.#backlog.push(f);
+    this.#feeding = true;
+    // Nothing may escape into the stream's data callback: garbage from the peer (FrameError) or a
+    // throwing handler closes this link, and only this link.
+    try {
+      for (;;) {
+        this.#again = false;
+        for (const f of this.#reader.push(chunk)) {
+          if (this.#closed) return;
+          if (this.#onFrame) this.#onFrame(f);
+          else this.#backlog.push(f);
+        }
+        if ((!this.#again && this.#queued.length === 0) || this.#closed) return;
+        chunk = this.#queued.shift() ?? _EMPTY;
+      }
+    } catch {
+      this.close();
+    } finally {
+      this.#feeding = false;
+      if (this.#queued.length !== 0) this.#queued.length = 0;
     }
   }
 

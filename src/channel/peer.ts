@@ -9,12 +9,25 @@
  *
  * @module
  */
-import { decode, decodeError, encodeError, encodeFrame, isUnknownTypeError, loadMissingTypes } from "./codec.ts";
+import { decode, decodeError, encodeError, encodeFrame, type ErrorRecord, isUnknownTypeError, loadMissingTypes } from "./codec.ts";
 import type { Link } from "./link.ts";
 import { EOFError } from "../errors.ts";
 
 /** Runs an incoming request or notification; may return a Promise. */
 export type Dispatch = (peer: Peer, target: string, method: string, args: unknown[]) => unknown;
+
+/** A request id as the sender makes them: a safe non-negative integer. */
+function _isId(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** The error record sent when neither a result nor its error could be encoded. */
+const _UNSENDABLE_REPLY: ErrorRecord = {
+  name: "Error",
+  message: "The reply could not be encoded for sending",
+  stack: undefined,
+  props: {},
+};
 
 interface _Pending {
   resolve(v: unknown): void;
@@ -32,6 +45,8 @@ export class Peer {
   #pending = new Map<number, _Pending>();
   #onClose: Array<() => void> = [];
   #stalled: Uint8Array[] | undefined;
+  #closeDeferred = false;
+  #broken = false;
 
   /**
    * @param link An authenticated link.
@@ -103,60 +118,105 @@ export class Peer {
   }
 
   #receive(frame: Uint8Array): void {
+    if (this.#broken) return;
     if (this.#stalled) {
-      this.#stalled.push(frame);
+      // Copied: the stream may reuse the bytes under this view before the types have loaded.
+      this.#stalled.push(frame.slice());
       return;
     }
-    let msg: unknown[];
+    let msg: unknown;
     try {
-      msg = decode(frame) as unknown[];
-      if (!Array.isArray(msg)) throw new TypeError("message is not an array");
+      msg = decode(frame);
     } catch (e) {
       const loading = isUnknownTypeError(e) ? loadMissingTypes() : undefined;
-      if (loading) {
-        // Load the library's other types, then go on with this frame and the ones behind it.
-        const stalled: Uint8Array[] = (this.#stalled = [frame.slice()]);
-        this.#link.hold();
-        loading.finally(() => {
-          this.#link.release();
-          this.#stalled = undefined;
-          for (const f of stalled) this.#receive(f);
-        });
-        return;
-      }
-      // A peer that sends garbage is broken or hostile: drop it, keep serving everyone else.
-      this.#link.close();
+      if (loading) this.#stall(frame, loading);
+      else this.#protocolError();
       return;
     }
+    try {
+      if (!this.#handle(msg)) this.#protocolError();
+    } catch {
+      // Only a bug of ours can get here (the handlers catch what dispatch throws): drop the link
+      // rather than let the exception escape into the stream's data callback.
+      this.#protocolError();
+    }
+  }
+
+  /**
+   * Acts on one decoded message; false when it is not a well-formed message. The shape is checked
+   * before anything is used: a peer holding the key may still be buggy or hostile, and one bad
+   * message must cost only its own link.
+   */
+  #handle(msg: unknown): boolean {
+    if (!Array.isArray(msg)) return false;
     switch (msg[0]) {
-      case 0:
-        this.#serve(msg[1] as number, String(msg[2]), String(msg[3]), msg[4] as unknown[]);
-        return;
+      case 0: {
+        const [, id, target, method, args] = msg;
+        if (msg.length !== 5 || !_isId(id) || typeof target !== "string" || typeof method !== "string" || !Array.isArray(args)) return false;
+        this.#serve(id, target, method, args);
+        return true;
+      }
       case 1:
       case 2: {
-        const p = this.#pending.get(msg[1] as number);
-        if (!p) return;
-        this.#pending.delete(msg[1] as number);
+        const id = msg[1];
+        if (msg.length !== 3 || !_isId(id)) return false;
+        const p = this.#pending.get(id);
+        if (!p) return true; // a late answer to a call we gave up on
+        let error: Error | undefined;
+        if (msg[0] === 2) {
+          try {
+            error = decodeError(msg[2]);
+          } catch {
+            return false; // the call is still pending: closing the link rejects it with EOFError
+          }
+        }
+        this.#pending.delete(id);
         if (p.hold) this.#link.release();
-        if (msg[0] === 1) p.resolve(msg[2]);
-        else p.reject(decodeError(msg[2]));
-        return;
+        if (error) p.reject(error);
+        else p.resolve(msg[2]);
+        return true;
       }
-      case 3:
+      case 3: {
+        const [, target, method, args] = msg;
+        if (msg.length !== 4 || typeof target !== "string" || typeof method !== "string" || !Array.isArray(args)) return false;
         try {
-          const r = this.#dispatch(this, String(msg[1]), String(msg[2]), Array.isArray(msg[3]) ? msg[3] : []);
+          const r = this.#dispatch(this, target, method, args);
           if (r instanceof Promise) r.catch(() => {});
         } catch { /* a notification has no one to report to */ }
-        return;
+        return true;
+      }
       default:
-        this.#link.close();
+        return false;
     }
+  }
+
+  /** Holds `frame` and the frames behind it until the library's other types have loaded. */
+  #stall(frame: Uint8Array, loading: Promise<void>): void {
+    const stalled: Uint8Array[] = (this.#stalled = [frame.slice()]);
+    this.#link.hold();
+    const replay = () => {
+      this.#link.release();
+      this.#stalled = undefined;
+      // #receive never throws, so nothing can escape into this promise chain.
+      for (const f of stalled) this.#receive(f);
+      // A close that came while frames waited runs only now, after them: a pipe reader must get
+      // the last messages before EOF.
+      if (this.#closeDeferred) this.#closed();
+    };
+    loading.then(replay, replay);
+  }
+
+  /** A malformed message: drop this link (its pending calls reject with EOFError), keep serving the others. */
+  #protocolError(): void {
+    this.#broken = true;
+    this.#stalled = undefined;
+    this.#link.close();
   }
 
   #serve(id: number, target: string, method: string, args: unknown[]): void {
     let result: unknown;
     try {
-      result = this.#dispatch(this, target, method, Array.isArray(args) ? args : []);
+      result = this.#dispatch(this, target, method, args);
     } catch (e) {
       this.#reply(id, false, e);
       return;
@@ -166,18 +226,29 @@ export class Peer {
     } else this.#reply(id, true, result);
   }
 
+  /** Sends a result or an error; never throws (it runs in promise callbacks and the data callback). */
   #reply(id: number, ok: boolean, value: unknown): void {
     if (this.#link.closed) return;
     let bytes: Uint8Array;
     try {
       bytes = ok ? encodeFrame([1, id, value]) : encodeFrame([2, id, encodeError(value)]);
     } catch (e) {
-      bytes = encodeFrame([2, id, encodeError(e)]);
+      // The result could not be sent (a function inside, say): the caller gets that as the error.
+      try {
+        bytes = encodeFrame([2, id, encodeError(e)]);
+      } catch {
+        bytes = encodeFrame([2, id, _UNSENDABLE_REPLY]);
+      }
     }
     this.#link.sendFramed(bytes);
   }
 
   #closed(): void {
+    if (this.#stalled) {
+      this.#closeDeferred = true;
+      return;
+    }
+    this.#closeDeferred = false;
     const err = () => new EOFError(`Lost the connection to process ${this.pid}`);
     for (const p of this.#pending.values()) p.reject(err());
     this.#pending.clear();

@@ -41,6 +41,9 @@ interface _Expected {
 
 const _TREE_PREFIX = "multiproc-";
 
+/** Most connections a listener lets authenticate at once; more are closed on arrival. */
+export const MAX_PENDING_HANDSHAKES = 64;
+
 /** Remove tree directories left by roots that no longer run (best effort). */
 function _sweepStaleTrees(tmp: string): void {
   let names: string[];
@@ -94,6 +97,7 @@ export class ProcessNode {
   #peers = new Map<string, Promise<Peer>>();
   #expected = new Map<string, _Expected>();
   #parentAddress: string | undefined;
+  #handshakes = 0;
 
   /** The private directory that holds this tree's sockets (made on first use by the root). */
   get treeDir(): string {
@@ -127,6 +131,11 @@ export class ProcessNode {
       }
     }
     return addr;
+  }
+
+  /** How many connections are authenticating right now. */
+  get pendingHandshakes(): number {
+    return this.#handshakes;
   }
 
   /** Resolves once the listener is up. */
@@ -229,28 +238,43 @@ export class ProcessNode {
   }
 
   async #accept(stream: Parameters<Parameters<typeof runtime.listen>[1]>[0]): Promise<void> {
+    // Unauthenticated connections cost a timer and buffers each: past the cap, close at once.
+    if (this.#handshakes >= MAX_PENDING_HANDSHAKES) {
+      stream.close();
+      return;
+    }
+    this.#handshakes++;
     let result;
     try {
       result = await acceptAuthenticated(stream, (hello) => {
-        if (hello.role === "child") return this.#expected.get(String(hello.id))?.token;
+        // The hello is whatever JSON the (not yet authenticated) client sent: check types first.
+        if (hello.role === "child") return typeof hello.id === "string" ? this.#expected.get(hello.id)?.token : undefined;
         if (hello.role === "peer") return this.authkey;
         return undefined;
       });
     } catch {
       return; // failed authentication: the link is already closed
+    } finally {
+      this.#handshakes--;
     }
     const { link, hello } = result;
-    const peer = new Peer(link, (p, t, m, a) => this.dispatch(p, t, m, a), hello.pid);
-    peer.onClose(() => this.#peerClosed(peer));
-    if (hello.role === "child") {
-      const exp = this.#expected.get(String(hello.id));
-      this.#expected.delete(String(hello.id));
-      if (!exp) return peer.close();
-      this.#registerPeer(path.join(this.treeDir, `${hello.pid}.sock`), peer);
-      exp.connected(peer);
-    } else if (typeof (hello as Hello & { addr?: string }).addr === "string") {
-      const addr = (hello as Hello & { addr?: string }).addr!;
-      if (!this.#peers.has(addr)) this.#registerPeer(addr, peer);
+    // Called as `void this.#accept(s)`: nothing may reject from here on.
+    try {
+      const pid = Number.isSafeInteger(hello.pid) && hello.pid > 0 ? hello.pid : 0;
+      const peer = new Peer(link, (p, t, m, a) => this.dispatch(p, t, m, a), pid);
+      peer.onClose(() => this.#peerClosed(peer));
+      if (hello.role === "child") {
+        const exp = this.#expected.get(hello.id as string);
+        this.#expected.delete(hello.id as string);
+        if (!exp || pid === 0) return peer.close();
+        this.#registerPeer(path.join(this.treeDir, `${pid}.sock`), peer);
+        exp.connected(peer);
+      } else if (typeof (hello as Hello & { addr?: string }).addr === "string") {
+        const addr = (hello as Hello & { addr?: string }).addr!;
+        if (!this.#peers.has(addr)) this.#registerPeer(addr, peer);
+      }
+    } catch {
+      link.close();
     }
   }
 
