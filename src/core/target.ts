@@ -144,11 +144,39 @@ function _explainCaptures(fn: (...a: unknown[]) => unknown, name: string): (...a
 
 const _modules = new Map<string, Promise<Record<string, unknown>>>();
 
-/** Imports a target module once per process. */
+/**
+ * Throws unless `url` is a `file:` URL. Module URLs arrive in messages (target specs, a child's
+ * setup, pool and manager tasks), and `import()` would also run `data:` and `http:` code, built-in
+ * (`node:`) or bare specifiers: only modules on this machine's disk may be loaded.
+ */
+function _checkModuleUrl(url: unknown): string {
+  if (typeof url !== "string") throw new TypeError(`A module URL must be a string, got ${url === null ? "null" : typeof url}`);
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch { /* a bare specifier or garbage */ }
+  if (protocol !== "file:") {
+    const shown = url.length > 80 ? `${url.slice(0, 80)}...` : url;
+    throw new TypeError(
+      `Refusing to import the module "${shown}": only file: URLs are accepted ` +
+        `(${protocol ? `not ${protocol} URLs` : "not bare specifiers"}); pass the module as a path or file URL, e.g. \`module: import.meta.url\``,
+    );
+  }
+  return url;
+}
+
+/**
+ * Imports a target module once per process.
+ * @throws {TypeError} (as a rejection) If `url` is not a `file:` URL.
+ */
 export function importModule(url: string): Promise<Record<string, unknown>> {
   let p = _modules.get(url);
   if (!p) {
-    p = import(url) as Promise<Record<string, unknown>>;
+    try {
+      p = import(_checkModuleUrl(url)) as Promise<Record<string, unknown>>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
     _modules.set(url, p);
   }
   return p;
