@@ -19,6 +19,7 @@ let _end = 0;
 let _refs: unknown[] = [];
 let _keys: string[] = [];
 let _busy = false;
+let _depth = 0; // objects open on the way down to the value being read
 
 const _PENDING = Symbol("pending");
 const _td = new TextDecoder();
@@ -57,6 +58,7 @@ export function _decodeValue(bytes: Uint8Array): unknown {
     _src = bytes;
     _pos = 1;
     _end = bytes.length;
+    _depth = 0;
     const value = _readValue();
     if (_pos !== _end) throw new CodecError(`Cannot decode message: ${_end - _pos} bytes left over after the value`);
     return value;
@@ -74,14 +76,14 @@ export function _decodeValue(bytes: Uint8Array): unknown {
 
 /** A `rebuild` that calls `decode` itself: run it on fresh state, then restore ours. */
 function _decodeReentrant(bytes: Uint8Array): unknown {
-  const saved = [_src, _pos, _end, _refs, _keys] as const;
+  const saved = [_src, _pos, _end, _refs, _keys, _depth] as const;
   _refs = [];
   _keys = [];
   _busy = false;
   try {
     return _decodeValue(bytes);
   } finally {
-    [_src, _pos, _end, _refs, _keys] = saved;
+    [_src, _pos, _end, _refs, _keys, _depth] = saved;
     _busy = true;
   }
 }
@@ -350,16 +352,33 @@ export function _readKey(): string {
   return k;
 }
 
+/** Counts one more open object (see `MAX_DEPTH`); a deeper message is refused before the stack runs out. */
+export function _enter(): void {
+  if (++_depth > W.MAX_DEPTH) _tooDeep();
+}
+
+/** Closes what {@linkcode _enter} opened (an error needs no undo: the next message starts at 0). */
+export function _leave(): void {
+  _depth--;
+}
+
+function _tooDeep(): never {
+  throw new CodecError(`Cannot decode message: it nests objects more than ${W.MAX_DEPTH} levels deep (the codec's limit)`);
+}
+
 function _readArray(n: number): unknown[] {
   _need(n);
+  if (++_depth > W.MAX_DEPTH) _tooDeep();
   const a: unknown[] = [];
   _refs.push(a);
   for (let i = 0; i < n; i++) a.push(_readValue());
+  _depth--;
   return a;
 }
 
 function _readObject(n: number): Record<string, unknown> {
   _need(2 * n);
+  if (++_depth > W.MAX_DEPTH) _tooDeep();
   const o: Record<string, unknown> = {};
   _refs.push(o);
   for (let i = 0; i < n; i++) {
@@ -368,5 +387,6 @@ function _readObject(n: number): Record<string, unknown> {
     if (k === "__proto__") _defineProp(o, k, v);
     else o[k] = v;
   }
+  _depth--;
   return o;
 }

@@ -7,6 +7,7 @@
 
 import * as W from "./_codec_shared.ts";
 import {
+  _enter,
   _fill,
   _need,
   _pushRef,
@@ -20,6 +21,7 @@ import {
   _readU32,
   _readValue,
   _readVarUint,
+  _leave,
   _reserve,
   _setRareReader,
 } from "./_codec_read.ts";
@@ -32,6 +34,15 @@ function _malformed(what: string): never {
 }
 
 function _readRare(tag: number): unknown {
+  // bigints are primitives (the writer does not count them); every other tag here is an object.
+  if (tag === W.T_BIGINT64 || tag === W.T_BIGINT) return tag === W.T_BIGINT64 ? _readI64() : _readBigInt();
+  _enter();
+  const v = _readRareObject(tag);
+  _leave();
+  return v;
+}
+
+function _readRareObject(tag: number): unknown {
   switch (tag) {
     case W.T_MAP: {
       const n = _readVarUint();
@@ -62,10 +73,6 @@ function _readRare(tag: number): unknown {
       const source = _readString();
       return _fill(slot, new RegExp(source, _readString()));
     }
-    case W.T_BIGINT64:
-      return _readI64();
-    case W.T_BIGINT:
-      return _readBigInt();
     case W.T_ARRAYBUFFER: {
       const ab = _readBytes().buffer;
       _pushRef(ab);

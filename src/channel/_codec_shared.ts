@@ -5,6 +5,15 @@
  * @module
  */
 
+/**
+ * Deepest nesting of objects (arrays, plain objects, Map, Set, Error, registered types, ...) a
+ * message may have; primitives and back-references do not count. Encode and decode walk values
+ * recursively: the limit keeps the walk well inside the smallest call stack of the three
+ * runtimes (measured at about 3,000 levels for Node's encoder), even when encode is called deep
+ * inside user code, so a deep value fails with an error naming the limit instead of a stack overflow.
+ */
+export const MAX_DEPTH = 1000;
+
 /** First byte of every encoded message; bump it when the wire format changes incompatibly. */
 export const FORMAT_VERSION = 0x01;
 

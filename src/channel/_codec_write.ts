@@ -40,6 +40,7 @@ let _idsIter: Iterator<object> | undefined;
 let _pending: Set<object> | undefined; // registered objects whose state is being written
 let _keys: Map<string, number> = new Map();
 let _busy = false;
+let _depth = 0; // objects open on the way down to the value being written
 let _lastSize = 0; // of the previous message, capped; sizes the next chunk
 
 const _te = new TextEncoder();
@@ -67,6 +68,10 @@ export function _clearDispatch(): void {
  */
 export function _encodeValue(value: unknown, head = 0): Uint8Array {
   if (_busy) return head ? _prefixed(_encodeReentrant(value), head) : _encodeReentrant(value);
+  return _encodeInner(value, 0, head);
+}
+
+function _encodeInner(value: unknown, depth: number, head = 0): Uint8Array {
   _busy = true;
   try {
     const want = _lastSize + _MIN_FREE;
@@ -75,6 +80,7 @@ export function _encodeValue(value: unknown, head = 0): Uint8Array {
     _start = _pos;
     _safeEnd = _buf.length - _SLACK;
     _pos += head;
+    _depth = depth;
     _buf[_pos++] = W.FORMAT_VERSION;
     _writeValue(value);
     const out = _buf.subarray(_start, _pos);
@@ -101,6 +107,8 @@ export function _encodeValue(value: unknown, head = 0): Uint8Array {
 /** A `reduce` that calls `encode` itself: run it on fresh state, then restore ours. */
 function _encodeReentrant(value: unknown): Uint8Array {
   const saved = [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys] as const;
+  // The inner message runs on the same stack: its depth counts on from the outer one's.
+  const depth = _depth;
   _buf = new Uint8Array(0);
   _pos = 0;
   _seen = new Set();
@@ -110,9 +118,10 @@ function _encodeReentrant(value: unknown): Uint8Array {
   _keys = new Map();
   _busy = false;
   try {
-    return _encodeValue(value);
+    return _encodeInner(value, depth);
   } finally {
     [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys] = saved;
+    _depth = depth;
     _busy = true;
   }
 }
@@ -359,6 +368,8 @@ function _writeBigInt(v: bigint): void {
 function _writeObject(v: object): void {
   const n = _seen.size;
   if (_seen.add(v).size === n) return _writeBackRef(v);
+  // No try/finally to undo this: an error ends the whole message, and the next one starts at 0.
+  if (++_depth > W.MAX_DEPTH) _tooDeep();
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) _writePlain(v as Record<string, unknown>);
   else if (proto === Array.prototype && Array.isArray(v)) _writeArray(v);
@@ -367,6 +378,14 @@ function _writeObject(v: object): void {
     if (writer === undefined) _dispatch.set(proto, writer = _resolver(proto));
     writer(v);
   }
+  _depth--;
+}
+
+function _tooDeep(): never {
+  throw new TypeError(
+    `Cannot send value: it nests objects more than ${W.MAX_DEPTH} levels deep (the codec's limit); ` +
+      "send a flatter structure (a list of nodes instead of a chain, say)",
+  );
 }
 
 function _writeBackRef(v: object): void {

@@ -25,8 +25,9 @@
  * arrive over two buffers. Functions, symbols, SharedArrayBuffer and instances of classes that
  * are neither built-in nor registered make `encode` throw a TypeError that names where in the
  * value they are (a subclass of Map, Set, Date, RegExp or Array counts as such a class; a
- * subclass of a typed array or of Error does not). Nesting deeper than the call stack allows
- * (tens of thousands of levels) makes `encode` throw the runtime's RangeError.
+ * subclass of a typed array or of Error does not). Objects nested more than 1,000 levels deep
+ * (arrays, plain objects, Map, Set, Error causes, registered types; primitives and repeated
+ * objects do not count) make `encode` throw a TypeError and `decode` a CodecError.
  *
  * @module
  */
@@ -59,7 +60,8 @@ export { CodecError, registerErrorClass, type TypeSpec };
  * @param name What to call the value in error messages, e.g. `"args"` gives "at args[1].fn".
  * @returns The encoded bytes.
  * @throws {TypeError} If the value holds something that cannot be sent; the message names its
- *   path, e.g. "Cannot send value at args[1].fn: functions cannot be sent to another process; ...".
+ *   path, e.g. "Cannot send value at args[1].fn: functions cannot be sent to another process; ...";
+ *   or if it nests objects more than 1,000 levels deep.
  *   Errors thrown by a registered type's `reduce` propagate unchanged.
  * @example
  * ```ts
@@ -107,8 +109,8 @@ export function encodeFrame(value: unknown): Uint8Array {
  *
  * @param bytes One whole message. It is not modified or retained; decoded binary data is copied.
  * @returns The value.
- * @throws {CodecError} If the bytes are not a complete message from this codec, or name a type
- *   this process has not registered. Errors thrown by a registered type's `rebuild` propagate unchanged.
+ * @throws {CodecError} If the bytes are not a complete message from this codec, nest objects more
+ *   than 1,000 levels deep, or name a type this process has not registered. Errors thrown by a registered type's `rebuild` propagate unchanged.
  * @throws {TypeError} If `bytes` is not a Uint8Array, other ArrayBufferView or ArrayBuffer.
  * @example
  * ```ts
