@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import { EOFError, Process, Queue } from "../mod.ts";
 import { connectAuthenticated, type Hello } from "../src/channel/auth.ts";
-import { encode } from "../src/channel/codec.ts";
+import { encode, registerType, setTypeLoader } from "../src/channel/codec.ts";
 import { frame } from "../src/channel/frame.ts";
 import type { Link } from "../src/channel/link.ts";
 import { Peer } from "../src/channel/peer.ts";
@@ -412,7 +412,29 @@ describe("malformed messages from a key holder", () => {
     }
   });
 
-  test("frames that wait for the library's types are handled before the link's close (child)", async () => {
+  test("frames that wait for missing types are handled before the link's close handlers run (root)", async () => {
+    // A type loader held shut by the test: the close surely arrives while the frames wait.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    class Late {}
+    setTypeLoader(() => gate.then(() => registerType({ tag: "test.Late", cls: Late, reduce: () => 0, rebuild: () => new Late() })));
+    const t = root!;
+    await t.good.request(t.id, "getLog", []); // drop what earlier tests logged
+    const link = await connectAuthenticated(await runtime.connect(t.address), node.authkey, { role: "peer", pid: 1 });
+    // [3, id, "log", [<a "test.Late" object>]], by hand: this process cannot encode the type yet.
+    const id = _enc.encode(t.id);
+    link.send(new Uint8Array([0x01, 0xa4, 0x03, 0x80 | id.length, ...id, 0x83, ..._enc.encode("log"), 0xa1, 0xd8, 0x89, ..._enc.encode("test.Late"), 0x00]));
+    link.send(encode([3, t.id, "log", [1]]));
+    link.send(encode([3, t.id, "log", [2]]));
+    link.close();
+    await new Promise((r) => setTimeout(r, 300)); // the EOF reaches the other end meanwhile
+    assert.deepEqual(await t.good.request(t.id, "getLog", []), [], "nothing ran while the types were missing");
+    open();
+    assert.deepEqual(await waitLog(t, 4), ["Late", 1, 2, "closed"]);
+    await assertHealthy(t, "root, after a stalled close");
+  });
+
+  test("frames that wait for the library's types are handled before the link's close (child, the library's own loader)", async () => {
     const { t, p } = await startChild("stall");
     try {
       const q = new Queue();
