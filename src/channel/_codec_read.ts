@@ -19,6 +19,7 @@ let _end = 0;
 let _refs: unknown[] = [];
 let _keys: string[] = [];
 let _busy = false;
+const _MAX_DEPTH = W.MAX_DEPTH; // a local const: cheaper than a namespace lookup in the hot path
 let _depth = 0; // objects open on the way down to the value being read
 
 const _PENDING = Symbol("pending");
@@ -354,7 +355,7 @@ export function _readKey(): string {
 
 /** Counts one more open object (see `MAX_DEPTH`); a deeper message is refused before the stack runs out. */
 export function _enter(): void {
-  if (++_depth > W.MAX_DEPTH) _tooDeep();
+  if (++_depth > _MAX_DEPTH) _tooDeep();
 }
 
 /** Closes what {@linkcode _enter} opened (an error needs no undo: the next message starts at 0). */
@@ -368,7 +369,7 @@ function _tooDeep(): never {
 
 function _readArray(n: number): unknown[] {
   _need(n);
-  if (++_depth > W.MAX_DEPTH) _tooDeep();
+  if (++_depth > _MAX_DEPTH) _tooDeep();
   const a: unknown[] = [];
   _refs.push(a);
   for (let i = 0; i < n; i++) a.push(_readValue());
@@ -378,7 +379,7 @@ function _readArray(n: number): unknown[] {
 
 function _readObject(n: number): Record<string, unknown> {
   _need(2 * n);
-  if (++_depth > W.MAX_DEPTH) _tooDeep();
+  if (++_depth > _MAX_DEPTH) _tooDeep();
   const o: Record<string, unknown> = {};
   _refs.push(o);
   for (let i = 0; i < n; i++) {

@@ -40,6 +40,7 @@ let _idsIter: Iterator<object> | undefined;
 let _pending: Set<object> | undefined; // registered objects whose state is being written
 let _keys: Map<string, number> = new Map();
 let _busy = false;
+const _MAX_DEPTH = W.MAX_DEPTH; // a local const: cheaper than a namespace lookup in the hot path
 let _depth = 0; // objects open on the way down to the value being written
 let _lastSize = 0; // of the previous message, capped; sizes the next chunk
 
@@ -369,7 +370,7 @@ function _writeObject(v: object): void {
   const n = _seen.size;
   if (_seen.add(v).size === n) return _writeBackRef(v);
   // No try/finally to undo this: an error ends the whole message, and the next one starts at 0.
-  if (++_depth > W.MAX_DEPTH) _tooDeep();
+  if (++_depth > _MAX_DEPTH) _tooDeep();
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) _writePlain(v as Record<string, unknown>);
   else if (proto === Array.prototype && Array.isArray(v)) _writeArray(v);
