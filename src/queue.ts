@@ -107,7 +107,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #acks: number[] = [];
   #ackScheduled = false;
   #puts: Uint8Array[] = [];
-  #putScheduled = false;
+  #putBatch: Promise<void> | undefined;
   #want = 16;
   #closed = false;
   #registered = false;
@@ -158,10 +158,12 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * Puts an item, waiting for a free slot when the queue is bounded and full.
    * @param item A structured-clone value.
    * @param options `block` (default true) and `timeout` in ms.
-   * @returns Resolves once the item is in the queue (for an unbounded queue in another process: on its way).
+   * @returns Resolves once the item is in the queue, or (unbounded queue served by another process)
+   *   once it has left this process: it then arrives even if this process exits or is killed.
    * @throws {TypeError} If the item cannot be sent (it takes no slot).
    * @throws {Full} If no slot came free in time, or at once with `block: false`.
    * @throws {StateError} If this handle is closed.
+   * @throws {EOFError} If the process that serves the queue is gone (the item cannot arrive).
    * @example
    * ```ts
    * await q.put({ job: 1 }, { timeout: 100 });
@@ -184,11 +186,14 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     }
     if (this.#maxsize === 0) {
       this.#puts.push(bytes);
-      if (!this.#putScheduled) {
-        this.#putScheduled = true;
-        queueMicrotask(() => this.#flushPuts());
-      }
-      return _fairYield();
+      // The puts of one tick leave as one message, and each resolves once that message (and all
+      // sent before it) is in the kernel: the item then arrives whatever this process does next.
+      return this.#putBatch ??= new Promise<void>((resolve) => {
+        queueMicrotask(() => {
+          this.#flushPuts();
+          resolve(this.#route!.flushed());
+        });
+      });
     }
     this.#flushPuts();
     return this.#route!.request(this.#ref.i, "p", [bytes, block, timeout]).then(() => {});
@@ -377,7 +382,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   #flushPuts(): void {
-    this.#putScheduled = false;
+    this.#putBatch = undefined;
     if (this.#puts.length === 0) return;
     this.#route!.notify(this.#ref.i, "P", [this.#puts.splice(0)]);
   }
