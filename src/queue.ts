@@ -105,7 +105,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #client = `${process.pid}.q${++_clientSeq}`;
   #buf = new Fifo<[number, Uint8Array]>();
   #acks: number[] = [];
-  #ackScheduled = false;
+  #ackTimer = false;
   #puts: Uint8Array[] = [];
   #putBatch: Promise<void> | undefined;
   #want = 16;
@@ -222,7 +222,11 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       }
       const it = this.#buf.shift();
       if (it) {
+        // The item returned before this one is acknowledged before this one is returned: a killed
+        // consumer leaves at most one item (its last) that the queue hands out again.
+        const acked = this.#ackNow();
         this.#took(it[0]);
+        if (acked) return acked.then(() => decodeOrLoad(it[1]) as T);
         return Promise.resolve(decodeOrLoad(it[1]) as T);
       }
     } catch (e) {
@@ -388,23 +392,39 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   /**
-   * Records that an item was taken. The acknowledgement leaves before anything else this process
-   * sends to the queue's server, or within a tick: a consumer killed after taking an item does not
-   * get it handed to someone else.
+   * Records that get() returned an item. Its acknowledgement leaves with the next get() (which
+   * waits until it is in the kernel), before anything else this process sends to the queue's
+   * server, or at the end of this event-loop turn, whichever comes first. Until the server has it,
+   * the item stays leased: if this process dies first, the item goes back to its place in line.
    */
   #took(seq: number): void {
     this.#acks.push(seq);
-    if (this.#ackScheduled) return;
-    this.#ackScheduled = true;
     this.#route!.beforeNextSend(this.#flushAcks);
-    setImmediate(this.#flushAcks);
+    if (this.#ackTimer) return;
+    this.#ackTimer = true;
+    setImmediate(this.#ackTick);
   }
 
+  #ackTick = (): void => {
+    this.#ackTimer = false;
+    this.#flushAcks();
+  };
+
   #flushAcks = (): void => {
-    if (!this.#ackScheduled) return;
-    this.#ackScheduled = false;
     if (this.#acks.length > 0 && !this.#route!.broken) this.#route!.notify(this.#ref.i, "k", [this.#client, this.#acks.splice(0)]);
   };
+
+  /**
+   * Sends the pending acknowledgements now. Undefined once every acknowledgement sent so far is in
+   * the kernel (the usual case: the write goes straight in), else a promise that resolves then.
+   */
+  #ackNow(): Promise<void> | undefined {
+    if (this.#acks.length > 0) {
+      this.#flushAcks();
+      this.#route!.peer?.flush();
+    }
+    return this.#route!.flushed();
+  }
 
   #register(): void {
     if (this.#registered) return;
