@@ -82,6 +82,20 @@ export class Route {
   }
 
   /**
+   * Undefined when every message sent on this route so far is in the kernel, so the serving process
+   * gets it even if this one dies next; else a promise that resolves once it is. Rejects with
+   * EOFError if the link is gone or could not be opened: those messages will not arrive.
+   * @returns Undefined, or the promise.
+   */
+  flushed(): Promise<void> | undefined {
+    if (this.#peer) return this.#peer.flushed();
+    // Runs after the notifications queued on #ready before it, so it covers them.
+    return this.#ready.then((p) => p.flushed(), (e) => {
+      throw new EOFError(`Cannot reach process at ${this.#address}: ${e instanceof Error ? e.message : e}`);
+    });
+  }
+
+  /**
    * Calls a method and waits for its answer; a lost or unreachable process rejects with EOFError.
    * @param target Object id in the serving process.
    * @param method Method name.

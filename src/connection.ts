@@ -159,7 +159,9 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   /**
    * Sends a structured-clone value to the other end.
    * @param value The value.
-   * @returns Resolves once the message is on its way (or, for a big message, buffered).
+   * @returns Resolves once the message has left this process (it is in the kernel, or in the buffer
+   *   of the process that serves the pipe): it then arrives even if this process exits or is killed.
+   * @throws {EOFError} If the process that serves the pipe is gone (the message cannot arrive).
    * @throws {TypeError} If the value cannot be sent (the message names its path).
    * @throws {StateError} If this end is closed or is the receiving end of a one-way pipe.
    * @example
@@ -178,7 +180,8 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * @param buf The bytes.
    * @param offset First byte to send (default 0).
    * @param size Number of bytes (default: to the end of `buf`).
-   * @returns Resolves once the message is on its way.
+   * @returns Resolves once the message has left this process (as for {@linkcode send}).
+   * @throws {EOFError} If the process that serves the pipe is gone.
    * @throws {TypeError} If `buf` is not an ArrayBuffer or view, or offset/size are not integers.
    * @throws {RangeError} If `offset` or `size` fall outside `buf`.
    * @throws {StateError} If this end is closed or cannot send.
@@ -336,6 +339,8 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     if (this.#server) return this.#server.push(side, bytes, true);
     if (bytes.length >= _BIG) return this.#route!.request(this.#ref.i, "S", [side, bytes]);
     this.#route!.notify(this.#ref.i, "s", [side, bytes]);
+    // Resolve once the message is in the kernel: it then arrives whatever this process does next.
+    return this.#route!.flushed();
   }
 
   #pull(): Uint8Array | Promise<Uint8Array> {

@@ -105,9 +105,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #client = `${process.pid}.q${++_clientSeq}`;
   #buf = new Fifo<[number, Uint8Array]>();
   #acks: number[] = [];
-  #ackScheduled = false;
+  #ackTimer = false;
   #puts: Uint8Array[] = [];
-  #putScheduled = false;
+  #putBatch: Promise<void> | undefined;
   #want = 16;
   #closed = false;
   #registered = false;
@@ -158,10 +158,12 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
    * Puts an item, waiting for a free slot when the queue is bounded and full.
    * @param item A structured-clone value.
    * @param options `block` (default true) and `timeout` in ms.
-   * @returns Resolves once the item is in the queue (for an unbounded queue in another process: on its way).
+   * @returns Resolves once the item is in the queue, or (unbounded queue served by another process)
+   *   once it has left this process: it then arrives even if this process exits or is killed.
    * @throws {TypeError} If the item cannot be sent (it takes no slot).
    * @throws {Full} If no slot came free in time, or at once with `block: false`.
    * @throws {StateError} If this handle is closed.
+   * @throws {EOFError} If the process that serves the queue is gone (the item cannot arrive).
    * @example
    * ```ts
    * await q.put({ job: 1 }, { timeout: 100 });
@@ -184,11 +186,14 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     }
     if (this.#maxsize === 0) {
       this.#puts.push(bytes);
-      if (!this.#putScheduled) {
-        this.#putScheduled = true;
-        queueMicrotask(() => this.#flushPuts());
-      }
-      return _fairYield();
+      // The puts of one tick leave as one message, and each resolves once that message (and all
+      // sent before it) is in the kernel: the item then arrives whatever this process does next.
+      return this.#putBatch ??= new Promise<void>((resolve) => {
+        queueMicrotask(() => {
+          this.#flushPuts();
+          resolve(this.#route!.flushed());
+        });
+      });
     }
     this.#flushPuts();
     return this.#route!.request(this.#ref.i, "p", [bytes, block, timeout]).then(() => {});
@@ -217,7 +222,11 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       }
       const it = this.#buf.shift();
       if (it) {
+        // The item returned before this one is acknowledged before this one is returned: a killed
+        // consumer leaves at most one item (its last) that the queue hands out again.
+        const acked = this.#ackNow();
         this.#took(it[0]);
+        if (acked) return acked.then(() => decodeOrLoad(it[1]) as T);
         return Promise.resolve(decodeOrLoad(it[1]) as T);
       }
     } catch (e) {
@@ -377,29 +386,45 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   #flushPuts(): void {
-    this.#putScheduled = false;
+    this.#putBatch = undefined;
     if (this.#puts.length === 0) return;
     this.#route!.notify(this.#ref.i, "P", [this.#puts.splice(0)]);
   }
 
   /**
-   * Records that an item was taken. The acknowledgement leaves before anything else this process
-   * sends to the queue's server, or within a tick: a consumer killed after taking an item does not
-   * get it handed to someone else.
+   * Records that get() returned an item. Its acknowledgement leaves with the next get() (which
+   * waits until it is in the kernel), before anything else this process sends to the queue's
+   * server, or at the end of this event-loop turn, whichever comes first. Until the server has it,
+   * the item stays leased: if this process dies first, the item goes back to its place in line.
    */
   #took(seq: number): void {
     this.#acks.push(seq);
-    if (this.#ackScheduled) return;
-    this.#ackScheduled = true;
     this.#route!.beforeNextSend(this.#flushAcks);
-    setImmediate(this.#flushAcks);
+    if (this.#ackTimer) return;
+    this.#ackTimer = true;
+    setImmediate(this.#ackTick);
   }
 
+  #ackTick = (): void => {
+    this.#ackTimer = false;
+    this.#flushAcks();
+  };
+
   #flushAcks = (): void => {
-    if (!this.#ackScheduled) return;
-    this.#ackScheduled = false;
     if (this.#acks.length > 0 && !this.#route!.broken) this.#route!.notify(this.#ref.i, "k", [this.#client, this.#acks.splice(0)]);
   };
+
+  /**
+   * Sends the pending acknowledgements now. Undefined once every acknowledgement sent so far is in
+   * the kernel (the usual case: the write goes straight in), else a promise that resolves then.
+   */
+  #ackNow(): Promise<void> | undefined {
+    if (this.#acks.length > 0) {
+      this.#flushAcks();
+      this.#route!.peer?.flush();
+    }
+    return this.#route!.flushed();
+  }
 
   #register(): void {
     if (this.#registered) return;

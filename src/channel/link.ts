@@ -6,6 +6,7 @@
  */
 import type { ByteStream } from "../runtime/adapter.ts";
 import { frame, frameHeader, FrameReader } from "./frame.ts";
+import { EOFError } from "../errors.ts";
 
 const _COALESCE_LIMIT = 64 * 1024;
 const _EMPTY = new Uint8Array(0);
@@ -20,6 +21,8 @@ export class Link {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #scheduled = false;
+  /** Settles the callers of {@linkcode flushed} that wait for the frames coalesced in this tick. */
+  #batch: { promise: Promise<void>; resolve(v: Promise<void> | undefined): void; reject(e: unknown): void } | undefined;
   #closed = false;
   #refs = 0;
   #unrefQueued = false;
@@ -145,6 +148,39 @@ export class Link {
     }
     this.#pending = [];
     this.#pendingBytes = 0;
+    const batch = this.#batch;
+    if (batch) {
+      this.#batch = undefined;
+      batch.resolve(this.#kernel());
+    }
+  }
+
+  /**
+   * Undefined when every frame sent so far is in the kernel, so it reaches the other side even if
+   * this process dies next; else a promise that resolves once it is and rejects with EOFError if the
+   * link closes first. Frames coalesced in this tick still leave together at its end (callers that
+   * did not wait keep their batching); the promise then also waits for that write.
+   */
+  flushed(): Promise<void> | undefined {
+    if (this.#closed) return Promise.reject(_lost());
+    if (this.#pending.length === 0) return this.#kernel();
+    if (!this.#batch) {
+      let resolve!: (v: Promise<void> | undefined) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.#batch = { promise, resolve, reject };
+    }
+    return this.#batch.promise;
+  }
+
+  #kernel(): Promise<void> | undefined {
+    const f = this.#stream.flushed();
+    return f?.catch(() => {
+      throw _lost();
+    });
   }
 
   /** Keep the process alive while something waits on this link (counted). */
@@ -178,10 +214,17 @@ export class Link {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = [];
+    const batch = this.#batch;
+    this.#batch = undefined;
+    batch?.reject(_lost());
     for (const cb of this.#onClose.splice(0)) {
       try {
         cb();
       } catch { /* a close handler must not break the others */ }
     }
   }
+}
+
+function _lost(): EOFError {
+  return new EOFError("The connection closed before the message was sent");
 }

@@ -91,6 +91,15 @@ export class Peer {
     this.#link.send(bytes);
   }
 
+  /**
+   * Undefined when everything sent so far is in the kernel (it reaches the other process even if
+   * this one dies next); else a promise that resolves once it is, or rejects with EOFError when the
+   * link closes first. See `Link.flushed`.
+   */
+  flushed(): Promise<void> | undefined {
+    return this.#link.flushed();
+  }
+
   /** Writes out the frames queued so far now instead of at the end of the tick. */
   flush(): void {
     this.#link.flush();

@@ -8,12 +8,34 @@ import * as net from "node:net";
 import * as fs from "node:fs";
 import type { ByteStream, Listener } from "./adapter.ts";
 
+/** Someone waiting until the first `n` writes are in the kernel. */
+interface _FlushWaiter {
+  n: number;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
 function _wrap(sock: net.Socket): ByteStream {
   let closeCb: (() => void) | undefined;
   let closed = false;
+  // Write callbacks run in write order once libuv has handed the bytes to the kernel, so counting
+  // them tells how far the kernel has got. One shared callback: Node batches the callbacks of
+  // consecutive synchronous writes when they are the same function.
+  let issued = 0;
+  let done = 0;
+  const waiters: _FlushWaiter[] = [];
+  const failWaiters = (e: Error) => {
+    for (const w of waiters.splice(0)) w.reject(e);
+  };
+  const written = (err?: Error | null) => {
+    done++;
+    if (err) failWaiters(err);
+    else while (waiters.length > 0 && waiters[0].n <= done) waiters.shift()!.resolve();
+  };
   const fireClose = () => {
     if (closed) return;
     closed = true;
+    failWaiters(new Error("The socket closed before everything written to it was sent"));
     closeCb?.();
   };
   sock.on("close", fireClose);
@@ -23,7 +45,18 @@ function _wrap(sock: net.Socket): ByteStream {
     fireClose();
   });
   return {
-    write: (data) => (closed ? false : sock.write(data)),
+    write: (data) => {
+      if (closed) return false;
+      issued++;
+      return sock.write(data, written);
+    },
+    flushed: () => {
+      // writableLength counts the bytes libuv has not yet handed to the kernel.
+      // A write that failed at once (EPIPE) destroys the socket synchronously: its bytes are lost.
+      if (sock.writableLength === 0 && !sock.destroyed) return undefined;
+      if (closed || sock.destroyed) return Promise.reject(new Error("The socket closed before everything written to it was sent"));
+      return new Promise<void>((resolve, reject) => waiters.push({ n: issued, resolve, reject }));
+    },
     onData: (cb) => void sock.on("data", cb),
     onClose: (cb) => {
       closeCb = cb;

@@ -40,6 +40,12 @@ export interface ChildHandle {
 export interface ByteStream {
   /** Queue bytes for writing; returns false when the kernel buffer is full (see {@linkcode onDrain}). */
   write(data: Uint8Array): boolean;
+  /**
+   * Undefined when every byte written so far is in the kernel (it then reaches the peer even if this
+   * process dies next); otherwise a promise that resolves once it is, and rejects if the stream
+   * closes first.
+   */
+  flushed(): Promise<void> | undefined;
   /** Called for every chunk that arrives. Set once. */
   onData(cb: (chunk: Uint8Array) => void): void;
   /** Called once when the stream ends or fails. */

@@ -22,6 +22,13 @@ interface _State {
   onDrain?: () => void;
   pending: Uint8Array[];
   closed: boolean;
+  /** Bytes written in total, and bytes the kernel has taken (Bun's socket.write does not buffer). */
+  enq: number;
+  sent: number;
+  /** The owner's ref() state, and whether unsent bytes hold a ref of their own. */
+  refd: boolean;
+  held: boolean;
+  waiters: Array<{ n: number; resolve(): void; reject(e: Error): void }>;
 }
 interface _Handlers {
   open(s: _Sock): void;
@@ -41,12 +48,18 @@ function _flush(s: _Sock): void {
     const d = st.pending[0];
     const n = s.write(d);
     if (n < 0) return;
+    st.sent += n;
     if (n < d.length) {
       st.pending[0] = d.subarray(n);
       return;
     }
     st.pending.shift();
   }
+  if (st.held) {
+    st.held = false;
+    if (!st.refd) s.unref();
+  }
+  while (st.waiters.length > 0 && st.waiters[0].n <= st.sent) st.waiters.shift()!.resolve();
 }
 
 function _state(s: _Sock): _State {
@@ -54,16 +67,36 @@ function _state(s: _Sock): _State {
     pending: [],
     early: [],
     closed: false,
+    enq: 0,
+    sent: 0,
+    refd: false,
+    held: false,
+    waiters: [],
     stream: {
       write(d) {
         if (st.closed) return false;
+        st.enq += d.length;
         if (st.pending.length) {
           st.pending.push(d);
           return false;
         }
         const n = s.write(d);
-        if (n < d.length) st.pending.push(n > 0 ? d.subarray(n) : d);
+        if (n > 0) st.sent += n;
+        if (n < d.length) {
+          st.pending.push(n > 0 ? d.subarray(n) : d);
+          // Bytes not yet in the kernel keep the process alive until they are (as libuv's write
+          // requests do on Node): a process that ends by returning must not drop them.
+          if (!st.held) {
+            st.held = true;
+            s.ref();
+          }
+        }
         return st.pending.length === 0;
+      },
+      flushed() {
+        if (st.pending.length === 0) return undefined;
+        if (st.closed) return Promise.reject(new Error("The socket closed before everything written to it was sent"));
+        return new Promise<void>((resolve, reject) => st.waiters.push({ n: st.enq, resolve, reject }));
       },
       onData: (cb) => {
         st.onData = cb;
@@ -82,8 +115,14 @@ function _state(s: _Sock): _State {
           check();
         }
       },
-      ref: () => s.ref(),
-      unref: () => s.unref(),
+      ref: () => {
+        st.refd = true;
+        s.ref();
+      },
+      unref: () => {
+        st.refd = false;
+        if (!st.held) s.unref();
+      },
     },
   };
   s.data = st;
@@ -111,6 +150,8 @@ const _handlers = (onOpen?: (s: ByteStream) => void): _Handlers => ({
     const st = s.data;
     if (!st || st.closed) return;
     st.closed = true;
+    const e = new Error("The socket closed before everything written to it was sent");
+    for (const w of st.waiters.splice(0)) w.reject(e);
     st.onClose?.();
   },
   error(s) {

@@ -38,12 +38,19 @@ function _wrap(conn: _Conn): ByteStream {
   let queued = 0;
   let writing = false;
   let wantDrain = false;
+  // Bytes queued in total and bytes the kernel has taken (conn.write resolves once it has): a
+  // flush waiter waits until `sent` reaches what was queued when it asked.
+  let enq = 0;
+  let sent = 0;
+  const waiters: Array<{ n: number; resolve(): void; reject(e: Error): void }> = [];
   const finish = () => {
     if (closed) return;
     closed = true;
     try {
       conn.close();
     } catch { /* already closed */ }
+    const e = new Error("The socket closed before everything written to it was sent");
+    for (const w of waiters.splice(0)) w.reject(e);
     onClose?.();
   };
   const pump = async () => {
@@ -55,6 +62,8 @@ function _wrap(conn: _Conn): ByteStream {
         while (off < d.length) off += await conn.write(off ? d.subarray(off) : d);
         queue.shift();
         queued -= d.length;
+        sent += d.length;
+        while (waiters.length > 0 && waiters[0].n <= sent) waiters.shift()!.resolve();
       }
     } catch {
       finish();
@@ -82,9 +91,15 @@ function _wrap(conn: _Conn): ByteStream {
       if (closed) return false;
       queue.push(data);
       queued += data.length;
+      enq += data.length;
       if (!writing) void pump();
       if (queued > _HIGH_WATER) wantDrain = true;
       return queued <= _HIGH_WATER;
+    },
+    flushed() {
+      if (queue.length === 0) return undefined;
+      if (closed) return Promise.reject(new Error("The socket closed before everything written to it was sent"));
+      return new Promise<void>((resolve, reject) => waiters.push({ n: enq, resolve, reject }));
     },
     onData: (cb) => {
       onData = cb;

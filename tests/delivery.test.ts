@@ -1,0 +1,155 @@
+// The delivery guarantee: once send()/sendBytes()/put() has resolved in a child, the item reaches
+// its reader exactly once and in order, however the child ends next (return, close() then return,
+// exit(n), an uncaught error, SIGKILL of itself), parent↔child and between siblings.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { type Connection, Empty, EOFError, JoinableQueue, Pipe, Process, Queue, SimpleQueue } from "../mod.ts";
+import { type Ending, EXIT_CODE, type Kind, readPipeUntilEof, sendThenEnd, takeCount } from "./fixtures/delivery_tasks.ts";
+
+const COUNT = 2000;
+const ROUNDS = 3;
+const ENDINGS: Ending[] = ["return", "close", "exit", "throw", "kill"];
+const ALL = Array.from({ length: COUNT }, (_, i) => i);
+
+/** `p`, or a rejection naming `what` after `ms` (no wait in these tests is unbounded). */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function start(target: (...a: any[]) => unknown, args: unknown[]): Process {
+  const p = new Process({ target, args });
+  p.start();
+  return p;
+}
+
+async function stop(ps: Process[]): Promise<void> {
+  for (const p of ps) {
+    if (p.exitCode === null) p.kill();
+    await p.join();
+  }
+}
+
+/** Reads a pipe end until EOF (each message within 20 s). */
+async function readPipe(kind: Kind, r: Connection<number>): Promise<number[]> {
+  const got: number[] = [];
+  for (;;) {
+    try {
+      if (kind === "sendBytes") got.push(new DataView((await within(r.recvBytes(), 20_000, "recvBytes")).buffer).getUint32(0));
+      else got.push(await within(r.recv(), 20_000, "recv"));
+    } catch (e) {
+      if (e instanceof EOFError) return got;
+      throw e;
+    }
+  }
+}
+
+function makeQueue(kind: Kind): Queue<number> | SimpleQueue<number> {
+  return kind === "Queue" ? new Queue<number>() : kind === "JoinableQueue" ? new JoinableQueue<number>() : new SimpleQueue<number>();
+}
+
+/** Takes `COUNT` items (each within 20 s), then checks nothing more is there. */
+async function readQueue(q: Queue<number> | SimpleQueue<number>): Promise<number[]> {
+  const got: number[] = [];
+  for (let i = 0; i < COUNT; i++) got.push(await within(q.get(), 20_000, `get() of item ${i}`));
+  await new Promise((r) => setTimeout(r, 100)); // a duplicate would have arrived behind the last item
+  assert.equal(await q.empty(), true, "an item arrived twice");
+  return got;
+}
+
+describe("Delivery", () => {
+  for (const kind of ["send", "sendBytes"] as const) {
+    test(`Connection.${kind}() that resolved in a child reaches the parent exactly once, in order, however the child ends`, async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const pipes = ENDINGS.map(() => Pipe<number>({ duplex: false }));
+        const ps = ENDINGS.map((ending, i) => start(sendThenEnd, [kind, pipes[i][1], COUNT, ending]));
+        try {
+          for (const [, w] of pipes) w.close();
+          const got = await Promise.all(pipes.map(([r]) => readPipe(kind, r)));
+          for (let i = 0; i < ENDINGS.length; i++) {
+            assert.deepEqual(got[i], ALL, `round ${round}, child ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`);
+            await within(ps[i].join(), 20_000, "join");
+            assert.equal(ps[i].exitCode, EXIT_CODE[ENDINGS[i]], `child ends by ${ENDINGS[i]}`);
+          }
+        } finally {
+          await stop(ps);
+          for (const [r] of pipes) r.close();
+        }
+      }
+    });
+  }
+
+  for (const kind of ["Queue", "JoinableQueue", "SimpleQueue"] as const) {
+    test(`${kind}.put() that resolved in a child reaches the parent exactly once, in order, however the child ends`, async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const qs = ENDINGS.map(() => makeQueue(kind));
+        const ps = ENDINGS.map((ending, i) => start(sendThenEnd, [kind, qs[i], COUNT, ending]));
+        try {
+          const got = await Promise.all(qs.map((q) => readQueue(q)));
+          for (let i = 0; i < ENDINGS.length; i++) {
+            assert.deepEqual(got[i], ALL, `round ${round}, child ends by ${ENDINGS[i]}`);
+            await within(ps[i].join(), 20_000, "join");
+            assert.equal(ps[i].exitCode, EXIT_CODE[ENDINGS[i]], `child ends by ${ENDINGS[i]}`);
+          }
+        } finally {
+          await stop(ps);
+          for (const q of qs) q.close();
+        }
+      }
+    });
+  }
+
+  test("Connection.send() between siblings: every message a child sent reaches its sibling exactly once, in order, however the sender ends", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const pipes = ENDINGS.map(() => Pipe<number>({ duplex: false }));
+      const outs = ENDINGS.map(() => new Queue<number[]>());
+      const readers = ENDINGS.map((_, i) => start(readPipeUntilEof, ["send", pipes[i][0], outs[i]]));
+      const senders = ENDINGS.map((ending, i) => start(sendThenEnd, ["send", pipes[i][1], COUNT, ending]));
+      try {
+        for (const [r, w] of pipes) {
+          r.close();
+          w.close();
+        }
+        for (let i = 0; i < ENDINGS.length; i++) {
+          const got = await within(outs[i].get(), 30_000, `sibling reader of a sender that ends by ${ENDINGS[i]}`);
+          assert.deepEqual(got, ALL, `round ${round}, sender ends by ${ENDINGS[i]}: got ${got.length} of ${COUNT}`);
+          await within(senders[i].join(), 20_000, "join");
+          await within(readers[i].join(), 20_000, "join");
+          assert.equal(senders[i].exitCode, EXIT_CODE[ENDINGS[i]]);
+          assert.equal(readers[i].exitCode, 0);
+        }
+      } finally {
+        await stop([...senders, ...readers]);
+        for (const o of outs) o.close();
+      }
+    }
+  });
+
+  test("Queue.put() between siblings: every item a child put reaches its sibling exactly once, in order, however the producer ends", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const qs = ENDINGS.map(() => new Queue<number>());
+      const outs = ENDINGS.map(() => new Queue<number[]>());
+      const readers = ENDINGS.map((_, i) => start(takeCount, [qs[i], COUNT, outs[i]]));
+      const senders = ENDINGS.map((ending, i) => start(sendThenEnd, ["Queue", qs[i], COUNT, ending]));
+      try {
+        for (let i = 0; i < ENDINGS.length; i++) {
+          const got = await within(outs[i].get(), 30_000, `sibling consumer of a producer that ends by ${ENDINGS[i]}`);
+          assert.deepEqual(got, ALL, `round ${round}, producer ends by ${ENDINGS[i]}`);
+          await within(senders[i].join(), 20_000, "join");
+          await within(readers[i].join(), 20_000, "join");
+          assert.equal(senders[i].exitCode, EXIT_CODE[ENDINGS[i]]);
+          assert.equal(readers[i].exitCode, 0);
+          await new Promise((r) => setTimeout(r, 50));
+          await assert.rejects(qs[i].getNowait(), Empty, "an item arrived twice");
+        }
+      } finally {
+        await stop([...senders, ...readers]);
+        for (const q of [...qs, ...outs]) q.close();
+      }
+    }
+  });
+});
