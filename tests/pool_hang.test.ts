@@ -5,7 +5,16 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
-import { fixture, isGone, RUNTIME, runScript, scriptCommand } from "./_helpers.ts";
+import { Pool, WorkerLostError } from "../mod.ts";
+import { double, slowDouble } from "./fixtures/pool_chaos_tasks.ts";
+import { fixture, isGone, RUNTIME, runScript, scriptCommand, until } from "./_helpers.ts";
+
+/** `p`, or a rejection after `ms` (a wait that hangs fails the test instead of the run). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)));
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
 
 /** Runs a script with the GC exposed; resolves with its stdout (rejects after `timeout` ms). */
 function runWithGc(script: string, args: string[], timeout: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -64,4 +73,28 @@ describe("Pool and ProcessPoolExecutor never hang", () => {
       assert.deepEqual(left, [], "no worker outlives the program");
     });
   }
+
+  test("Pool.terminate() while the workers are still starting returns and leaves no worker", async () => {
+    const pool = new Pool(2);
+    const pids = pool._pids;
+    assert.equal(pids.length, 2);
+    await within(pool.terminate(), 10_000, "terminate()");
+    assert.ok(await until(() => pids.every(isGone), 3000), "the starting workers are gone");
+  });
+
+  test("Pool.close() then join() while the running worker is SIGKILLed: the task rejects with WorkerLostError and join() returns", async () => {
+    const pool = new Pool(1);
+    try {
+      assert.equal(await within(pool.apply(double, [1]), 30_000, "apply()"), 2);
+      const [victim] = pool._pids;
+      const r = pool.applyAsync(slowDouble, [1, 10_000]);
+      await new Promise((res) => setTimeout(res, 200));
+      pool.close();
+      process.kill(victim, "SIGKILL");
+      await within(pool.join(), 10_000, "join()");
+      await assert.rejects(r.get(1000), WorkerLostError);
+    } finally {
+      await pool.terminate();
+    }
+  });
 });
