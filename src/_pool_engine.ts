@@ -33,7 +33,7 @@ const _MAX_WINDOW = 64;
 /** Workers in a row that end by themselves before they are ready: the pool cannot start workers. */
 const _MAX_START_FAILURES = 3;
 /** How long workers may keep being killed while starting, none becoming ready, before the pool breaks. */
-const _KILLED_STARTING_MS = 30_000;
+const _KILLED_STARTING_MS = 60_000;
 const _WINDOW_MS = 2;
 let _poolCounter = 0;
 
@@ -488,7 +488,7 @@ export class PoolEngine {
    * crash signal such as SIGSEGV or SIGABRT) counts, and the third in a row (no worker becoming
    * ready in between) breaks it. A worker killed from outside (SIGKILL, SIGTERM, SIGINT, SIGHUP,
    * SIGQUIT) is replaced like any other, unless workers have kept being killed while starting for
-   * 30 s with none becoming ready: an environment that kills every worker it starts (a memory
+   * 60 s with none becoming ready: an environment that kills every worker it starts (a memory
    * limit, a supervisor) must not make the pool respawn forever while its tasks wait. The executor
    * follows Python: a worker lost while the executor has work breaks it.
    * @returns Why the pool breaks (the end of its message), or undefined to replace the worker.
