@@ -12,23 +12,28 @@
  * @module
  */
 import process from "node:process";
-import { decodeError, registerErrorClass } from "./channel/codec.ts";
+import { decodeError } from "./channel/codec.ts";
 import type { Peer } from "./channel/peer.ts";
 import { encode } from "./channel/codec.ts";
 import { node } from "./core/node.ts";
 import { moduleBeside } from "./runtime/_common.ts";
-import { describeFunction, importModule, type TargetSpec } from "./core/target.ts";
+import { describeFunction, type TargetSpec } from "./core/target.ts";
+import { scanErrorClasses } from "./_pool_error_classes.ts";
 import { BrokenProcessPool, StateError, WorkerLostError } from "./errors.ts";
 import { GUARD_MESSAGE, Process } from "./process.ts";
 import { poolWorker, WORKER_INBOX } from "./_pool_worker.ts";
 import { Deque } from "./_pool_deque.ts";
-import { describeExit, PoolTask, TASK_DISPATCHED as _DISPATCHED, TASK_DONE as _DONE, TASK_QUEUED as _QUEUED } from "./_pool_task.ts";
+import { describeExit, killedFromOutside, PoolTask, TASK_DISPATCHED as _DISPATCHED, TASK_DONE as _DONE, TASK_QUEUED as _QUEUED } from "./_pool_task.ts";
 
 export { describeExit, PoolTask };
 
 const _WORKER_MODULE: string = moduleBeside(import.meta.url, "./_pool_worker.ts", "pool_worker").href;
 
 const _MAX_WINDOW = 64;
+/** Workers in a row that end by themselves before they are ready: the pool cannot start workers. */
+const _MAX_START_FAILURES = 3;
+/** How long workers may keep being killed while starting, none becoming ready, before the pool breaks. */
+const _KILLED_STARTING_MS = 60_000;
 const _WINDOW_MS = 2;
 let _poolCounter = 0;
 
@@ -86,10 +91,12 @@ export class PoolEngine {
   #scheduled = false;
   #state: "open" | "closed" | "terminated" | "broken" = "open";
   #broken: Error | undefined;
+  /** Workers that ended by themselves before ready, since a worker last became ready. */
   #startFailures = 0;
+  /** When the first worker was killed while starting since a worker last became ready, or -1. */
+  #killedStartingSince = -1;
   #fnByObject = new WeakMap<object, number>();
   #specs: TargetSpec[] = [];
-  #errorClasses = new Map<number, Promise<void> | true>();
 
   /**
    * @param options Pool size and semantics.
@@ -127,19 +134,9 @@ export class PoolEngine {
     const id = this.#specs.length;
     this.#specs.push(spec);
     this.#fnByObject.set(fn as object, id);
-    if (spec.m) {
-      // Errors from the worker arrive with their class when the module exports it (like pickle).
-      const p = importModule(spec.m).then((mod) => {
-        for (const v of Object.values(mod)) {
-          if (typeof v === "function" && v.prototype instanceof Error) {
-            try {
-              registerErrorClass(v as new () => Error);
-            } catch { /* a name clash with a built-in: keep the plain rebuild */ }
-          }
-        }
-      }, () => {}).then(() => void this.#errorClasses.set(id, true));
-      this.#errorClasses.set(id, p);
-    } else this.#errorClasses.set(id, true);
+    // Errors from the worker arrive with their class when the module exports it (like pickle),
+    // once the scan has finished; no result waits for it (see _pool_error_classes.ts).
+    if (spec.m) scanErrorClasses(spec.m);
     return id;
   }
 
@@ -245,7 +242,8 @@ export class PoolEngine {
     queueMicrotask(() => this.#dispatch());
   }
 
-  #spawn(): _Worker {
+  #spawn(): void {
+    if (this.#state === "broken" || this.#state === "terminated") return;
     const wid = this.#nextWid++;
     const proc = new Process({
       target: poolWorker,
@@ -269,10 +267,16 @@ export class PoolEngine {
       stopping: false,
       killed: false,
     };
-    proc.start();
+    try {
+      proc.start();
+    } catch (e) {
+      // The system refused a process (no memory, process limit): waiting would hang every task.
+      const err = e as Error;
+      this.breakWith(new BrokenProcessPool(`The ${this.#o.kind} could not start a worker process: ${err?.message}`, { cause: e }));
+      return;
+    }
     this.#workers.set(wid, w);
     proc._exited!.then((code) => this.#onExit(w, code));
-    return w;
   }
 
   #onMessage(method: string, args: unknown[], peer: Peer | null): void {
@@ -285,6 +289,7 @@ export class PoolEngine {
     } else if (method === "ready") {
       w.peer = w.link;
       this.#startFailures = 0;
+      this.#killedStartingSince = -1;
       if (this.#state === "terminated" || this.#state === "broken") this.#stopProcess(w, true);
       else this.#schedule();
       this.#checkIdle();
@@ -310,9 +315,13 @@ export class PoolEngine {
     w.window = Math.max(1, Math.min(_MAX_WINDOW, Math.floor(_WINDOW_MS / Math.max(w.ewma, 0.001))));
     if (ok) this.#finish(task, true, value);
     else {
-      const ready = this.#errorClasses.get(task.fnId);
-      if (ready === true || ready === undefined) this.#finish(task, false, decodeError(value));
-      else void ready.then(() => this.#finish(task, false, decodeError(value)));
+      let err: unknown;
+      try {
+        err = decodeError(value);
+      } catch (e) {
+        err = e; // a malformed error record still settles the task
+      }
+      this.#finish(task, false, err);
     }
     if (w.retiring && w.inflight.length === 0) this.#stopProcess(w, false);
     this.#schedule();
@@ -473,6 +482,31 @@ export class PoolEngine {
     for (const w of this.#workers.values()) if (!w.stopping && !w.killed && w.peer) this.#stopProcess(w, false);
   }
 
+  /**
+   * Judges a worker that ended before it was ready. Only a deterministic failure breaks a pool:
+   * a worker that ends by itself (an exit code: a failed import, an initializer that exits; or a
+   * crash signal such as SIGSEGV or SIGABRT) counts, and the third in a row (no worker becoming
+   * ready in between) breaks it. A worker killed from outside (SIGKILL, SIGTERM, SIGINT, SIGHUP,
+   * SIGQUIT) is replaced like any other, unless workers have kept being killed while starting for
+   * 60 s with none becoming ready: an environment that kills every worker it starts (a memory
+   * limit, a supervisor) must not make the pool respawn forever while its tasks wait. The executor
+   * follows Python: a worker lost while the executor has work breaks it.
+   * @returns Why the pool breaks (the end of its message), or undefined to replace the worker.
+   */
+  #startFailure(code: number): string | undefined {
+    const broke = "; the pool cannot start workers";
+    if (this.#o.onDemand && this.#o.breakOnKill && this.#outstanding > 0) return broke;
+    if (!killedFromOutside(code)) {
+      return ++this.#startFailures >= _MAX_START_FAILURES ? `${broke} (${this.#startFailures} in a row ended before they were ready)` : undefined;
+    }
+    const now = performance.now();
+    if (this.#killedStartingSince < 0) this.#killedStartingSince = now;
+    else if (now - this.#killedStartingSince >= _KILLED_STARTING_MS) {
+      return `${broke} (every worker started in the last ${_KILLED_STARTING_MS / 1000} s was killed before it was ready)`;
+    }
+    return undefined;
+  }
+
   #onExit(w: _Worker, code: number): void {
     this.#workers.delete(w.wid);
     const tasks = w.inflight.splice(0);
@@ -484,9 +518,9 @@ export class PoolEngine {
     if (!expected) {
       const who = `${this.#o.kind} worker ${w.proc.name} (pid ${w.proc.pid})`;
       if (!w.peer) {
-        // Died before it could take work: an import failure or a crash at startup.
-        if (++this.#startFailures >= 3 || this.#o.onDemand && this.#o.breakOnKill && this.#outstanding > 0) {
-          this.breakWith(new BrokenProcessPool(`${who} ${describeExit(code)} while starting; the pool cannot start workers. Check the worker's stderr`), tasks);
+        const why = this.#startFailure(code);
+        if (why !== undefined) {
+          this.breakWith(new BrokenProcessPool(`${who} ${describeExit(code)} while starting${why}. Check the worker's stderr`), tasks);
           return;
         }
       } else if (this.#o.breakOnKill && code < 0 && tasks.length > 0) {

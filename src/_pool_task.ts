@@ -62,6 +62,17 @@ function _signalName(code: number): string {
   return `signal ${-code}`;
 }
 
+/** Signals another process sends (a user, a supervisor, the OOM killer); a crash raises others. */
+const _OUTSIDE_SIGNALS: ReadonlySet<string> = new Set(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]);
+
+/**
+ * Whether an exit code means the process was killed from outside (SIGKILL, SIGTERM, SIGINT,
+ * SIGHUP, SIGQUIT) rather than ending by itself (an exit code, or a crash such as SIGSEGV/SIGABRT).
+ */
+export function killedFromOutside(code: number): boolean {
+  return code < 0 && _OUTSIDE_SIGNALS.has(_signalName(code));
+}
+
 /** Describes how a worker ended, for error messages. */
 export function describeExit(code: number): string {
   return code < 0 ? `was killed by ${_signalName(code)} (exit code ${code})` : `exited with code ${code}`;

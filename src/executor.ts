@@ -31,7 +31,9 @@ export interface ExecutorOptions {
 
 /**
  * Runs functions in worker processes and returns futures, like Python's
- * `concurrent.futures.ProcessPoolExecutor`.
+ * `concurrent.futures.ProcessPoolExecutor`. As in Python, a worker lost (killed by a signal, also
+ * while starting) while the executor has work breaks it: pending futures reject with
+ * `BrokenProcessPool`. A task's error keeps its class under the same rule as `Pool`'s.
  *
  * @example
  * ```ts

@@ -61,7 +61,18 @@ function _iterable(v: unknown, what: string, allowAsync: boolean): void {
 
 /**
  * A pool of worker processes, like Python's `multiprocessing.Pool`. Workers start at once and are
- * replaced when they die (the task a dead worker was running rejects with `WorkerLostError`).
+ * replaced when they die (the task a dead worker was running rejects with `WorkerLostError`), also
+ * when they are killed while starting. Only a deterministic start failure breaks the pool (every
+ * pending and later task rejects with `BrokenProcessPool`): an initializer that throws, or three
+ * workers in a row that end by themselves before they are ready (an exit code or a crash signal,
+ * e.g. a module that fails to load); or workers killed while starting for 60 s with none ready.
+ *
+ * A task's error arrives with its `name`, message, stack, cause and own properties. It is an
+ * instance of its class when the class is built in, a library error, registered with
+ * `registerErrorClass`, or exported by the task's module once the parent's scan of that module has
+ * finished (it starts when the module's first function is submitted, and finishes when that module
+ * has finished evaluating). No result waits for that scan: from an entry script still in its
+ * top-level `await`, an unregistered class arrives as a plain `Error` with the class's name.
  *
  * @example
  * ```ts

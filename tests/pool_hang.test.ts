@@ -1,0 +1,100 @@
+// Pool and ProcessPoolExecutor never hang: a task's error settles although the task's module is the
+// entry script still in its top-level await; a terminated pool is collectable; a forgotten pool or
+// executor does not keep its program alive.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { Pool, WorkerLostError } from "../mod.ts";
+import { double, slowDouble } from "./fixtures/pool_chaos_tasks.ts";
+import { fixture, isGone, RUNTIME, runScript, scriptCommand, until } from "./_helpers.ts";
+
+/** `p`, or a rejection after `ms` (a wait that hangs fails the test instead of the run). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)));
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Runs a script with the GC exposed; resolves with its stdout (rejects after `timeout` ms). */
+function runWithGc(script: string, args: string[], timeout: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [cmd, argv] = scriptCommand(script, args);
+  const flagged = RUNTIME === "deno" ? [argv[0], "--v8-flags=--expose-gc", ...argv.slice(1)] : ["--expose-gc", ...argv];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, flagged, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${script} did not finish within ${timeout} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeout);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("Pool and ProcessPoolExecutor never hang", () => {
+  for (const how of ["apply", "map", "applyAsync", "submit"]) {
+    test(`${how === "submit" ? "ProcessPoolExecutor.submit()" : `Pool.${how}()`}: a task exported by an entry script in its top-level await rejects with its error`, async () => {
+      const r = await runScript(fixture("pool_tla.ts"), [how], { timeout: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /caught Boom: exploded on 1 class=Error instanceof=false/, r.stderr);
+    });
+  }
+
+  test("Pool.apply(): an error class registered with registerErrorClass keeps its class from an entry script in its top-level await", async () => {
+    const r = await runScript(fixture("pool_tla.ts"), ["registered"], { timeout: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /exploded on 1 class=Boom instanceof=true/, r.stderr);
+  });
+
+  test("Pool.terminate(): a terminated pool is collected, also while its task module's scan is pending", async () => {
+    const r = await runWithGc(fixture("pool_tla_gc.ts"), ["3"], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /alive=0 /, "no terminated pool is still reachable");
+  });
+
+  for (const kind of ["pool", "executor"]) {
+    test(`${kind === "pool" ? "Pool" : "ProcessPoolExecutor"} never closed: the program exits within 2 s of its last line and leaves no worker`, async () => {
+      const r = await runScript(fixture("pool_forgotten.ts"), [kind], { timeout: 30_000 });
+      const ended = Date.now();
+      assert.equal(r.code, 0, r.stderr);
+      const m = /value=15 pids=(\[[\d,]*\]) last=(\d+)/.exec(r.stdout);
+      assert.ok(m, r.stdout + r.stderr);
+      const pids: number[] = JSON.parse(m[1]);
+      assert.ok(pids.length >= 1);
+      assert.ok(ended - Number(m[2]) < 2000, `the program ended ${ended - Number(m[2])} ms after its last line`);
+      const left = pids.filter((p) => !isGone(p));
+      for (const p of left) process.kill(p, "SIGKILL");
+      assert.deepEqual(left, [], "no worker outlives the program");
+    });
+  }
+
+  test("Pool.terminate() while the workers are still starting returns and leaves no worker", async () => {
+    const pool = new Pool(2);
+    const pids = pool._pids;
+    assert.equal(pids.length, 2);
+    await within(pool.terminate(), 10_000, "terminate()");
+    assert.ok(await until(() => pids.every(isGone), 3000), "the starting workers are gone");
+  });
+
+  test("Pool.close() then join() while the running worker is SIGKILLed: the task rejects with WorkerLostError and join() returns", async () => {
+    const pool = new Pool(1);
+    try {
+      assert.equal(await within(pool.apply(double, [1]), 30_000, "apply()"), 2);
+      const [victim] = pool._pids;
+      const r = pool.applyAsync(slowDouble, [1, 10_000]);
+      await new Promise((res) => setTimeout(res, 200));
+      pool.close();
+      process.kill(victim, "SIGKILL");
+      await within(pool.join(), 10_000, "join()");
+      await assert.rejects(r.get(1000), WorkerLostError);
+    } finally {
+      await pool.terminate();
+    }
+  });
+});
