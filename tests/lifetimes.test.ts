@@ -113,7 +113,6 @@ const KINDS: Array<[string, string, Record<string, string>]> = [
   ["simple", "SimpleQueue", {}],
   ["pipe", "Pipe (a message left unread)", {}],
   ["handshake", "a daemon Process whose handshake is pending", {}],
-  ["stranger", "a connection to our listener that never authenticates", {}],
   ["lock", "Lock (shared memory, left held)", {}],
   ["event", "Event (shared memory)", {}],
   ["condition", "Condition (shared memory)", {}],

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { clearTimeout, setTimeout } from "node:timers";
 import type { ByteStream } from "../runtime/adapter.ts";
 import { AuthenticationError } from "../errors.ts";
 import { MAX_FRAME } from "./frame.ts";
@@ -89,9 +88,6 @@ function _nextFrame(link: Link, lastFrame = 0): { next: () => Promise<Uint8Array
         link.close();
         reject(new AuthenticationError("Authentication timed out"));
       }, _HANDSHAKE_TIMEOUT);
-      // A handshake in progress must not keep the program alive (node:timers' handle has unref()
-      // on all three runtimes; Deno's global setTimeout returns a bare number).
-      timer.unref();
       waiter = (f) => {
         clearTimeout(timer);
         if (f) resolve(f);
