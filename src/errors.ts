@@ -1,22 +1,36 @@
 /**
- * Every error class the library throws or rejects with. Each sets `name` to its class name so that
- * errors stay recognisable after they cross a process boundary.
+ * Every error class the library throws or rejects with. Each is named after its class, and every
+ * process that loads the library can rebuild each of them by name: an error keeps its class and
+ * `name` across any process boundary.
  *
  * @module
  */
+import { registerErrorClass } from "./channel/_codec_errors.ts";
 
-/** Base for the library's own errors: sets `name` from the concrete class. */
+/**
+ * Base for the library's own errors: named after the concrete class (a user's subclass too).
+ * The constructor sets `name` as an own property (Bun builds the stack's first line from it);
+ * the prototype's getter names an error rebuilt in another process, which is created without
+ * running its constructor (like pickle).
+ */
 class _NamedError extends Error {
   constructor(message?: string, options?: ErrorOptions) {
     super(message, options);
-    Object.defineProperty(this, "name", {
-      value: new.target.name,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
+    Object.defineProperty(this, "name", { value: new.target.name, writable: true, configurable: true, enumerable: false });
   }
 }
+
+Object.defineProperty(_NamedError.prototype, "name", {
+  get(this: Error): string {
+    const ctor = Object.getPrototypeOf(this)?.constructor;
+    return typeof ctor === "function" && typeof ctor.name === "string" && ctor.name !== "" ? ctor.name : "Error";
+  },
+  set(this: Error, value: unknown) {
+    Object.defineProperty(this, "name", { value, writable: true, configurable: true, enumerable: false });
+  },
+  enumerable: false,
+  configurable: true,
+});
 
 /**
  * The operation is not allowed in the object's current state (start twice, use after close, ...).
@@ -79,3 +93,20 @@ export class RemoteError extends _NamedError {
 
 /** The future or task was cancelled before it ran. */
 export class CancelledError extends _NamedError {}
+
+for (
+  const cls of [
+    StateError,
+    EOFError,
+    BufferTooShort,
+    Empty,
+    Full,
+    BrokenBarrierError,
+    TimeoutError,
+    WorkerLostError,
+    BrokenProcessPool,
+    AuthenticationError,
+    RemoteError,
+    CancelledError,
+  ]
+) registerErrorClass(cls);

@@ -7,6 +7,7 @@
 import { node, type Ref } from "./core/node.ts";
 import { describeFunction } from "./core/target.ts";
 import { StateError } from "./errors.ts";
+import { holdAlive, releaseAlive } from "./_hold_alive.ts";
 import { Process, type Target } from "./process.ts";
 import {
   ArrayProxy,
@@ -89,16 +90,20 @@ export class Manager implements AsyncDisposable {
     const got = new Promise<Ref>((r) => (ready = r));
     const rendezvous = node.serve({ call: (m, a) => void (m === "ready" && ready(a[0] as Ref)) });
     const p = new Process({ target: runManagerServer, module: SERVER_MODULE, args: [rendezvous], daemon: true, name: `SyncManager-${++_count}` });
+    // Keep the program alive while we wait for the manager, and only then: `p.join()` would ref the
+    // daemon child until it exits, and a manager that is never shut down would strand its owner.
+    holdAlive();
     try {
       p.start();
       const root = await Promise.race([
         got,
-        p.join().then(() => {
-          throw new Error(`The manager process exited with code ${p.exitCode} before it was ready (see its stderr)`);
+        p._exited!.then((code) => {
+          throw new Error(`The manager process exited with code ${code} before it was ready (see its stderr)`);
         }),
       ]);
       return new Manager(p, root);
     } finally {
+      releaseAlive();
       node.unserve(rendezvous.i);
     }
   }

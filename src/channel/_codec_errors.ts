@@ -25,6 +25,12 @@ const _BUILTIN_NAMES: ReadonlySet<string> = new Set(_BUILTINS.map((c) => c.name)
 
 const _classByName = new Map<string, ErrorClass>();
 const _nameByProto = new Map<object, string>();
+/**
+ * Errors rebuilt as a plain Error because their class is unknown here: sent on (a manager hands a
+ * stored error to another process), they travel under the name they came with, so a process that
+ * knows the class rebuilds it.
+ */
+const _standIns = new WeakSet<Error>();
 /** The built-in class whose constructor creates instances of a registered class. */
 const _baseByClass = new Map<ErrorClass, ErrorClass>();
 
@@ -82,6 +88,7 @@ export function registerErrorClass(cls: new (...args: any[]) => Error, name?: st
  * error chose itself (`this.name = "X"` or a prototype `name`); else its constructor's name.
  */
 export function _errorName(err: Error): string {
+  if (_standIns.has(err)) return err.name;
   const proto = Object.getPrototypeOf(err);
   const known = _nameByProto.get(proto);
   if (known !== undefined) return known;
@@ -122,6 +129,7 @@ export function _buildError(name: string, message: string, stack: string | undef
   if (cls === undefined) {
     err = new Error(message);
     _defineHidden(err, "name", name);
+    _standIns.add(err);
   } else {
     const base = _baseByClass.get(cls)!;
     // Reflect.construct gives a real Error object with cls.prototype without running cls's

@@ -67,23 +67,23 @@ async function _main(): Promise<void> {
 
   // Import just the modules that register the library objects inside args, then decode them.
   await Promise.all(setup.needs.map((m) => importModule(m)));
-  const { args, fields } = decode(setup.payload) as { args: unknown[]; fields?: Record<string, unknown> };
   if (setup.target) {
+    // Import the target's module before decoding the args: it may register classes (of errors, say)
+    // that the args hold, as pickle imports a class's module while unpickling.
     node.importing = true;
-    let run: () => unknown;
+    let run: (decoded: { args: unknown[]; fields?: Record<string, unknown> }) => unknown;
     try {
       if (setup.target.k === "cls") {
         const cls = await resolveClass(setup.target);
-        const p = currentProcessObject(cls, fields);
-        run = () => p.run();
+        run = ({ fields }) => currentProcessObject(cls, fields).run();
       } else {
         const fn = await resolveFunction(setup.target);
-        run = () => fn(...args);
+        run = ({ args }) => fn(...args);
       }
     } finally {
       node.importing = false;
     }
-    await run();
+    await run(decode(setup.payload) as { args: unknown[]; fields?: Record<string, unknown> });
   }
   await finishChildren();
   for (const hook of node.beforeExit) await hook();
