@@ -47,6 +47,26 @@ export const commonOps = {
       delete process.env[name];
     } catch { /* not permitted */ }
   },
+  readStdin(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let got = 0;
+    let nap: Int32Array | undefined;
+    while (got < n) {
+      let r: number;
+      try {
+        r = fs.readSync(0, out, got, n - got, null);
+      } catch (e) {
+        // stdin may be non-blocking (inherited that way): wait a little for the parent's write.
+        const code = (e as { code?: string }).code;
+        if (code !== "EAGAIN" && code !== "EWOULDBLOCK" && code !== "EINTR") break;
+        Atomics.wait(nap ??= new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      if (r === 0) break;
+      got += r;
+    }
+    return out.subarray(0, got);
+  },
 };
 
 /**

@@ -67,8 +67,9 @@ function _spawn(options: SpawnOptions): ChildHandle {
     cwd: options.cwd,
     stdio: ["pipe", "inherit", "inherit"],
   });
-  // stdin stays open and unwritten: the child's watchdog reads EOF on it when we die.
+  // After the secret, stdin stays open and unwritten: the child's watchdog reads EOF on it when we die.
   child.stdin?.on("error", () => {});
+  if (options.stdin) child.stdin?.write(options.stdin);
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code, signal) => resolve(exitCodeOf(code, signal)));
