@@ -1,6 +1,10 @@
 // After the suite: no socket directories and no shared-memory segments of dead trees may remain.
+// Names carry the tree root's stamp, <pid>-<start time>-<pid namespace> (src/runtime/_common.ts);
+// an entry is a leftover when its stamp names a process that is gone. Entries in the older naming
+// (pid only) count as leftovers when that pid does not run.
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { stampGone } from "../src/runtime/_common.ts";
 
 const alive = (pid) => {
   try {
@@ -11,16 +15,19 @@ const alive = (pid) => {
   }
 };
 const stale = [];
-for (const [dir, re] of [[tmpdir(), /^multiproc-(\d+)-/], ["/dev/shm", /^mp-(\d+)-/]]) {
+for (const [dir, prefix] of [[tmpdir(), "multiproc"], ["/dev/shm", "mp"]]) {
   let names = [];
   try {
     names = readdirSync(dir);
   } catch {
     continue;
   }
+  const stamped = new RegExp(`^${prefix}-(\\d+-\\d+-\\d+)-[A-Za-z0-9]+$`);
+  const pidOnly = new RegExp(`^${prefix}-(\\d+)-[A-Za-z0-9]+$`);
   for (const n of names) {
-    const m = re.exec(n);
-    if (m && !alive(Number(m[1]))) stale.push(`${dir}/${n}`);
+    const s = stamped.exec(n);
+    const p = s ? null : pidOnly.exec(n);
+    if ((s && stampGone(s[1]) === true) || (p && !alive(Number(p[1])))) stale.push(`${dir}/${n}`);
   }
 }
 if (stale.length) {

@@ -7,20 +7,19 @@
  *   process opens the segment by name once per process ({@linkcode openBlock}).
  * - Arena space is never reused: a primitive's words must stay valid for every process that may
  *   still hold a reference. Segments are unlinked when the tree's root exits (every segment name
- *   carries the root pid); a root killed with SIGKILL leaves them for `sweepStaleSegments()`,
- *   which the next process that creates a segment runs once.
+ *   carries the root's stamp: pid, start time, pid namespace); a root killed with SIGKILL leaves
+ *   them for `sweepStaleSegments()`, which the next process that creates a segment runs once.
  * - {@linkcode backend} is `"shm"` when shared memory works here and `MULTIPROC_SHM` is not `"0"`,
  *   else `"served"` (the primitives are then served over the channel by their creator).
  *
  * @module
  */
 import * as fs from "node:fs";
-import process from "node:process";
 import { node } from "./core/node.ts";
 import { runtime } from "./runtime/adapter.ts";
 import {
   loadSharedMemory,
-  setSegmentRootPid,
+  setSegmentRoot,
   type SharedMemory,
   sharedMemoryUnavailableReason,
   sweepStaleSegments,
@@ -98,29 +97,29 @@ export function unavailableReason(): string | undefined {
 function _prepare(): void {
   if (_prepared) return;
   _prepared = true;
-  setSegmentRootPid(node.rootPid);
+  setSegmentRoot(node.rootStamp);
   sweepStaleSegments(_PREFIX);
   if (!node.isChild) {
-    // The root removes every segment of its tree: children's segments carry its pid too.
-    const root = process.pid;
+    // The root removes every segment of its tree: children's segments carry its stamp too.
+    const root = node.rootStamp;
     runtime.onExit(() => unlinkTreeSegments(root));
   }
 }
 
 /**
- * Unlinks every `/dev/shm/mp-<root>-*` segment (best effort, never throws). Mappings already made
- * stay valid; only opening by name stops working.
+ * Unlinks every `/dev/shm/mp-<root stamp>-*` segment (best effort, never throws). Mappings already
+ * made stay valid; only opening by name stops working.
  *
- * @param root The tree's root pid.
+ * @param root The tree root's stamp (`node.rootStamp`).
  * @returns How many were removed.
  * @example
  * ```ts
- * import process from "node:process";
+ * import { node } from "./core/node.ts";
  * import { unlinkTreeSegments } from "./_shm_arena.ts";
- * unlinkTreeSegments(process.pid);
+ * unlinkTreeSegments(node.rootStamp);
  * ```
  */
-export function unlinkTreeSegments(root: number): number {
+export function unlinkTreeSegments(root: string): number {
   const shm = sharedMemory();
   let n = 0;
   try {
@@ -178,7 +177,8 @@ export function allocate(bytes: number): Block {
  * @param off Byte offset from a reference.
  * @param what What the block belongs to, for the error message.
  * @returns The block.
- * @throws {Error} If shared memory is unavailable here or the segment is gone.
+ * @throws {Error} If shared memory is unavailable here, the segment is gone, or it is not a private
+ * (0600) segment of this user.
  * @example
  * ```ts
  * import { allocate, openBlock } from "./_shm_arena.ts";
@@ -197,7 +197,11 @@ export function openBlock(name: string, off: number, what: string): Block {
       const seg = shm.open(name);
       views = { buffer: seg.buffer, i32: new Int32Array(seg.buffer) };
     } catch (e) {
-      throw new Error(`${what} cannot be opened: its shared memory ${name} is gone (the process tree that made it has exited)`, { cause: e });
+      // EPERM: the segment exists but is not a private one of this user (see SharedMemory.open).
+      const why = (e as { code?: string }).code === "EPERM"
+        ? (e as Error).message
+        : `its shared memory ${name} is gone (the process tree that made it has exited)`;
+      throw new Error(`${what} cannot be opened: ${why}`, { cause: e });
     }
     _opened.set(name, views);
   }

@@ -72,6 +72,9 @@ function _installExitHook(): void {
   });
 }
 
+/** Length of a child's one-time token (sent on its stdin at spawn). @internal */
+export const CHILD_TOKEN_BYTES = 32;
+
 function _hex(b: Uint8Array): string {
   let s = "";
   for (const x of b) s += x.toString(16).padStart(2, "0");
@@ -198,7 +201,7 @@ export class Process implements AsyncDisposable {
     }
     const [payload, needs] = withTypeModules(() => encode({ args: this.#args, fields }, "args"));
     const id = _hex(randomBytes(8));
-    const token = randomBytes(32);
+    const token = randomBytes(CHILD_TOKEN_BYTES);
     const parentAddress = node.address;
     node.expectChild(id, token, (peer) => {
       this.#peer = peer;
@@ -221,7 +224,9 @@ export class Process implements AsyncDisposable {
     try {
       handle = runtime.spawn({
         script: _BOOTSTRAP,
-        env: { ...this.#env, MULTIPROC_CHILD: `${parentAddress}\n${id}\n${_hex(token)}` },
+        // The token goes over stdin, never into the environment (readable in /proc for the child's life).
+        env: { ...this.#env, MULTIPROC_CHILD: `${parentAddress}\n${id}` },
+        stdin: token,
         cwd: this.#cwd,
       });
     } catch (e) {

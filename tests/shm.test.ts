@@ -6,10 +6,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { processStamp } from "../src/runtime/_common.ts";
 import {
   loadSharedMemory,
   type Segment,
-  setSegmentRootPid,
+  setSegmentRoot,
   type SharedMemory,
   sharedMemoryUnavailableReason,
   sweepStaleSegments,
@@ -88,7 +89,7 @@ describe("SharedMemory", { skip }, () => {
   it("create() makes a zero-filled segment that open() maps again and unlink() removes", () => {
     const seg = s.create(104);
     try {
-      assert.match(seg.name, new RegExp(`^/mp-${process.pid}-[0-9a-f]{16}$`));
+      assert.match(seg.name, new RegExp(`^/mp-${process.pid}-\\d+-\\d+-[0-9a-f]{16}$`));
       assert.equal(seg.size, 104);
       assert.equal(seg.buffer.byteLength, 104);
       assert.ok(new Uint8Array(seg.buffer).every((b) => b === 0));
@@ -184,16 +185,16 @@ describe("SharedMemory", { skip }, () => {
       assert.ok(performance.now() - t < 4000);
     }));
 
-  it("sweepStaleSegments() unlinks segments of dead root pids only", async () => {
-    const dead = spawn(process.execPath, isDeno ? ["eval", ""] : ["-e", ""], { stdio: "ignore" });
-    const deadPid = dead.pid!;
+  it("sweepStaleSegments() unlinks segments of dead roots only", async () => {
+    const dead = spawn(process.execPath, isDeno ? ["eval", "setTimeout(() => {}, 300)"] : ["-e", "setTimeout(() => {}, 300)"], { stdio: "ignore" });
+    const deadStamp = processStamp(dead.pid!)!;
     await new Promise((r) => dead.on("exit", r));
-    setSegmentRootPid(deadPid);
+    setSegmentRoot(deadStamp);
     let stale: Segment;
     try {
       stale = s.create(8);
     } finally {
-      setSegmentRootPid(process.pid);
+      setSegmentRoot(processStamp(process.pid)!);
     }
     const live = s.create(8);
     try {

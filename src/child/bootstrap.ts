@@ -14,7 +14,7 @@ import { decode, setTypeLoader } from "../channel/codec.ts";
 import { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
 import { importModule, resolveClass, resolveFunction } from "../core/target.ts";
-import { currentProcessObject, finishChildren, Process, type ChildSetup } from "../process.ts";
+import { CHILD_TOKEN_BYTES, currentProcessObject, finishChildren, Process, type ChildSetup } from "../process.ts";
 
 // The whole library: loaded when a message holds a library object of a type this child has not
 // loaded yet (the target's module usually imports the library anyway).
@@ -47,8 +47,11 @@ async function _main(): Promise<void> {
     process.stderr.write("This script is started by multiproc for its child processes; it is not meant to be run by hand.\n");
     runtime.exit(2);
   }
-  const [address, id, tokenHex] = env.split("\n");
-  const token = new Uint8Array(tokenHex.match(/../g)!.map((h) => parseInt(h, 16)));
+  const [address, id] = env.split("\n");
+  // The one-time token comes first on stdin (the parent writes it at spawn); the orphan watchdog,
+  // started later, reads only what follows: nothing, until EOF.
+  const token = runtime.readStdin(CHILD_TOKEN_BYTES);
+  if (token.length !== CHILD_TOKEN_BYTES) runtime.exit(1); // the parent is gone
   const link = await connectAuthenticated(await _connect(address), token, { role: "child", id, pid: process.pid });
   let gotSetup!: (s: ChildSetup) => void;
   const setupArrived = new Promise<ChildSetup>((r) => (gotSetup = r));

@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { runtime, type Listener } from "../runtime/adapter.ts";
-import { processGone } from "../runtime/_common.ts";
+import { privateEntry, processGone, processStamp, stampGone } from "../runtime/_common.ts";
 import { acceptAuthenticated, connectAuthenticated, type Hello, randomBytes } from "../channel/auth.ts";
 import { Peer } from "../channel/peer.ts";
 import { StateError } from "../errors.ts";
@@ -40,28 +40,41 @@ interface _Expected {
 }
 
 const _TREE_PREFIX = "multiproc-";
+// multiproc-<root pid>-<root start time>-<root pid namespace>-<random>
+const _TREE_NAME = /^multiproc-(\d+-\d+-\d+)-[A-Za-z0-9]+$/;
 
 /** Most connections a listener lets authenticate at once; more are closed on arrival. */
 export const MAX_PENDING_HANDSHAKES = 64;
 
-/** Remove tree directories left by roots that no longer run (best effort). */
-function _sweepStaleTrees(tmp: string): void {
+/**
+ * Removes the socket folders of process trees that are proven dead (best effort, never throws). A
+ * folder goes only when it is a real directory with mode 0700 owned by this uid AND the root stamp in
+ * its name names a process that is gone (pid free, or now another process by start time) in our own
+ * pid namespace. A folder without a stamp (older naming), from another pid namespace, or failing
+ * the owner/mode check is left alone: a pid alone proves nothing.
+ * @param tmp The folder that holds the tree folders (the OS temp folder).
+ * @returns How many were removed.
+ * @internal
+ */
+export function sweepStaleTrees(tmp: string): number {
   let names: string[];
   try {
     names = fs.readdirSync(tmp);
   } catch {
-    return;
+    return 0;
   }
+  let removed = 0;
   for (const n of names) {
-    const m = /^multiproc-(\d+)-/.exec(n);
+    const m = _TREE_NAME.exec(n);
     if (!m) continue;
-    const pid = Number(m[1]);
-    if (isProcessGone(pid)) {
-      try {
-        fs.rmSync(path.join(tmp, n), { recursive: true, force: true });
-      } catch { /* someone else's, or already gone */ }
-    }
+    const dir = path.join(tmp, n);
+    if (!privateEntry(dir, "dir") || stampGone(m[1]) !== true) continue;
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed++;
+    } catch { /* someone else's, or already gone */ }
   }
+  return removed;
 }
 
 /** True when no process `pid` runs (a zombie counts as gone). */
@@ -91,6 +104,7 @@ export class ProcessNode {
   readonly beforeExit: Array<() => Promise<void>> = [];
 
   #treeDir: string | undefined;
+  #rootStamp: string | undefined;
   #listener: Promise<Listener> | undefined;
   #served = new Map<string, Served>();
   #nextId = 1;
@@ -99,12 +113,26 @@ export class ProcessNode {
   #parentAddress: string | undefined;
   #handshakes = 0;
 
+  /**
+   * The tree root's {@linkcode processStamp} (pid, start time, pid namespace): the socket folder and
+   * the shared-memory segments of the tree carry it, so sweeps can prove the tree dead. A child reads
+   * it from the folder name its parent handed over.
+   */
+  get rootStamp(): string {
+    if (this.#rootStamp === undefined) {
+      const fromDir = this.#treeDir === undefined ? undefined : _TREE_NAME.exec(path.basename(this.#treeDir))?.[1];
+      // Without /proc the stamp cannot prove anything: "0" start time and namespace never match.
+      this.#rootStamp = fromDir ?? (this.isChild ? undefined : processStamp(process.pid)) ?? `${this.rootPid}-0-0`;
+    }
+    return this.#rootStamp;
+  }
+
   /** The private directory that holds this tree's sockets (made on first use by the root). */
   get treeDir(): string {
     if (this.#treeDir === undefined) {
       const tmp = os.tmpdir();
-      _sweepStaleTrees(tmp);
-      this.#treeDir = fs.mkdtempSync(path.join(tmp, `${_TREE_PREFIX}${process.pid}-`));
+      sweepStaleTrees(tmp);
+      this.#treeDir = fs.mkdtempSync(path.join(tmp, `${_TREE_PREFIX}${this.rootStamp}-`));
       fs.chmodSync(this.#treeDir, 0o700);
       const dir = this.#treeDir;
       runtime.onExit(() => {

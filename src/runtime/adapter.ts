@@ -20,6 +20,12 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Working directory of the child. */
   cwd?: string;
+  /**
+   * Bytes written to the child's stdin right after it starts (a secret: never put one in `env`, which
+   * `/proc/<pid>/environ` shows for the child's whole life). The pipe then stays open and unwritten;
+   * only the parent holds its write end, so the child reads EOF on it when the parent dies.
+   */
+  stdin?: Uint8Array;
 }
 
 /** A started child process, seen from its parent. */
@@ -85,6 +91,8 @@ export interface RuntimeAdapter {
   getEnv(name: string): string | undefined;
   /** Remove an environment variable from this process. */
   deleteEnv(name: string): void;
+  /** Read exactly `n` bytes from this process's stdin, blocking; fewer only at end of input. */
+  readStdin(n: number): Uint8Array;
   /** Path of the entry script of this process, or undefined. */
   mainScript(): string | undefined;
   /** `import.meta.main` where the runtime has it. */

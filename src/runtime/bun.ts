@@ -12,6 +12,7 @@ import { forwardedExecArgv } from "./node.ts";
 
 interface _BunProc {
   pid: number;
+  stdin: { write(data: Uint8Array): number; flush(): unknown };
   exited: Promise<number>;
   exitCode: number | null;
   signalCode: string | null;
@@ -44,6 +45,13 @@ function _spawn(options: SpawnOptions): ChildHandle {
     stdout: "inherit",
     stderr: "inherit",
   });
+  // After the secret, stdin stays open and unwritten: the child's watchdog reads EOF on it when we die.
+  if (options.stdin) {
+    try {
+      proc.stdin.write(options.stdin);
+      proc.stdin.flush();
+    } catch { /* the child is gone already; it fails on its own */ }
+  }
   const exited = proc.exited.then(() => exitCodeOf(proc.exitCode, proc.signalCode));
   return {
     pid: proc.pid,

@@ -62,9 +62,9 @@ function _spawn(options: SpawnOptions): ChildHandle {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  // stdin stays open and unwritten: the child's watchdog reads EOF on it when we die.
+  // After the secret, stdin stays open and unwritten: the child's watchdog reads EOF on it when we die.
   const writer = child.stdin.getWriter();
-  void writer;
+  if (options.stdin) writer.write(options.stdin).catch(() => {}); // a child gone already fails on its own
   let done = false;
   const exited = child.status.then((s) => {
     done = true;

@@ -41,18 +41,38 @@ export function forwardedExecArgv(argv: readonly string[]): string[] {
 let _cacheDir: string | undefined | null;
 
 /**
+ * `dir` made (or found) private: a real directory, not a symlink, owned by this uid, with no group or
+ * world access. Anything else at that path is left alone and refused (another user may have planted a
+ * symlink or an open directory in the shared temp folder to make us write where they choose).
+ * @param dir The directory.
+ * @returns `dir`, or undefined when it cannot be used.
+ * @internal
+ */
+export function privateCacheDir(dir: string): string | undefined {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EEXIST") return undefined;
+  }
+  try {
+    const st = fs.lstatSync(dir); // never follows a symlink
+    if (!st.isDirectory() || (st.mode & 0o077) !== 0) return undefined;
+    if (process.getuid !== undefined && st.uid !== process.getuid()) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A private (0700, ours) directory for Node's compile cache, so children skip re-compiling (and
  * re-stripping TypeScript in) the modules every child loads: ~150 ms → ~25 ms per child start.
+ * When the path is taken by something that is not ours and private, children run without a cache.
  */
 function _compileCache(): string | undefined {
-  if (_cacheDir !== undefined) return _cacheDir ?? undefined;
-  _cacheDir = null;
-  try {
-    const dir = path.join(os.tmpdir(), `multiproc-node-cache-${process.getuid?.() ?? "u"}`);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = fs.statSync(dir);
-    if ((st.mode & 0o077) === 0 && (process.getuid === undefined || st.uid === process.getuid())) _cacheDir = dir;
-  } catch { /* no cache */ }
+  if (_cacheDir === undefined) {
+    _cacheDir = privateCacheDir(path.join(os.tmpdir(), `multiproc-node-cache-${process.getuid?.() ?? "u"}`)) ?? null;
+  }
   return _cacheDir ?? undefined;
 }
 
@@ -67,8 +87,9 @@ function _spawn(options: SpawnOptions): ChildHandle {
     cwd: options.cwd,
     stdio: ["pipe", "inherit", "inherit"],
   });
-  // stdin stays open and unwritten: the child's watchdog reads EOF on it when we die.
+  // After the secret, stdin stays open and unwritten: the child's watchdog reads EOF on it when we die.
   child.stdin?.on("error", () => {});
+  if (options.stdin) child.stdin?.write(options.stdin);
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code, signal) => resolve(exitCodeOf(code, signal)));

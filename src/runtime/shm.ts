@@ -15,14 +15,14 @@ import { loadDenoNative } from "./shm_deno.ts";
 import { loadBunNative } from "./shm_bun.ts";
 import { loadNodeNative } from "./shm_node.ts";
 import { type AsyncWaiter, createBlockingCallWaiter, createThreadWaiter } from "./shm_waiter.ts";
-import { processGone } from "./_common.ts";
+import { privateEntry, processStamp, stampGone } from "./_common.ts";
 
 /** What a futex wait ended with. `"ok"` may be spurious: callers re-check their condition. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
 
 /** One mapped shared-memory segment. */
 export interface Segment {
-  /** POSIX shm name, e.g. `"/mp-<rootpid>-<random>"`; pass it to {@linkcode SharedMemory.open}. */
+  /** POSIX shm name, e.g. `"/mp-<root stamp>-<random>"`; pass it to {@linkcode SharedMemory.open}. */
   readonly name: string;
   /** Size in bytes. */
   readonly size: number;
@@ -36,7 +36,10 @@ export interface Segment {
 export interface SharedMemory {
   /** Creates a new zero-filled segment (`O_CREAT|O_EXCL`, mode 0600) with a unique name. */
   create(size: number, prefix?: string): Segment;
-  /** Maps an existing segment; its size comes from the segment. */
+  /**
+   * Maps an existing segment; its size comes from the segment. Refuses (an Error with code `"EPERM"`)
+   * a segment that is not a regular shared-memory object owned by this uid without group/world access.
+   */
   open(name: string): Segment;
   /** Removes the name (`shm_unlink`); a missing name is ignored. */
   unlink(name: string): void;
@@ -81,6 +84,10 @@ export interface SyscallNumbers {
   futex: number;
   futexWaitv: number;
   clockGettime: number;
+  fstat: number;
+  /** Byte offsets of `st_mode` and `st_uid` in the kernel's `struct stat`. */
+  statMode: number;
+  statUid: number;
 }
 
 /** @internal */
@@ -96,17 +103,19 @@ const _EEXIST = 17;
 const _O_RDWR = 0o2;
 const _O_CREAT = 0o100;
 const _O_EXCL = 0o200;
+/** Where `#checkPrivate` lets `fstat` write in the scratch page (futexWait's timespec uses bytes 0..15). */
+const _STAT_BYTE = 256;
 
 let _reason: string | undefined;
 let _loaded: SharedMemory | null | undefined;
 let _native: ShmNative | undefined;
-let _rootPid: number | undefined;
+let _rootStamp: string | undefined;
 
 /** Syscall numbers for this machine, or undefined if unsupported. @internal */
 export function syscallNumbers(): SyscallNumbers | undefined {
   if (process.platform !== "linux") return undefined;
-  if (process.arch === "x64") return { futex: 202, futexWaitv: 449, clockGettime: 228 };
-  if (process.arch === "arm64") return { futex: 98, futexWaitv: 449, clockGettime: 113 };
+  if (process.arch === "x64") return { futex: 202, futexWaitv: 449, clockGettime: 228, fstat: 5, statMode: 24, statUid: 28 };
+  if (process.arch === "arm64") return { futex: 98, futexWaitv: 449, clockGettime: 113, fstat: 80, statMode: 16, statUid: 24 };
   return undefined;
 }
 
@@ -166,24 +175,31 @@ export function sharedMemoryUnavailableReason(): string | undefined {
 }
 
 /**
- * Sets the pid that new segment names carry (`/mp-<rootPid>-<random>`): a child passes its tree's
- * root pid, so that {@linkcode sweepStaleSegments} removes the whole tree's leftovers once the root is gone.
+ * Sets the root stamp that new segment names carry (`/mp-<stamp>-<random>`, the stamp being
+ * `<root pid>-<start time>-<pid namespace>` from {@linkcode processStamp}): a child passes its tree's
+ * root stamp, so that {@linkcode sweepStaleSegments} removes the whole tree's leftovers once the root
+ * is proven gone.
  *
- * @param pid The root process id; defaults to this process's pid when never set.
- * @throws {RangeError} If `pid` is not a positive integer.
+ * @param stamp The root's stamp; defaults to this process's own when never set.
+ * @throws {RangeError} If `stamp` is not `<pid>-<start>-<namespace>` digits.
  * @example
  * ```ts
- * setSegmentRootPid(12345);
+ * setSegmentRoot("12345-678901-4026531836");
  * ```
  */
-export function setSegmentRootPid(pid: number): void {
-  if (!Number.isInteger(pid) || pid <= 0) throw new RangeError(`Root pid must be a positive integer, got ${pid}`);
-  _rootPid = pid;
+export function setSegmentRoot(stamp: string): void {
+  if (typeof stamp !== "string" || !/^[1-9]\d*-\d+-\d+$/.test(stamp)) {
+    throw new RangeError(`Root stamp must be "<pid>-<start time>-<pid namespace>", got ${String(stamp)}`);
+  }
+  _rootStamp = stamp;
 }
 
 /**
- * Unlinks `/dev/shm/<prefix>-<pid>-*` segments whose `<pid>` is no longer alive (a zombie counts as
- * dead). Best effort, Linux only, never throws.
+ * Unlinks `/dev/shm/<prefix>-<stamp>-<random>` segments of process trees proven dead: the segment is
+ * a regular file with mode 0600 owned by this uid, and its root stamp names a process that is gone
+ * (pid free or reused, judged in our own pid namespace). A segment without a stamp (older naming),
+ * from another pid namespace, or of another owner or mode is left alone. Best effort, Linux only,
+ * never throws.
  *
  * @param prefix The name prefix used at creation; default `"mp"`.
  * @returns How many segments were removed.
@@ -196,14 +212,13 @@ export function sweepStaleSegments(prefix = "mp"): number {
   let removed = 0;
   try {
     if (process.platform !== "linux") return 0;
-    const re = new RegExp(`^${prefix.replace(/[^A-Za-z0-9_]/g, "\\$&")}-(\\d+)-[0-9a-f]+$`);
-    const alive = new Map<number, boolean>();
+    const re = new RegExp(`^${prefix.replace(/[^A-Za-z0-9_]/g, "\\$&")}-(\\d+-\\d+-\\d+)-[0-9a-f]+$`);
+    const gone = new Map<string, boolean>();
     for (const entry of fs.readdirSync("/dev/shm")) {
       const m = re.exec(entry);
       if (!m) continue;
-      const pid = Number(m[1]);
-      if (!alive.has(pid)) alive.set(pid, !processGone(pid));
-      if (alive.get(pid)) continue;
+      if (!gone.has(m[1])) gone.set(m[1], stampGone(m[1]) === true);
+      if (!gone.get(m[1]) || !privateEntry("/dev/shm/" + entry, "file")) continue;
       try {
         if (loadSharedMemory() && _native) {
           if (_native.shmUnlink("/" + entry) === 0) removed++;
@@ -288,7 +303,7 @@ class _SharedMemory implements SharedMemory {
     if (!/^[A-Za-z0-9_.]+$/.test(prefix)) {
       throw new RangeError(`Segment prefix must be letters, digits, "_" or ".", got ${JSON.stringify(prefix)}`);
     }
-    const root = _rootPid ?? process.pid;
+    const root = _rootStamp ??= processStamp(process.pid) ?? `${process.pid}-0-0`;
     for (let attempt = 0;; attempt++) {
       const name = `/${prefix}-${root}-${_randomHex(8)}`;
       const fd = this.#n.shmOpen(name, _O_RDWR | _O_CREAT | _O_EXCL, 0o600);
@@ -317,6 +332,7 @@ class _SharedMemory implements SharedMemory {
       throw _errnoError(`shm_open(${name})`, -fd, hint);
     }
     try {
+      this.#checkPrivate(fd, name);
       const size = this.#n.seekEnd(fd);
       if (size <= 0) throw _errnoError(`size of ${name}`, size < 0 ? -size : 22, "; the segment is empty");
       const known = this.#byName.get(name);
@@ -324,6 +340,28 @@ class _SharedMemory implements SharedMemory {
       return this.#segment(name, this.#mapOrThrow(fd, size, `mmap(${name})`), size);
     } finally {
       this.#n.close(fd);
+    }
+  }
+
+  /**
+   * Refuses a segment that another user could have made or can write: a name arrives in messages, and
+   * mapping a planted segment would let its owner change our locks and values under us.
+   */
+  #checkPrivate(fd: number, name: string): void {
+    const buf = this.#scratchAddr + _STAT_BYTE;
+    const r = this.#n.syscall(this.#sys.fstat, fd, buf, 0, 0, 0);
+    if (r < 0) throw _errnoError(`fstat(${name})`, -r, "");
+    const mode = this.#scratch[(_STAT_BYTE + this.#sys.statMode) >> 2] >>> 0;
+    const uid = this.#scratch[(_STAT_BYTE + this.#sys.statUid) >> 2] >>> 0;
+    const me = process.getuid?.();
+    if ((mode & 0o170000) !== 0o100000 || (mode & 0o077) !== 0 || (me !== undefined && uid !== me)) {
+      throw Object.assign(
+        new Error(
+          `Refusing shared-memory segment ${name}: it has mode ${(mode & 0o7777).toString(8).padStart(4, "0")} and owner uid ${uid}, ` +
+            `but segments of this library are private (mode 0600) to their user (uid ${me ?? "?"}); someone else may have planted it`,
+        ),
+        { code: "EPERM" },
+      );
     }
   }
 
