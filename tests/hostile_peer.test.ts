@@ -76,10 +76,11 @@ class RawClient {
     );
   }
 
+  /** Resolves once connected, or once closed (a listener past its cap may reset the connection first). */
   connected(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.sock.once("connect", resolve);
-      this.sock.once("error", reject);
+    return new Promise((resolve) => {
+      this.sock.once("connect", () => resolve());
+      void this.closed.then(resolve);
     });
   }
 
@@ -330,7 +331,7 @@ async function startChild(name: string): Promise<{ t: Target; p: Process }> {
   const info = tmp.file(`${name}.json`);
   const p = new Process({ target: hostileTarget, args: [info] });
   await p.start();
-  assert.ok(await until(() => fs.existsSync(info), 20_000), "the child reports its address");
+  assert.ok(await until(() => fs.existsSync(info), 60_000), "the child reports its address");
   const c = JSON.parse(fs.readFileSync(info, "utf8"));
   assert.equal(c.queueTypeLoaded, false, "the child has not loaded the library's types (so a Queue in a message stalls it)");
   return { t: { label: "child", address: c.address, id: c.id, pid: c.pid, good: await goodPeer(c.address) }, p };

@@ -291,9 +291,11 @@ export class ProcessNode {
         link = await connectAuthenticated(await runtime.connect(address), this.authkey, hello);
         break;
       } catch (e) {
-        // A listener busy with MAX_PENDING_HANDSHAKES handshakes refuses more: wait and try again
-        // (about 10 s in all, the length of one handshake's timeout).
-        if (!isRefused(e) || attempt >= _CONNECT_ATTEMPTS) throw e;
+        // A listener busy with MAX_PENDING_HANDSHAKES handshakes refuses more (on Bun the refusal
+        // can reach connect() itself as a reset): wait and try again (about 10 s in all, the
+        // length of one handshake's timeout).
+        const reset = (e as { code?: unknown } | null)?.code === "ECONNRESET";
+        if (!(isRefused(e) || reset) || attempt >= _CONNECT_ATTEMPTS) throw e;
         await new Promise((r) => setTimeout(r, Math.min(20 * attempt, 250)));
       }
     }
