@@ -76,11 +76,17 @@ class RawClient {
     );
   }
 
+  /** Resolves once connected, or once closed (a listener past its cap may reset the connection first). */
   connected(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.sock.once("connect", resolve);
-      this.sock.once("error", reject);
+    return new Promise((resolve) => {
+      this.sock.once("connect", () => resolve());
+      void this.closed.then(resolve);
     });
+  }
+
+  /** Bytes received and not read yet. */
+  get buffered(): number {
+    return this.#bytes;
   }
 
   /** The next `n` bytes (bounded wait). */
@@ -325,7 +331,7 @@ async function startChild(name: string): Promise<{ t: Target; p: Process }> {
   const info = tmp.file(`${name}.json`);
   const p = new Process({ target: hostileTarget, args: [info] });
   await p.start();
-  assert.ok(await until(() => fs.existsSync(info), 20_000), "the child reports its address");
+  assert.ok(await until(() => fs.existsSync(info), 60_000), "the child reports its address");
   const c = JSON.parse(fs.readFileSync(info, "utf8"));
   assert.equal(c.queueTypeLoaded, false, "the child has not loaded the library's types (so a Queue in a message stalls it)");
   return { t: { label: "child", address: c.address, id: c.id, pid: c.pid, good: await goodPeer(c.address) }, p };
@@ -453,6 +459,17 @@ describe("malformed messages from a key holder", () => {
   });
 });
 
+/** Opens more idle connections than a listener admits; resolves once each got its challenge or was closed. */
+async function floodOf(address: string): Promise<RawClient[]> {
+  const flood: RawClient[] = [];
+  for (let i = 0; i < MAX_PENDING_HANDSHAKES + 20; i++) flood.push(new RawClient(address));
+  await Promise.all(flood.map((c) => c.connected()));
+  const answered = (c: RawClient) => c.isClosed || c.buffered >= 36;
+  assert.ok(await until(() => flood.every(answered), 10_000), "every connection was answered or closed");
+  assert.equal(flood.filter((c) => c.isClosed).length, 20, "the connections past the cap are closed");
+  return flood;
+}
+
 async function waitLog(t: Target, n: number): Promise<unknown[]> {
   const got: unknown[] = [];
   const end = Date.now() + 10_000;
@@ -465,24 +482,37 @@ async function waitLog(t: Target, n: number): Promise<unknown[]> {
 }
 
 describe("pending handshakes", () => {
-  test(`a listener takes at most ${MAX_PENDING_HANDSHAKES} handshakes at once; a flood does not lock out a child afterwards`, async () => {
+  test(`a listener takes at most ${MAX_PENDING_HANDSHAKES} handshakes at once; children and retrying peers still get in`, async () => {
     assert.ok(await until(() => node.pendingHandshakes === 0, 10_000), "earlier handshakes are over");
-    const flood: RawClient[] = [];
-    for (let i = 0; i < MAX_PENDING_HANDSHAKES + 20; i++) flood.push(new RawClient(node.address));
-    await Promise.all(flood.map((c) => c.connected()));
-    // Each admitted connection gets its 32-byte challenge; the ones past the cap are closed unanswered.
-    assert.ok(await until(() => flood.filter((c) => c.isClosed).length >= 20, 10_000), "connections past the cap are closed");
-    assert.equal(flood.filter((c) => !c.isClosed).length, MAX_PENDING_HANDSHAKES);
-    for (const c of flood) c.destroy();
-    await Promise.all(flood.map((c) => c.closed));
-    // A child still connects (its handshake is admitted) and works.
-    const q = new Queue<number>();
-    const p = new Process({ target: putOne, args: [q] });
-    await p.start();
-    assert.equal(await q.get({ timeout: 20_000 }), 41);
-    await p.join(10_000);
-    assert.equal(p.exitCode, 0);
+    const flood = await floodOf(node.address);
+    try {
+      // Each admitted connection gets its 32-byte challenge; the ones past the cap are closed unanswered.
+      assert.equal(flood.filter((c) => !c.isClosed).length, MAX_PENDING_HANDSHAKES);
+      // A child this process started gets room beyond the cap, even while the flood holds it.
+      const q = new Queue<number>();
+      const p = new Process({ target: putOne, args: [q] });
+      await p.start();
+      assert.equal(await q.get({ timeout: 20_000 }), 41);
+      await p.join(10_000);
+      assert.equal(p.exitCode, 0);
+    } finally {
+      for (const c of flood) c.destroy();
+    }
+    // A peer refused by a full listener tries again and gets in once the flood is gone.
+    const t = child!;
+    const busy = await floodOf(t.address);
+    // Another spelling of the child's address: a link of its own, not the one the child opened.
+    const peer = node.peer(t.address.replace(/\/([^/]+)$/, "/./$1"));
+    let settled = false;
+    peer.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(settled, false, "no link while the listener is full");
+    for (const c of busy) c.destroy();
+    const p = await withTimeout(peer, "the retrying peer");
+    assert.equal(await p.request(t.id, "echo", ["in"]), "in");
+    p.close();
     await assertHealthy(root!, "root, after a flood of idle connections");
+    await assertHealthy(t, "child, after a flood of idle connections");
   });
 
   test("idle unauthenticated connections do not keep a program alive", async () => {

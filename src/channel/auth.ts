@@ -140,6 +140,17 @@ export async function acceptAuthenticated(
   }
 }
 
+const _refused = new WeakSet<object>();
+
+/**
+ * True for {@linkcode connectAuthenticated}'s error when the server closed the connection before
+ * it sent its challenge: a listener with too many handshakes under way does that, so trying again
+ * a little later may succeed.
+ */
+export function isRefused(e: unknown): boolean {
+  return typeof e === "object" && e !== null && _refused.has(e);
+}
+
 /** Client side: proves we hold `key` and checks that the server does too. */
 export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, hello: Hello): Promise<Link> {
   const link = new Link(stream, _HANDSHAKE_FRAME);
@@ -148,7 +159,17 @@ export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, 
   // timeout's timer does not, and the server side must not either).
   link.hold();
   try {
-    const challenge = await next();
+    let challenge: Uint8Array;
+    try {
+      challenge = await next();
+    } catch (e) {
+      if (link.closed && e instanceof AuthenticationError) {
+        const refused = new AuthenticationError("The server closed the connection before authentication began (too many connections at once?)");
+        _refused.add(refused);
+        throw refused;
+      }
+      throw e;
+    }
     const helloBytes = _enc.encode(JSON.stringify(hello));
     const mine = randomBytes(32);
     const answer = new Uint8Array(64);

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import process from "node:process";
 import { runtime, type Listener } from "../runtime/adapter.ts";
 import { privateEntry, processGone, processStamp, stampGone } from "../runtime/_common.ts";
-import { acceptAuthenticated, connectAuthenticated, type Hello, randomBytes } from "../channel/auth.ts";
+import { acceptAuthenticated, connectAuthenticated, type Hello, isRefused, randomBytes } from "../channel/auth.ts";
 import { Peer } from "../channel/peer.ts";
 import { StateError } from "../errors.ts";
 
@@ -45,6 +45,8 @@ const _TREE_NAME = /^multiproc-(\d+-\d+-\d+)-[A-Za-z0-9]+$/;
 
 /** Most connections a listener lets authenticate at once; more are closed on arrival. */
 export const MAX_PENDING_HANDSHAKES = 64;
+
+const _CONNECT_ATTEMPTS = 50;
 
 /**
  * Removes the socket folders of process trees that are proven dead (best effort, never throws). A
@@ -266,8 +268,10 @@ export class ProcessNode {
   }
 
   async #accept(stream: Parameters<Parameters<typeof runtime.listen>[1]>[0]): Promise<void> {
-    // Unauthenticated connections cost a timer and buffers each: past the cap, close at once.
-    if (this.#handshakes >= MAX_PENDING_HANDSHAKES) {
+    // Unauthenticated connections cost a timer and buffers each: past the cap, close at once. The
+    // children we started and wait for get room beyond it (a program may start hundreds at once);
+    // a refused peer tries again (#connect).
+    if (this.#handshakes >= MAX_PENDING_HANDSHAKES + this.#expected.size) {
       stream.close();
       return;
     }
@@ -307,10 +311,22 @@ export class ProcessNode {
   }
 
   async #connect(address: string): Promise<Peer> {
-    const stream = await runtime.connect(address);
     const hello: Hello & { addr?: string } = { role: "peer", pid: process.pid };
     if (this.#listener) hello.addr = this.address;
-    const link = await connectAuthenticated(stream, this.authkey, hello);
+    let link;
+    for (let attempt = 1;; attempt++) {
+      try {
+        link = await connectAuthenticated(await runtime.connect(address), this.authkey, hello);
+        break;
+      } catch (e) {
+        // A listener busy with MAX_PENDING_HANDSHAKES handshakes refuses more (on Bun the refusal
+        // can reach connect() itself as a reset): wait and try again (about 10 s in all, the
+        // length of one handshake's timeout).
+        const reset = (e as { code?: unknown } | null)?.code === "ECONNRESET";
+        if (!(isRefused(e) || reset) || attempt >= _CONNECT_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(20 * attempt, 250)));
+      }
+    }
     const pid = Number(/(\d+)\.sock$/.exec(address)?.[1] ?? 0);
     const peer = new Peer(link, (p, t, m, a) => this.dispatch(p, t, m, a), pid);
     peer.onClose(() => this.#peerClosed(peer));
