@@ -255,16 +255,22 @@ describe("Process from a script (root process behaviour)", () => {
       const [cmd, argv] = scriptCommand(fixture("orphans.ts"), [t.dir]);
       const parent = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env } });
       const pidsFile = t.file("pids.json");
-      assert.ok(await until(() => fs.existsSync(pidsFile), 20_000), "parent reported its children");
-      const pids: number[] = readJson(pidsFile);
-      assert.equal(pids.length, 2);
-      parent.kill("SIGKILL");
-      const killedAt = Date.now();
-      const gone = await until(() => pids.every(isGone), 2000);
-      const took = Date.now() - killedAt;
-      for (const pid of pids) if (!isGone(pid)) process.kill(pid, "SIGKILL");
-      assert.ok(gone, `children still alive ${took} ms after the parent was killed`);
-      t.cleanup();
+      let pids: number[] = [];
+      try {
+        assert.ok(await until(() => fs.existsSync(pidsFile), 20_000), "parent reported its children");
+        pids = readJson(pidsFile);
+        assert.equal(pids.length, 2);
+        parent.kill("SIGKILL");
+        const killedAt = Date.now();
+        const gone = await until(() => pids.every(isGone), 2000);
+        const took = Date.now() - killedAt;
+        assert.ok(gone, `children still alive ${took} ms after the parent was killed`);
+      } finally {
+        // Whatever failed, leave no busy child behind to starve the tests that follow.
+        parent.kill("SIGKILL");
+        for (const pid of pids) if (!isGone(pid)) process.kill(pid, "SIGKILL");
+        t.cleanup();
+      }
     });
   }
 });
