@@ -65,7 +65,8 @@ function _iterable(v: unknown, what: string, allowAsync: boolean): void {
  * when they are killed while starting. Only a deterministic start failure breaks the pool (every
  * pending and later task rejects with `BrokenProcessPool`): an initializer that throws, or three
  * workers in a row that end by themselves before they are ready (an exit code or a crash signal,
- * e.g. a module that fails to load); or workers killed while starting for 60 s with none ready.
+ * e.g. a module that fails to load). An environment that kills every worker it starts (SIGKILL)
+ * makes the pool keep replacing them while tasks wait: give calls a `timeout` there.
  *
  * A task's error arrives with its `name`, message, stack, cause and own properties. It is an
  * instance of its class when the class is built in, a library error, registered with

@@ -12,8 +12,8 @@ import { isGone, until } from "./_helpers.ts";
 const TASKS = 2000;
 const KILL_EVERY_MS = 150;
 /** Caps a run on a slow machine, where a replacement worker may take seconds to start. */
-const MAX_KILLS = 20;
-const SETTLE_MS = 60_000;
+const MAX_KILLS = 15;
+const SETTLE_MS = 90_000;
 
 function kill(pid: number): boolean {
   try {

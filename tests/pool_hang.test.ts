@@ -40,27 +40,27 @@ function runWithGc(script: string, args: string[], timeout: number): Promise<{ c
 describe("Pool and ProcessPoolExecutor never hang", () => {
   for (const how of ["apply", "map", "applyAsync", "submit"]) {
     test(`${how === "submit" ? "ProcessPoolExecutor.submit()" : `Pool.${how}()`}: a task exported by an entry script in its top-level await rejects with its error`, async () => {
-      const r = await runScript(fixture("pool_tla.ts"), [how], { timeout: 30_000 });
+      const r = await runScript(fixture("pool_tla.ts"), [how], { timeout: 60_000 });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /caught Boom: exploded on 1 class=Error instanceof=false/, r.stderr);
     });
   }
 
   test("Pool.apply(): an error class registered with registerErrorClass keeps its class from an entry script in its top-level await", async () => {
-    const r = await runScript(fixture("pool_tla.ts"), ["registered"], { timeout: 30_000 });
+    const r = await runScript(fixture("pool_tla.ts"), ["registered"], { timeout: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /exploded on 1 class=Boom instanceof=true/, r.stderr);
   });
 
   test("Pool.terminate(): a terminated pool is collected, also while its task module's scan is pending", async () => {
-    const r = await runWithGc(fixture("pool_tla_gc.ts"), ["3"], 60_000);
+    const r = await runWithGc(fixture("pool_tla_gc.ts"), ["3"], 90_000);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /alive=0 /, "no terminated pool is still reachable");
   });
 
   for (const kind of ["pool", "executor"]) {
     test(`${kind === "pool" ? "Pool" : "ProcessPoolExecutor"} never closed: the program exits within 2 s of its last line and leaves no worker`, async () => {
-      const r = await runScript(fixture("pool_forgotten.ts"), [kind], { timeout: 30_000 });
+      const r = await runScript(fixture("pool_forgotten.ts"), [kind], { timeout: 60_000 });
       const ended = Date.now();
       assert.equal(r.code, 0, r.stderr);
       const m = /value=15 pids=(\[[\d,]*\]) last=(\d+)/.exec(r.stdout);
