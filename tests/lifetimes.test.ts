@@ -105,6 +105,7 @@ function _runForgotten(kind: string, env: Record<string, string> = {}): Promise<
 
 const KINDS: Array<[string, string, Record<string, string>]> = [
   ["manager", "Manager (and a proxy used by a child)", {}],
+  ["manager-throws", "Manager, in a program that ends with an uncaught error", {}],
   ["manager-pending", "Manager whose awaited call waits for a child (the call keeps the program alive)", {}],
   ["pool", "Pool", {}],
   ["executor", "ProcessPoolExecutor", {}],
@@ -131,7 +132,7 @@ for (const [kind, label, env] of KINDS) {
     }
     assert.ok(r.stdout.includes(MARKER), `the program never reached its last line\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     assert.notEqual(r.exitAfter, null, `still running ${BUDGET_MS} ms after its last line\nstderr: ${r.stderr}`);
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, kind.endsWith("-throws") ? 1 : 0, r.stderr);
     assert.deepEqual(r.leftovers, [], `processes of its tree left running ${BUDGET_MS} ms after the last line`);
     assert.notEqual(r.treeGoneAfter, null);
     if (kind === "manager-pending") assert.match(r.stdout, /got 7/);
