@@ -89,7 +89,10 @@ export function servedList(init: unknown): Served {
     get: ([i]) => a[_index(L, i, a.length, "get()")],
     set: ([i, v]) => void (a[_index(L, i, a.length, "set()")] = v),
     append: ([v]) => void a.push(v),
-    extend: ([vs]) => void a.push(..._array(`${L}.extend()`, vs)),
+    extend: ([vs]) => {
+      // One push per item: spreading a big array into push() overflows the stack (~120k items).
+      for (const v of _array(`${L}.extend()`, vs)) a.push(v);
+    },
     insert: ([i, v]) => {
       if (typeof i !== "number" || !Number.isInteger(i)) throw new TypeError(`${L}.insert() index must be an integer, got ${_show(i)}`);
       const j = i < 0 ? Math.max(0, i + a.length) : Math.min(i, a.length);
@@ -116,26 +119,30 @@ export function servedNamespace(init: unknown): Served {
   });
 }
 
-const _INT_RANGES: Record<string, [bigint, bigint]> = {
-  b: [-(2n ** 7n), 2n ** 7n - 1n],
-  B: [0n, 2n ** 8n - 1n],
-  h: [-(2n ** 15n), 2n ** 15n - 1n],
-  H: [0n, 2n ** 16n - 1n],
-  i: [-(2n ** 31n), 2n ** 31n - 1n],
-  I: [0n, 2n ** 32n - 1n],
-  l: [-(2n ** 63n), 2n ** 63n - 1n],
-  L: [0n, 2n ** 64n - 1n],
-  q: [-(2n ** 63n), 2n ** 63n - 1n],
-  Q: [0n, 2n ** 64n - 1n],
-};
+// A Map, not an object: a typecode from a request must not find "toString" or "__proto__".
+const _INT_RANGES: ReadonlyMap<string, [bigint, bigint]> = new Map([
+  ["b", [-(2n ** 7n), 2n ** 7n - 1n]],
+  ["B", [0n, 2n ** 8n - 1n]],
+  ["h", [-(2n ** 15n), 2n ** 15n - 1n]],
+  ["H", [0n, 2n ** 16n - 1n]],
+  ["i", [-(2n ** 31n), 2n ** 31n - 1n]],
+  ["I", [0n, 2n ** 32n - 1n]],
+  ["l", [-(2n ** 63n), 2n ** 63n - 1n]],
+  ["L", [0n, 2n ** 64n - 1n]],
+  ["q", [-(2n ** 63n), 2n ** 63n - 1n]],
+  ["Q", [0n, 2n ** 64n - 1n]],
+]);
+
+/** Most items of a manager Array made from a size: a short request must not make the server allocate without bound. */
+export const MAX_ARRAY_SIZE = 1 << 24;
 
 /**
  * Checks a typecode (Python's `array` codes plus "c").
- * @throws {RangeError} If it is not one.
+ * @throws {TypeError} If it is not one.
  */
 export function checkTypecode(label: string, code: unknown): string {
-  if (typeof code !== "string" || !(code in _INT_RANGES || code === "f" || code === "d" || code === "c")) {
-    throw new RangeError(`${label} typecode must be one of b B h H i I l L q Q f d c, got ${_show(code)}`);
+  if (typeof code !== "string" || !(_INT_RANGES.has(code) || code === "f" || code === "d" || code === "c")) {
+    throw new TypeError(`${label} typecode must be one of b B h H i I l L q Q f d c, got ${_show(code)}`);
   }
   return code;
 }
@@ -147,7 +154,7 @@ export function checkTypecode(label: string, code: unknown): string {
  * @throws {RangeError} If an integer is out of the typecode's range.
  */
 export function coerce(label: string, code: string, v: unknown): unknown {
-  const range = _INT_RANGES[code];
+  const range = _INT_RANGES.get(code);
   if (range !== undefined) {
     if (!(typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)))) {
       throw new TypeError(`${label} of typecode "${code}" holds integers, got ${_show(v)}`);
@@ -181,7 +188,9 @@ export function servedArray(code: unknown, init: unknown): Served {
   const tc = checkTypecode(L, code);
   let a: unknown[];
   if (typeof init === "number") {
-    if (!Number.isInteger(init) || init < 0) throw new RangeError(`${L} size must be a non-negative integer, got ${init}`);
+    if (!Number.isInteger(init) || init < 0 || init > MAX_ARRAY_SIZE) {
+      throw new RangeError(`${L} size must be an integer from 0 to ${MAX_ARRAY_SIZE}, got ${init}`);
+    }
     a = new Array(init).fill(tc === "c" ? "\0" : 0);
   } else a = _array(L, init).map((v) => coerce(L, tc, v));
   return new _Table(L, {

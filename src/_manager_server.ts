@@ -35,7 +35,11 @@ async function _barrier(args: unknown[]): Promise<Served> {
   const [parties, spec, timeout] = args as [number, TargetSpec | null, number | null];
   let action: (() => unknown) | undefined;
   if (spec !== null && spec !== undefined) {
-    if (typeof spec !== "object" || (spec as TargetSpec).k !== "fn") throw new TypeError("Manager.Barrier() action must be a function target");
+    const f = spec as Record<string, unknown>;
+    if (
+      typeof spec !== "object" || f.k !== "fn" || typeof f.n !== "string" || typeof f.s !== "string" ||
+      (f.m !== undefined && f.m !== null && typeof f.m !== "string")
+    ) throw new TypeError("Manager.Barrier() action must be a function target");
     const fn = await resolveFunction(spec as TargetSpec & { k: "fn" });
     action = () => fn();
   }

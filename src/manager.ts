@@ -213,7 +213,8 @@ export class Manager implements AsyncDisposable {
    * @param typecode The typecode.
    * @param value The initial value.
    * @returns Its proxy.
-   * @throws {RangeError} If the typecode is unknown or the value out of range (rejects).
+   * @throws {TypeError} If the typecode is not one of `b B h H i I l L q Q f d c`, or the value has the wrong type (rejects).
+   * @throws {RangeError} If the value is out of the typecode's range (rejects).
    */
   Value<T = number>(typecode: string, value: T): Promise<ValueProxy<T>> {
     return this.#create("Value", [typecode, value]);
@@ -223,6 +224,8 @@ export class Manager implements AsyncDisposable {
    * @param typecode The typecode.
    * @param sequence Initial items, or a length (filled with zeros).
    * @returns Its proxy.
+   * @throws {TypeError} If the typecode is not one of `b B h H i I l L q Q f d c`, or an item has the wrong type (rejects).
+   * @throws {RangeError} If an item is out of range, or a length is negative or over 16,777,216 (rejects).
    */
   Array<T = number>(typecode: string, sequence: Iterable<T> | number): Promise<ArrayProxy<T>> {
     return this.#create("Array", [typecode, typeof sequence === "number" ? sequence : [...sequence]]);

@@ -81,7 +81,7 @@ describe("Manager", () => {
     assert.equal(await v.get(), 6);
     await rejectsWith(v.set(2 ** 40), RangeError);
     await rejectsWith(v.set(1.5), TypeError);
-    await rejectsWith(m.Value("z", 1), RangeError, /typecode/);
+    await rejectsWith(m.Value("z", 1), TypeError, /typecode/);
     const a = await m.Array("d", [1, 2, 3]);
     await a.set(0, 9.5);
     assert.equal(await a.get(0), 9.5);
@@ -160,6 +160,129 @@ describe("Manager", () => {
     assert.equal(await d.get("a"), 1);
     await d.set("a", 2);
     assert.equal(await d.get("a"), 2);
+  });
+
+  test("Manager.Value() and Array() accept only the documented typecodes (TypeError otherwise)", async () => {
+    for (const code of ["toString", "__proto__", "constructor", "hasOwnProperty", "valueOf", "z", "", "ii"]) {
+      await rejectsWith(m.Value(code, 1), TypeError, /typecode must be one of b B h H i I l L q Q f d c/);
+      await rejectsWith(m.Array(code, 2), TypeError, /typecode must be one of/);
+    }
+    await rejectsWith(m.Value(1 as unknown as string, 1), TypeError, /typecode/);
+    for (const code of ["b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d"]) {
+      assert.equal(await (await m.Value(code, 3)).get(), 3, code);
+      assert.deepEqual(await (await m.Array(code, [1, 2])).toArray(), [1, 2], code);
+    }
+    assert.equal(await (await m.Value("c", "x")).get(), "x");
+    await rejectsWith(m.Array("i", 2 ** 31), RangeError, /size must be an integer from 0 to 16777216/);
+    await rejectsWith(m.Array("d", 1e300), RangeError, /size/);
+  });
+
+  test("ListProxy.extend() takes 1,000,000 items in one call", async () => {
+    const l = await m.list<number>([-1]);
+    const big = Array.from({ length: 1_000_000 }, (_, i) => i);
+    await l.extend(big);
+    assert.equal(await l.length(), 1_000_001);
+    assert.equal(await l.get(-1), 999_999);
+    assert.equal(await l.get(500_001), 500_000);
+    const fromInit = await m.list(big);
+    assert.equal(await fromInit.length(), 1_000_000);
+    await l.clear();
+  });
+
+  test("DictProxy and NamespaceProxy: \"__proto__\" is an ordinary key", async () => {
+    const d = await m.dict<unknown>(new Map([["__proto__", 1]]));
+    assert.equal(await d.get("__proto__"), 1);
+    assert.equal(await d.has("__proto__"), true);
+    await d.set("__proto__", { polluted: true });
+    assert.deepEqual(await d.get("__proto__"), { polluted: true });
+    await d.update(JSON.parse('{"__proto__": 2, "constructor": 3}'));
+    assert.deepEqual(await d.keys(), ["__proto__", "constructor"]);
+    const o = await d.toObject();
+    assert.ok(Object.hasOwn(o, "__proto__"));
+    assert.equal(Object.getPrototypeOf(o), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(o, "__proto__")!.value, 2);
+    assert.equal(await d.get("toString"), undefined);
+    assert.equal(await d.has("hasOwnProperty"), false);
+    const ns = await m.namespace(JSON.parse('{"__proto__": 5}'));
+    assert.equal(await ns.get("__proto__"), 5);
+    await ns.set("__proto__", 6);
+    assert.equal(Object.getOwnPropertyDescriptor(await ns.toObject(), "__proto__")!.value, 6);
+    assert.equal(await ns.get("constructor"), undefined);
+  });
+
+  test("Manager serves on after hostile requests: each rejects with a clear error", async () => {
+    const d = await m.dict<number>({ a: 1 });
+    const l = await m.list<number>([1, 2, 3]);
+    const ns = await m.namespace();
+    const a = await m.Array("i", 3);
+    const v = await m.Value("i", 1);
+    const q = await m.Queue<number>();
+    const lock = await m.Lock();
+    const ref = (p: object) => managedRef(p)!.ref;
+    const root = { a: ref(d).a, i: "1" };
+    const cases: Array<[string, { a: string; i: string }, string, unknown[], new (...x: any[]) => Error, RegExp]> = [
+      ["dict number key", ref(d), "get", [1], TypeError, /keys must be strings, got 1/],
+      ["dict object key", ref(d), "set", [{}, 1], TypeError, /keys must be strings/],
+      ["dict null key", ref(d), "delete", [null], TypeError, /keys must be strings/],
+      ["dict update array", ref(d), "update", [[1]], TypeError, /plain object or a Map/],
+      ["dict update Map of numbers", ref(d), "update", [new Map([[1, 2]])], TypeError, /keys must be strings/],
+      ["dict method __proto__", ref(d), "__proto__", [], TypeError, /has no method "__proto__"/],
+      ["dict method constructor", ref(d), "constructor", [], TypeError, /has no method "constructor"/],
+      ["list string index", ref(l), "get", ["1"], TypeError, /index must be an integer, got "1"/],
+      ["list fractional index", ref(l), "set", [1.5, 0], TypeError, /index must be an integer/],
+      ["list NaN index", ref(l), "insert", [NaN, 0], TypeError, /index must be an integer/],
+      ["list -Infinity index", ref(l), "pop", [-Infinity], TypeError, /index must be an integer/],
+      ["list huge index", ref(l), "get", [2 ** 60], RangeError, /out of range for length 3/],
+      ["list huge negative index", ref(l), "set", [-(2 ** 53), 0], RangeError, /out of range/],
+      ["list extend non-array", ref(l), "extend", [{ length: 5 }], TypeError, /expects an array/],
+      ["namespace number name", ref(ns), "set", [7, 1], TypeError, /keys must be strings/],
+      ["Array huge index", ref(a), "get", [2 ** 60], RangeError, /out of range/],
+      ["Array wrong value", ref(a), "set", [0, "x"], TypeError, /holds integers/],
+      ["Value huge bigint", ref(v), "set", [2n ** 100n], RangeError, /out of range/],
+      ["Queue block not boolean", ref(q), "get", ["yes", null], TypeError, /block must be a boolean/],
+      ["Queue timeout not a number", ref(q), "put", [1, true, "soon"], TypeError, /timeout must be a number/],
+      ["Lock token not a number", ref(lock), "acquire", ["me", true, null], TypeError, /owner token/],
+      ["create unknown kind", root, "create", ["__proto__", []], TypeError, /cannot create "__proto__"/],
+      ["create toString", root, "create", ["toString", []], TypeError, /cannot create/],
+      ["create args not an array", root, "create", ["dict", { 0: 1 }], TypeError, /arguments must be an array/],
+      ["create Value typecode toString", root, "create", ["Value", ["toString", 1]], TypeError, /typecode/],
+      ["create Array 2^31 items", root, "create", ["Array", ["b", 2 ** 31]], RangeError, /size/],
+      ["create Barrier bad action", root, "create", ["Barrier", [2, { k: "fn" }, null]], TypeError, /action must be a function target/],
+      ["create Condition with a non-lock", root, "create", ["Condition", [{ a: 1 }]], TypeError, /lock must be a Lock or RLock/],
+      ["root unknown method", root, "toString", [], StateError, /no method "toString"/],
+    ];
+    for (const [what, target, method, args, cls, re] of cases) {
+      try {
+        await node.call(target, method, args);
+        assert.fail(`${what}: expected a rejection`);
+      } catch (e) {
+        assert.ok(e instanceof cls, `${what}: expected ${cls.name}, got ${(e as Error).name}: ${(e as Error).message}`);
+        assert.match((e as Error).message, re, what);
+      }
+    }
+    assert.equal(await d.get("a"), 1);
+    assert.deepEqual(await l.toArray(), [1, 2, 3]);
+    assert.equal(await (await m.dict({ b: 2 })).get("b"), 2);
+  });
+
+  test("A timeout over 2^31 - 1 ms waits (it does not fire at once)", async () => {
+    const q = await m.Queue<number>();
+    let settled = false;
+    const got = q.get({ timeout: 2 ** 31 }).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(settled, false);
+    await q.put(5);
+    assert.equal(await got, 5);
+    const lock = await m.Lock();
+    await lock.acquire();
+    let acquired: boolean | undefined;
+    const second = lock.acquire({ timeout: 1e12 }).then((ok) => (acquired = ok));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(acquired, undefined);
+    await lock.release();
+    await second;
+    assert.equal(acquired, true);
+    await lock.release();
   });
 
   test("Manager.shutdown() makes every proxy call reject with StateError, here and in a child", async () => {

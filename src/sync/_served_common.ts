@@ -39,7 +39,8 @@ export function sameCaller(a: Caller | null, b: Caller): boolean {
 }
 
 /**
- * Checks a request's `timeout` argument: null (wait forever) or a number of ms (negative → 0).
+ * Checks a request's `timeout` argument: null (wait forever) or a number of ms (negative → 0;
+ * over 2^31 - 1, which timers cannot wait, → no limit).
  *
  * @param v The value sent.
  * @param what What to call it in the error.
@@ -49,7 +50,8 @@ export function sameCaller(a: Caller | null, b: Caller): boolean {
 export function timeoutArg(v: unknown, what: string): number | null {
   if (v === null || v === undefined) return null;
   if (typeof v !== "number" || Number.isNaN(v)) throw new TypeError(`${what} timeout must be a number of milliseconds, got ${_show(v)}`);
-  return v === Infinity ? null : Math.max(0, v);
+  // setTimeout fires at once for a delay over 2^31 - 1 ms (~24.8 days): treat that as no limit.
+  return v > 0x7fffffff ? null : Math.max(0, v);
 }
 
 /**
