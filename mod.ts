@@ -45,6 +45,7 @@ export {
   TimeoutError,
   WorkerLostError,
 } from "./src/errors.ts";
+export { registerErrorClass } from "./src/channel/codec.ts";
 export { Connection, Pipe, wait } from "./src/connection.ts";
 export {
   AsyncResult,

@@ -51,9 +51,9 @@ for (const cls of _BUILTINS) {
  * @throws {RangeError} If `name` is empty or is the name of a built-in Error class.
  * @example
  * ```ts
- * import { registerErrorClass } from "./codec.ts";
- * class HttpError extends Error { status = 0; }
- * registerErrorClass(HttpError);
+ * import { registerErrorClass } from "multiproc";
+ * export class HttpError extends Error { status = 0; }
+ * registerErrorClass(HttpError); // at the top level of a module both processes import
  * ```
  */
 export function registerErrorClass(cls: new (...args: any[]) => Error, name?: string): void {
