@@ -13,7 +13,8 @@ const RUNNING = 4; // children at once: two cores
 const HOLD_STEP_MS = 3; // exit times sweep 0..300 ms after the visit, across the waiter thread's start-up
 
 describe("shared-memory children", { skip: backend() !== "shm" && "no shared memory here" }, () => {
-  test(`Lock/Semaphore: ${CHILDREN} children each visit once and exit 0; the count is exact`, async () => {
+  // ~10 s on an idle 2-core machine; minutes when the machine is shared. Every join is bounded too.
+  test(`Lock/Semaphore: ${CHILDREN} children each visit once and exit 0; the count is exact`, { timeout: 300_000 }, async () => {
     const lock = new Lock();
     const sem = new Semaphore(2);
     const v = new Value("i", 0, { lock: false });
