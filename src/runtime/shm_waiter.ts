@@ -62,6 +62,14 @@ export const CTL = {
   DONE: 2,
 } as const;
 
+/**
+ * Life of the waiter thread, in a SharedArrayBuffer word (`workerData.life`), so that the main thread
+ * can wait for it at exit (see `_ThreadWaiter.#stop`). @internal
+ */
+export const LIFE = { BOOTING: 0, LOADING: 1, DONE: 2 } as const;
+/** Longest the exit hook waits for the thread to leave its FFI binding, in ms. */
+const _EXIT_WAIT_MS = 2000;
+
 interface _Pending {
   resolve(r: WaitResult): void;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -196,6 +204,7 @@ class _ThreadWaiter extends _GroupedWaiter {
   #free: number[] = [];
   #gen = 0;
   #refd = false;
+  #life = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(native: ShmNative, sys: SyscallNumbers) {
     super();
@@ -209,7 +218,7 @@ class _ThreadWaiter extends _GroupedWaiter {
     for (let i = THREAD_CAPACITY - 1; i >= 0; i--) this.#free.push(i);
     try {
       const w = new Worker(moduleBeside(import.meta.url, "./shm_waiter_worker.ts", "shm_waiter_worker"), {
-        workerData: { ctlAddr: this.#ctlAddr },
+        workerData: { ctlAddr: this.#ctlAddr, life: this.#life.buffer },
       });
       w.on("message", () => this.#drain());
       w.on("error", (e) => this.#broken(e));
@@ -281,9 +290,21 @@ class _ThreadWaiter extends _GroupedWaiter {
     }
   }
 
+  /**
+   * At exit: the thread must not be inside its FFI binding when the runtime tears it down. On Node,
+   * koffi's module init and `koffi.view` call Node-API functions that fail once the thread is being
+   * terminated; koffi then throws, the throw fails too, and Node aborts the whole process (SIGABRT,
+   * "Error::ThrowAsJavaScriptException napi_throw"). So a thread that has not begun loading never
+   * will, and one that has is told to stop and waited for (bounded) before exit proceeds.
+   */
   #stop(): void {
+    if (Atomics.compareExchange(this.#life, 0, LIFE.BOOTING, LIFE.DONE) === LIFE.BOOTING) return;
     Atomics.store(this.#ctl, CTL.STOP, 1);
     this.#ring();
+    const end = performance.now() + _EXIT_WAIT_MS;
+    for (let left = _EXIT_WAIT_MS; left > 0 && Atomics.load(this.#life, 0) !== LIFE.DONE; left = end - performance.now()) {
+      Atomics.wait(this.#life, 0, LIFE.LOADING, left);
+    }
   }
 
   /** The thread is gone: every group polls from now on. */

@@ -3,12 +3,14 @@
  * doorbell word plus every pending group's word, marks groups whose word was woken or changed as
  * DONE, and posts one message to wake the main thread. It never returns to its event loop until told
  * to stop; each kernel sleep lasts at most {@linkcode SLICE_MS}, so exit is never held up for long.
+ * Its {@linkcode LIFE} word tells the main thread whether it is inside the FFI binding, which the
+ * main thread must not tear down (see `_ThreadWaiter.#stop`).
  *
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { EAGAIN, ETIMEDOUT, loadNative, syscallNumbers } from "./shm.ts";
-import { CTL, SLICE_MS, THREAD_CAPACITY } from "./shm_waiter.ts";
+import { CTL, LIFE, SLICE_MS, THREAD_CAPACITY } from "./shm_waiter.ts";
 
 const _FUTEX_32 = 2;
 const _CLOCK_MONOTONIC = 1;
@@ -106,4 +108,13 @@ function _main(): void {
   }
 }
 
-_main();
+// The process may be exiting already: then never touch the FFI binding (see _ThreadWaiter.#stop).
+const _life = new Int32Array((workerData as { life: SharedArrayBuffer }).life);
+if (Atomics.compareExchange(_life, 0, LIFE.BOOTING, LIFE.LOADING) === LIFE.BOOTING) {
+  try {
+    _main();
+  } finally {
+    Atomics.store(_life, 0, LIFE.DONE);
+    Atomics.notify(_life, 0);
+  }
+}

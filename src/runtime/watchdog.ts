@@ -11,7 +11,8 @@
  *   worker thread costs ~40 ms of CPU that competes with the child's own start-up).
  * - Otherwise (Node without koffi; Deno without FFI): a worker thread blocks reading stdin, a pipe whose write end
  *   only the parent holds; when the parent dies the kernel closes it, the thread reads EOF and
- *   SIGKILLs its own process.
+ *   SIGKILLs its own process. (The parent's only write on it, the one-time token, is read by
+ *   `child/bootstrap.ts` before the watchdog starts.)
  *
  * @module
  */
