@@ -39,8 +39,8 @@ async function readPipe(kind: Kind, r: Connection<number>): Promise<number[]> {
   const got: number[] = [];
   for (;;) {
     try {
-      if (kind === "sendBytes") got.push(new DataView((await within(r.recvBytes(), 20_000, "recvBytes")).buffer).getUint32(0));
-      else got.push(await within(r.recv(), 20_000, "recv"));
+      if (kind === "sendBytes") got.push(new DataView((await within(r.recvBytes(), 60_000, "recvBytes")).buffer).getUint32(0));
+      else got.push(await within(r.recv(), 60_000, "recv"));
     } catch (e) {
       if (e instanceof EOFError) return got;
       throw e;
@@ -55,7 +55,7 @@ function makeQueue(kind: Kind): Queue<number> | SimpleQueue<number> {
 /** Takes `COUNT` items (each within 20 s), then checks nothing more is there. */
 async function readQueue(q: Queue<number> | SimpleQueue<number>): Promise<number[]> {
   const got: number[] = [];
-  for (let i = 0; i < COUNT; i++) got.push(await within(q.get(), 20_000, `get() of item ${i}`));
+  for (let i = 0; i < COUNT; i++) got.push(await within(q.get(), 60_000, `get() of item ${i}`));
   await new Promise((r) => setTimeout(r, 100)); // a duplicate would have arrived behind the last item
   assert.equal(await q.empty(), true, "an item arrived twice");
   return got;
@@ -72,7 +72,7 @@ describe("Delivery", () => {
           const got = await Promise.all(pipes.map(([r]) => readPipe(kind, r)));
           for (let i = 0; i < ENDINGS.length; i++) {
             assert.deepEqual(got[i], ALL, `round ${round}, child ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`);
-            await within(ps[i].join(), 20_000, "join");
+            await within(ps[i].join(), 60_000, "join");
             assert.equal(ps[i].exitCode, EXIT_CODE[ENDINGS[i]], `child ends by ${ENDINGS[i]}`);
           }
         } finally {
@@ -92,7 +92,7 @@ describe("Delivery", () => {
           const got = await Promise.all(qs.map((q) => readQueue(q)));
           for (let i = 0; i < ENDINGS.length; i++) {
             assert.deepEqual(got[i], ALL, `round ${round}, child ends by ${ENDINGS[i]}`);
-            await within(ps[i].join(), 20_000, "join");
+            await within(ps[i].join(), 60_000, "join");
             assert.equal(ps[i].exitCode, EXIT_CODE[ENDINGS[i]], `child ends by ${ENDINGS[i]}`);
           }
         } finally {
@@ -114,13 +114,13 @@ describe("Delivery", () => {
           r.close();
           w.close();
         }
-        const got = await within(out.get(), 60_000, "the sibling reader");
+        const got = await within(out.get(), 100_000, "the sibling reader");
         for (let i = 0; i < ENDINGS.length; i++) {
           assert.deepEqual(got[i], ALL, `round ${round}, sender ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`);
-          await within(senders[i].join(), 20_000, "join");
+          await within(senders[i].join(), 60_000, "join");
           assert.equal(senders[i].exitCode, EXIT_CODE[ENDINGS[i]]);
         }
-        await within(reader.join(), 20_000, "join");
+        await within(reader.join(), 60_000, "join");
         assert.equal(reader.exitCode, 0);
       } finally {
         await stop([...senders, reader]);
@@ -136,13 +136,13 @@ describe("Delivery", () => {
       const reader = start(takeCounts, [qs, COUNT, out]);
       const senders = ENDINGS.map((ending, i) => start(sendThenEnd, ["Queue", qs[i], COUNT, ending]));
       try {
-        const got = await within(out.get(), 60_000, "the sibling consumer");
+        const got = await within(out.get(), 100_000, "the sibling consumer");
         for (let i = 0; i < ENDINGS.length; i++) {
           assert.deepEqual(got[i], ALL, `round ${round}, producer ends by ${ENDINGS[i]}`);
-          await within(senders[i].join(), 20_000, "join");
+          await within(senders[i].join(), 60_000, "join");
           assert.equal(senders[i].exitCode, EXIT_CODE[ENDINGS[i]]);
         }
-        await within(reader.join(), 20_000, "join");
+        await within(reader.join(), 60_000, "join");
         assert.equal(reader.exitCode, 0);
         await new Promise((r) => setTimeout(r, 100)); // a duplicate would have arrived behind the last item
         for (const q of qs) await assert.rejects(q.getNowait(), Empty, "an item arrived twice");

@@ -48,7 +48,7 @@ test("Queue under consumer death: 4 producers, 4 consumers, 3 SIGKILLed: no item
     const taken = () => consumers.reduce((sum, c) => sum + lines(c.log).length, 0);
     try {
       for (const [k, threshold] of KILL_AT.entries()) {
-        assert.ok(await until(() => taken() >= threshold, 30_000), `round ${round}: consumers took ${taken()} items, not ${threshold}, in 30 s`);
+        assert.ok(await until(() => taken() >= threshold, 90_000), `round ${round}: consumers took ${taken()} items, not ${threshold}, in 90 s`);
         // Kill the consumer that took an item last: it is the likeliest to be inside a lease.
         const live = consumers.filter((c) => !killed.includes(c));
         const victim = live.reduce((a, b) => (fs.statSync(b.log, { throwIfNoEntry: false })?.mtimeMs ?? 0) > (fs.statSync(a.log, { throwIfNoEntry: false })?.mtimeMs ?? 0) ? b : a, live[k % live.length]);
@@ -59,14 +59,14 @@ test("Queue under consumer death: 4 producers, 4 consumers, 3 SIGKILLed: no item
         startConsumer(); // keep 4 consumers running
       }
       for (const p of producers) {
-        await p.join(30_000);
+        await p.join(90_000);
         assert.equal(p.exitCode, 0);
       }
       for (let i = 0; i < CONSUMERS; i++) await q.put(null);
       for (const c of consumers) {
         if (killed.includes(c)) continue;
-        await c.p.join(30_000);
-        assert.equal(c.p.exitCode, 0, "a consumer did not finish within 30 s");
+        await c.p.join(90_000);
+        assert.equal(c.p.exitCode, 0, "a consumer did not finish within 90 s");
       }
 
       const seen = new Map<string, number>();
