@@ -87,19 +87,24 @@ test("Queue under consumer death: 4 producers, 4 consumers, 3 SIGKILLed: no item
       // consumer took (acks leave in order, and every fetch carries the acks before it) and at most
       // one batch; a consumer that was not killed never shares an item with another live consumer.
       const logs = new Map(consumers.map((c) => [c, lines(c.log)]));
-      for (const c of consumers) {
+      const elsewhere = (c: { log: string }) => new Set(consumers.filter((o) => o !== c).flatMap((o) => logs.get(o)!));
+      // Each killed consumer's re-handed items: the longest end of its log whose items someone else
+      // also got (a killed consumer may itself have taken items re-handed from an earlier kill).
+      const rehanded = new Map<string, number>();
+      for (const c of killed) {
         const mine = logs.get(c)!;
-        const elsewhere = new Set(consumers.filter((o) => o !== c).flatMap((o) => logs.get(o)!));
-        const shared = mine.filter((l) => elsewhere.has(l));
-        if (!killed.includes(c)) {
-          const liveOthers = new Set(consumers.filter((o) => o !== c && !killed.includes(o)).flatMap((o) => logs.get(o)!));
-          assert.deepEqual(mine.filter((l) => liveOthers.has(l)), [], `round ${round}: two live consumers got the same item`);
-          continue;
-        }
-        assert.deepEqual(shared, mine.slice(mine.length - shared.length), `round ${round}: a killed consumer's items handed out again are not the end of what it took`);
-        assert.ok(shared.length <= MAX_BATCH, `round ${round}: ${shared.length} items of one killed consumer handed out again`);
+        const others = elsewhere(c);
+        let k = mine.length;
+        while (k > 0 && others.has(mine[k - 1])) k--;
+        const tail = mine.slice(k);
+        assert.ok(tail.length <= MAX_BATCH, `round ${round}: ${tail.length} items of one killed consumer handed out again`);
+        for (const item of tail) rehanded.set(item, (rehanded.get(item) ?? 0) + 1);
       }
-      for (const [item, count] of seen) assert.ok(count <= 1 + killed.length, `round ${round}: item ${item} returned ${count} times`);
+      for (const [item, count] of seen) {
+        if (count > 1) {
+          assert.ok(count <= 1 + (rehanded.get(item) ?? 0), `round ${round}: item ${item} was returned ${count} times, but only ${rehanded.get(item) ?? 0} killed consumer(s) had it at the end of a lease`);
+        }
+      }
       const duplicates = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
       console.log(`consumer death round ${round}: ${duplicates} of ${PRODUCERS * PER_PRODUCER} items handed out twice (killed consumers' last leases)`);
       await new Promise((r) => setTimeout(r, 50));
