@@ -105,7 +105,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #client = `${process.pid}.q${++_clientSeq}`;
   #buf = new Fifo<[number, Uint8Array]>();
   #acks: number[] = [];
-  #ackTimer = false;
+  #ackScheduled = false;
   #puts: Uint8Array[] = [];
   #putBatch: Promise<void> | undefined;
   #want = 16;
@@ -222,11 +222,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       }
       const it = this.#buf.shift();
       if (it) {
-        // The item returned before this one is acknowledged before this one is returned: a killed
-        // consumer leaves at most one item (its last) that the queue hands out again.
-        const acked = this.#ackNow();
         this.#took(it[0]);
-        if (acked) return acked.then(() => decodeOrLoad(it[1]) as T);
         return Promise.resolve(decodeOrLoad(it[1]) as T);
       }
     } catch (e) {
@@ -392,39 +388,25 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   /**
-   * Records that get() returned an item. Its acknowledgement leaves with the next get() (which
-   * waits until it is in the kernel), before anything else this process sends to the queue's
-   * server, or at the end of this event-loop turn, whichever comes first. Until the server has it,
-   * the item stays leased: if this process dies first, the item goes back to its place in line.
+   * Records that get() returned an item. Its acknowledgement leaves before anything else this
+   * process sends to the queue's server (the next fetch carries it), or at the end of this
+   * event-loop turn. Until the server has it the item stays leased: if this process dies first, it
+   * goes back to its place in line and another consumer gets it (so only items of this handle's
+   * last lease can be returned twice).
    */
   #took(seq: number): void {
     this.#acks.push(seq);
+    if (this.#ackScheduled) return;
+    this.#ackScheduled = true;
     this.#route!.beforeNextSend(this.#flushAcks);
-    if (this.#ackTimer) return;
-    this.#ackTimer = true;
-    setImmediate(this.#ackTick);
+    setImmediate(this.#flushAcks);
   }
-
-  #ackTick = (): void => {
-    this.#ackTimer = false;
-    this.#flushAcks();
-  };
 
   #flushAcks = (): void => {
+    if (!this.#ackScheduled) return;
+    this.#ackScheduled = false;
     if (this.#acks.length > 0 && !this.#route!.broken) this.#route!.notify(this.#ref.i, "k", [this.#client, this.#acks.splice(0)]);
   };
-
-  /**
-   * Sends the pending acknowledgements now. Undefined once every acknowledgement sent so far is in
-   * the kernel (the usual case: the write goes straight in), else a promise that resolves then.
-   */
-  #ackNow(): Promise<void> | undefined {
-    if (this.#acks.length > 0) {
-      this.#flushAcks();
-      this.#route!.peer?.flush();
-    }
-    return this.#route!.flushed();
-  }
 
   #register(): void {
     if (this.#registered) return;

@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type Connection, Empty, EOFError, JoinableQueue, Pipe, Process, Queue, SimpleQueue } from "../mod.ts";
-import { type Ending, EXIT_CODE, type Kind, readPipeUntilEof, sendThenEnd, takeCount } from "./fixtures/delivery_tasks.ts";
+import { type Ending, EXIT_CODE, type Kind, readPipesUntilEof, sendThenEnd, takeCounts } from "./fixtures/delivery_tasks.ts";
 
 const COUNT = 2000;
 const ROUNDS = 3;
@@ -39,8 +39,8 @@ async function readPipe(kind: Kind, r: Connection<number>): Promise<number[]> {
   const got: number[] = [];
   for (;;) {
     try {
-      if (kind === "sendBytes") got.push(new DataView((await within(r.recvBytes(), 20_000, "recvBytes")).buffer).getUint32(0));
-      else got.push(await within(r.recv(), 20_000, "recv"));
+      if (kind === "sendBytes") got.push(new DataView((await within(r.recvBytes(), 60_000, "recvBytes")).buffer).getUint32(0));
+      else got.push(await within(r.recv(), 60_000, "recv"));
     } catch (e) {
       if (e instanceof EOFError) return got;
       throw e;
@@ -55,7 +55,7 @@ function makeQueue(kind: Kind): Queue<number> | SimpleQueue<number> {
 /** Takes `COUNT` items (each within 20 s), then checks nothing more is there. */
 async function readQueue(q: Queue<number> | SimpleQueue<number>): Promise<number[]> {
   const got: number[] = [];
-  for (let i = 0; i < COUNT; i++) got.push(await within(q.get(), 20_000, `get() of item ${i}`));
+  for (let i = 0; i < COUNT; i++) got.push(await within(q.get(), 60_000, `get() of item ${i}`));
   await new Promise((r) => setTimeout(r, 100)); // a duplicate would have arrived behind the last item
   assert.equal(await q.empty(), true, "an item arrived twice");
   return got;
@@ -72,7 +72,7 @@ describe("Delivery", () => {
           const got = await Promise.all(pipes.map(([r]) => readPipe(kind, r)));
           for (let i = 0; i < ENDINGS.length; i++) {
             assert.deepEqual(got[i], ALL, `round ${round}, child ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`);
-            await within(ps[i].join(), 20_000, "join");
+            await within(ps[i].join(), 60_000, "join");
             assert.equal(ps[i].exitCode, EXIT_CODE[ENDINGS[i]], `child ends by ${ENDINGS[i]}`);
           }
         } finally {
@@ -92,7 +92,7 @@ describe("Delivery", () => {
           const got = await Promise.all(qs.map((q) => readQueue(q)));
           for (let i = 0; i < ENDINGS.length; i++) {
             assert.deepEqual(got[i], ALL, `round ${round}, child ends by ${ENDINGS[i]}`);
-            await within(ps[i].join(), 20_000, "join");
+            await within(ps[i].join(), 60_000, "join");
             assert.equal(ps[i].exitCode, EXIT_CODE[ENDINGS[i]], `child ends by ${ENDINGS[i]}`);
           }
         } finally {
@@ -106,25 +106,25 @@ describe("Delivery", () => {
   test("Connection.send() between siblings: every message a child sent reaches its sibling exactly once, in order, however the sender ends", async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const pipes = ENDINGS.map(() => Pipe<number>({ duplex: false }));
-      const outs = ENDINGS.map(() => new Queue<number[]>());
-      const readers = ENDINGS.map((_, i) => start(readPipeUntilEof, ["send", pipes[i][0], outs[i]]));
+      const out = new Queue<number[][]>();
+      const reader = start(readPipesUntilEof, [pipes.map(([r]) => r), out]);
       const senders = ENDINGS.map((ending, i) => start(sendThenEnd, ["send", pipes[i][1], COUNT, ending]));
       try {
         for (const [r, w] of pipes) {
           r.close();
           w.close();
         }
+        const got = await within(out.get(), 100_000, "the sibling reader");
         for (let i = 0; i < ENDINGS.length; i++) {
-          const got = await within(outs[i].get(), 30_000, `sibling reader of a sender that ends by ${ENDINGS[i]}`);
-          assert.deepEqual(got, ALL, `round ${round}, sender ends by ${ENDINGS[i]}: got ${got.length} of ${COUNT}`);
-          await within(senders[i].join(), 20_000, "join");
-          await within(readers[i].join(), 20_000, "join");
+          assert.deepEqual(got[i], ALL, `round ${round}, sender ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`);
+          await within(senders[i].join(), 60_000, "join");
           assert.equal(senders[i].exitCode, EXIT_CODE[ENDINGS[i]]);
-          assert.equal(readers[i].exitCode, 0);
         }
+        await within(reader.join(), 60_000, "join");
+        assert.equal(reader.exitCode, 0);
       } finally {
-        await stop([...senders, ...readers]);
-        for (const o of outs) o.close();
+        await stop([...senders, reader]);
+        out.close();
       }
     }
   });
@@ -132,23 +132,24 @@ describe("Delivery", () => {
   test("Queue.put() between siblings: every item a child put reaches its sibling exactly once, in order, however the producer ends", async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const qs = ENDINGS.map(() => new Queue<number>());
-      const outs = ENDINGS.map(() => new Queue<number[]>());
-      const readers = ENDINGS.map((_, i) => start(takeCount, [qs[i], COUNT, outs[i]]));
+      const out = new Queue<number[][]>();
+      const reader = start(takeCounts, [qs, COUNT, out]);
       const senders = ENDINGS.map((ending, i) => start(sendThenEnd, ["Queue", qs[i], COUNT, ending]));
       try {
+        const got = await within(out.get(), 100_000, "the sibling consumer");
         for (let i = 0; i < ENDINGS.length; i++) {
-          const got = await within(outs[i].get(), 30_000, `sibling consumer of a producer that ends by ${ENDINGS[i]}`);
-          assert.deepEqual(got, ALL, `round ${round}, producer ends by ${ENDINGS[i]}`);
-          await within(senders[i].join(), 20_000, "join");
-          await within(readers[i].join(), 20_000, "join");
+          assert.deepEqual(got[i], ALL, `round ${round}, producer ends by ${ENDINGS[i]}`);
+          await within(senders[i].join(), 60_000, "join");
           assert.equal(senders[i].exitCode, EXIT_CODE[ENDINGS[i]]);
-          assert.equal(readers[i].exitCode, 0);
-          await new Promise((r) => setTimeout(r, 50));
-          await assert.rejects(qs[i].getNowait(), Empty, "an item arrived twice");
         }
+        await within(reader.join(), 60_000, "join");
+        assert.equal(reader.exitCode, 0);
+        await new Promise((r) => setTimeout(r, 100)); // a duplicate would have arrived behind the last item
+        for (const q of qs) await assert.rejects(q.getNowait(), Empty, "an item arrived twice");
       } finally {
-        await stop([...senders, ...readers]);
-        for (const q of [...qs, ...outs]) q.close();
+        await stop([...senders, reader]);
+        for (const q of qs) q.close();
+        out.close();
       }
     }
   });
