@@ -5,7 +5,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AuthenticationError } from "../mod.ts";
 import { FrameError, frame, FrameReader } from "../src/channel/frame.ts";
-import { connectAuthenticated, randomBytes } from "../src/channel/auth.ts";
+import { connectAuthenticated, isRefused, randomBytes } from "../src/channel/auth.ts";
+import * as net from "node:net";
+import * as os from "node:os";
 import { Peer } from "../src/channel/peer.ts";
 import { node } from "../src/core/node.ts";
 import { runtime } from "../src/runtime/adapter.ts";
@@ -84,5 +86,33 @@ describe("authenticated connections", () => {
     const dir = path.dirname(node.address);
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
     assert.equal(fs.statSync(node.address).mode & 0o077, 0);
+  });
+});
+
+describe("connectAuthenticated", () => {
+  test("connectAuthenticated() tells a server that refused (closed before its challenge) from one too slow to answer", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-test-"));
+    const held: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      if (held.length === 0) held.push(s); // the first connection: accepted, never answered
+      else s.destroy(); // later ones: closed at once, like a listener at its handshake cap
+    });
+    const address = path.join(dir, "s.sock");
+    await new Promise<void>((r) => server.listen(address, r));
+    try {
+      const slow = await connectAuthenticated(await runtime.connect(address), randomBytes(32), { role: "peer", pid: 1 }, { timeout: 200 })
+        .then(() => undefined, (e) => e);
+      assert.ok(slow instanceof AuthenticationError, String(slow));
+      assert.match(slow.message, /timed out/);
+      assert.equal(isRefused(slow), false, "our own timeout is not a refusal");
+      const refused = await connectAuthenticated(await runtime.connect(address), randomBytes(32), { role: "peer", pid: 1 }, { timeout: 5000 })
+        .then(() => undefined, (e) => e);
+      assert.ok(refused instanceof AuthenticationError, String(refused));
+      assert.equal(isRefused(refused), true, refused.message);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => server.close(r));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -62,9 +62,13 @@ export function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
-/** Reads frames one at a time off a link during the handshake; `done()` hands unread frames back. */
-function _nextFrame(link: Link, lastFrame = 0): { next: () => Promise<Uint8Array>; done: () => void } {
+/**
+ * Reads frames one at a time off a link during the handshake; `done()` hands unread frames back;
+ * `timedOut()` tells whether this side gave up waiting (and closed the link itself).
+ */
+function _nextFrame(link: Link, lastFrame = 0, timeout = _HANDSHAKE_TIMEOUT): { next: () => Promise<Uint8Array>; done: () => void; timedOut: () => boolean } {
   const queue: Uint8Array[] = [];
+  let expired = false;
   let waiter: ((f: Uint8Array | null) => void) | undefined;
   let seen = 0;
   link.onFrame((f) => {
@@ -86,9 +90,10 @@ function _nextFrame(link: Link, lastFrame = 0): { next: () => Promise<Uint8Array
       if (link.closed) return reject(new AuthenticationError("Connection closed during authentication"));
       const timer = setTimeout(() => {
         waiter = undefined;
+        expired = true;
         link.close();
         reject(new AuthenticationError("Authentication timed out"));
-      }, _HANDSHAKE_TIMEOUT);
+      }, timeout);
       // A handshake in progress must not keep the program alive (node:timers' handle has unref()
       // on all three runtimes; Deno's global setTimeout returns a bare number).
       timer.unref();
@@ -98,7 +103,7 @@ function _nextFrame(link: Link, lastFrame = 0): { next: () => Promise<Uint8Array
         else reject(new AuthenticationError("Connection closed during authentication"));
       };
     });
-  return { next, done };
+  return { next, done, timedOut: () => expired };
 }
 
 /**
@@ -151,10 +156,18 @@ export function isRefused(e: unknown): boolean {
   return typeof e === "object" && e !== null && _refused.has(e);
 }
 
-/** Client side: proves we hold `key` and checks that the server does too. */
-export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, hello: Hello): Promise<Link> {
+/**
+ * Client side: proves we hold `key` and checks that the server does too.
+ * @param options `timeout`: ms to wait for each of the server's handshake frames (default 10 s).
+ */
+export async function connectAuthenticated(
+  stream: ByteStream,
+  key: Uint8Array,
+  hello: Hello,
+  options: { timeout?: number } = {},
+): Promise<Link> {
   const link = new Link(stream, _HANDSHAKE_FRAME);
-  const { next, done } = _nextFrame(link, 2);
+  const { next, done, timedOut } = _nextFrame(link, 2, options.timeout);
   // The caller waits for this connection: keep the program alive until the handshake ends (the
   // timeout's timer does not, and the server side must not either).
   link.hold();
@@ -163,7 +176,9 @@ export async function connectAuthenticated(stream: ByteStream, key: Uint8Array, 
     try {
       challenge = await next();
     } catch (e) {
-      if (link.closed && e instanceof AuthenticationError) {
+      // Closed by the server before its challenge; not our own timeout (a slow server is not a
+      // refusal, and retrying would only pile more work on it).
+      if (link.closed && e instanceof AuthenticationError && !timedOut()) {
         const refused = new AuthenticationError("The server closed the connection before authentication began (too many connections at once?)");
         _refused.add(refused);
         throw refused;
