@@ -72,7 +72,8 @@ describe("Process", () => {
     const t0 = Date.now();
     await p.join(200);
     const took = Date.now() - t0;
-    assert.ok(took >= 190 && took < 5000, `join(200) took ${took} ms`);
+    // Far below the child's 60 s: join() did not wait for it (a loaded machine may stall us seconds).
+    assert.ok(took >= 190 && took < 30_000, `join(200) took ${took} ms`);
     assert.equal(p.exitCode, null);
     assert.equal(p.isAlive(), true);
     assert.ok(activeChildren().includes(p));
