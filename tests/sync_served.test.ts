@@ -290,6 +290,44 @@ describe("served primitives across processes", () => {
     await lock.release();
   });
 
+  test("Lock.release() does not hand the lock to a waiter that died before its manager saw its link close", async () => {
+    // The manager is stopped while the waiter dies, so the release and the dead link's close reach
+    // it in one batch (what a loaded machine does by chance). Before the fix the lock went to the
+    // dead waiter and stayed held: 5 of 5 runs.
+    const children = () => new Set(fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).map(Number));
+    const before = children();
+    const m3 = await Manager.start();
+    const [mpid] = [...children()].filter((pid) => !before.has(pid));
+    let stopped = false;
+    try {
+      assert.ok(mpid > 0, "found the manager process");
+      const lock = await m3.Lock();
+      const ev = await m3.Event();
+      await lock.acquire();
+      const p = new Process({ target: blockOnLock, args: [lock, ev] });
+      p.start();
+      try {
+        assert.equal(await ev.wait(60_000), true);
+        await sleep(300); // its acquire() is queued at the manager (if not, the check below still holds)
+        process.kill(mpid, "SIGSTOP");
+        stopped = true;
+      } finally {
+        p.kill();
+        await p.join();
+      }
+      const released = lock.release();
+      await sleep(100);
+      process.kill(mpid, "SIGCONT");
+      stopped = false;
+      await released;
+      assert.equal(await lock.acquire({ timeout: 10_000 }), true);
+      await lock.release();
+    } finally {
+      if (stopped) process.kill(mpid, "SIGCONT");
+      await m3.shutdown();
+    }
+  });
+
   test("Barrier.wait() across processes: one index 0 per round, action runs before release", async () => {
     const t = tempDir();
     process.env.MP_BARRIER_FILE = t.file("action.txt");
