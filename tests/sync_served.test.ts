@@ -294,7 +294,9 @@ describe("served primitives across processes", () => {
     // The manager is stopped while the waiter dies, so the release and the dead link's close reach
     // it in one batch (what a loaded machine does by chance). Before the fix the lock went to the
     // dead waiter and stayed held: 5 of 5 runs.
-    const children = () => new Set(fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).map(Number));
+    // Every thread's list: Deno spawns children from a thread other than the main one.
+    const children = () =>
+      new Set(fs.readdirSync(`/proc/${process.pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${process.pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number)));
     const before = children();
     const m3 = await Manager.start();
     const [mpid] = [...children()].filter((pid) => !before.has(pid));
