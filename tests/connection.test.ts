@@ -2,7 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { BufferTooShort, Connection, EOFError, Pipe, Process, StateError, wait } from "../mod.ts";
-import { echo, echoBytes, forward, readOneThenHandBack, relayToGrandchild, sendAndClose, sleepThenExit } from "./fixtures/pipes.ts";
+import { echo, echoBytes, echoOnce, forward, readOneThenHandBack, relayToGrandchild, sendAndClose } from "./fixtures/pipes.ts";
 
 const VALUES: unknown[] = [
   0, -0, 1.5, NaN, Infinity, "", "héllo", true, false, null, undefined, 2n ** 70n,
@@ -228,18 +228,21 @@ describe("Connection", () => {
   test("wait() returns ready connections and exited processes, and [] after a timeout", async () => {
     const [a, b] = Pipe();
     const [c, d] = Pipe();
-    const p = start(sleepThenExit, [150]);
+    // The child exits when told to (not after a fixed sleep, which a slow parent could outlast).
+    const [go, childGo] = Pipe();
+    const p = start(echoOnce, [childGo]);
     try {
       assert.deepEqual(await wait([b, d, p], 50), []);
       await a.send(1);
       assert.deepEqual(await wait([b, d, p]), [b]);
       await b.recv();
-      const ready = await wait([b, d, p], 10_000);
+      await go.send("exit");
+      const ready = await wait([b, d, p], 60_000);
       assert.deepEqual(ready, [p]);
       d.close();
       assert.deepEqual(await wait([c], 5000), [c]); // EOF counts as ready
     } finally {
-      for (const e of [a, b, c, d]) e.close();
+      for (const e of [a, b, c, d, go, childGo]) e.close();
       await stop(p);
     }
   });

@@ -12,8 +12,9 @@ import {
   waitFutures,
   WorkerLostError,
 } from "../mod.ts";
-import { badInit, exitWith, failOn, identity, init, initState, killSelf, pid, sleepThen, square } from "./fixtures/pool_tasks.ts";
-import { isGone } from "./_helpers.ts";
+import { badInit, exitWith, failOn, identity, init, initState, killSelf, pid, sleepThen, square, whenFileThen } from "./fixtures/pool_tasks.ts";
+import { isGone, tempDir } from "./_helpers.ts";
+import * as fs from "node:fs";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -64,7 +65,8 @@ describe("ProcessPoolExecutor", () => {
     assert.equal(queued.cancel(), true);
     await assert.rejects(queued.result(), CancelledError);
     await assert.rejects(queued.exception(), CancelledError);
-    for (let i = 0; i < 200 && !first.running(); i++) await new Promise((r) => setTimeout(r, 10));
+    // The worker may take seconds to start on a loaded machine: wait for it (bounded against a hang).
+    for (let i = 0; i < 6000 && !first.running() && !first.done(); i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(first.running(), true);
     assert.equal(first.cancel(), false);
     assert.equal(await first.result(), 1);
@@ -72,32 +74,54 @@ describe("ProcessPoolExecutor", () => {
 
   test("asCompleted() yields futures in completion order and throws TimeoutError when time runs out", async () => {
     const ex = shared();
-    const a = ex.submit(sleepThen, 1200, "a");
-    const b = ex.submit(sleepThen, 10, "b");
-    const order: unknown[] = [];
-    for await (const f of asCompleted([a, b])) order.push(await f.result());
-    assert.deepEqual(order, ["b", "a"]);
-    const c = ex.submit(sleepThen, 1000, "c");
-    await assert.rejects(async () => {
-      for await (const _ of asCompleted([a, c], 100)) { /* a is done, c is not */ }
-    }, TimeoutError);
-    await c;
+    const t = tempDir();
+    try {
+      // a ends only once b has been yielded: the order does not depend on how fast workers start.
+      const a = ex.submit(whenFileThen, t.file("go"), "a");
+      const b = ex.submit(sleepThen, 10, "b");
+      const order: unknown[] = [];
+      for await (const f of asCompleted([a, b])) {
+        order.push(await f.result());
+        if (order.length === 1) fs.writeFileSync(t.file("go"), "");
+      }
+      assert.deepEqual(order, ["b", "a"]);
+      const c = ex.submit(whenFileThen, t.file("c"), "c");
+      try {
+        await assert.rejects(async () => {
+          for await (const _ of asCompleted([a, c], 100)) { /* a is done, c is not */ }
+        }, TimeoutError);
+      } finally {
+        fs.writeFileSync(t.file("c"), "");
+      }
+      await c;
+    } finally {
+      t.cleanup();
+    }
   });
 
   test("waitFutures() returns on FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED or timeout", async () => {
     const ex = shared();
+    const t = tempDir();
+    // slow ends only when the test says so (a fixed sleep could end before a loaded parent looks).
     const fast = ex.submit(sleepThen, 10, 1);
-    const slow = ex.submit(sleepThen, 600, 2);
-    let r = await waitFutures([fast, slow], { returnWhen: "FIRST_COMPLETED" });
-    assert.deepEqual([...r.done], [fast]);
-    assert.deepEqual([...r.notDone], [slow]);
-    r = await waitFutures([slow], { timeout: 50 });
-    assert.equal(r.notDone.size, 1);
-    const fails = ex.submit(failOn, 1, 1);
-    r = await waitFutures([slow, fails], { returnWhen: "FIRST_EXCEPTION" });
-    assert.ok(r.done.has(fails) && r.notDone.has(slow));
-    r = await waitFutures([fast, slow, fails]);
-    assert.equal(r.done.size, 3);
+    const slow = ex.submit(whenFileThen, t.file("go"), 2);
+    try {
+      let r = await waitFutures([fast, slow], { returnWhen: "FIRST_COMPLETED" });
+      assert.deepEqual([...r.done], [fast]);
+      assert.deepEqual([...r.notDone], [slow]);
+      r = await waitFutures([slow], { timeout: 50 });
+      assert.equal(r.notDone.size, 1);
+      const fails = ex.submit(failOn, 1, 1);
+      r = await waitFutures([slow, fails], { returnWhen: "FIRST_EXCEPTION" });
+      assert.ok(r.done.has(fails) && r.notDone.has(slow));
+      fs.writeFileSync(t.file("go"), "");
+      r = await waitFutures([fast, slow, fails]);
+      assert.equal(r.done.size, 3);
+    } finally {
+      fs.writeFileSync(t.file("go"), "");
+      await slow.exception().catch(() => {});
+      t.cleanup();
+    }
     await assert.rejects(waitFutures([fast], { returnWhen: "SOMETIMES" as never }), TypeError);
   });
 
@@ -145,7 +169,9 @@ describe("ProcessPoolExecutor", () => {
   test("ProcessPoolExecutor.shutdown() waits, cancels queued futures on request, and refuses later submits", async () => {
     const ex = new ProcessPoolExecutor({ maxWorkers: 1 });
     const running = ex.submit(sleepThen, 200, "r");
-    for (let i = 0; i < 300 && !running.running(); i++) await new Promise((r) => setTimeout(r, 10));
+    // Bounded against a hang only: a worker may take seconds to start on a loaded machine.
+    for (let i = 0; i < 6000 && !running.running() && !running.done(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(running.running(), true, "the first task runs before shutdown()");
     const queued = range(5).map((i) => ex.submit(square, i));
     await ex.shutdown({ cancelFutures: true });
     assert.equal(await running, "r");
@@ -167,7 +193,8 @@ describe("ProcessPoolExecutor", () => {
     assert.throws(() => ex.map(square, [1], { chunksize: 0 }), RangeError);
     const slow: unknown[] = [];
     await assert.rejects(async () => {
-      for await (const v of ex.map((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)), [10, 900], { timeout: 300 })) slow.push(v);
+      // The timeout runs from the call: 3 s for the 10 ms item, even on a loaded machine; the 6 s one cannot make it.
+      for await (const v of ex.map((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)), [10, 6000], { timeout: 3000 })) slow.push(v);
     }, TimeoutError);
     assert.deepEqual(slow, [10]);
   });

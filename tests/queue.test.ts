@@ -31,9 +31,10 @@ describe("Queue", () => {
     await assert.rejects(q.get({ timeout: 80 }), Empty);
     assert.ok(Date.now() - t0 >= 70);
     t0 = Date.now();
-    await assert.rejects(q.get({ block: false, timeout: 5000 }), Empty);
+    await assert.rejects(q.get({ block: false, timeout: 60_000 }), Empty);
     await assert.rejects(q.getNowait(), Empty);
-    assert.ok(Date.now() - t0 < 1000);
+    // Far below the 60 s timeout it must ignore (a loaded machine may stall this process for a second).
+    assert.ok(Date.now() - t0 < 30_000);
     await assert.rejects(q.get({ timeout: -1 }), RangeError);
     q.close();
   });

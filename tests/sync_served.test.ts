@@ -22,6 +22,16 @@ import { tempDir } from "./_helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until `cond()` resolves true, checking every 10 ms; false after `ms` (a bound against hangs, not a timing claim). */
+async function eventually(cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await sleep(10);
+  }
+  return await cond();
+}
+
 function local(kind: SyncKind, options: Parameters<typeof createServed>[1] = {}) {
   return refRemote(node.serve(createServed(kind, options)), kind);
 }
@@ -168,6 +178,8 @@ describe("served primitives, local", () => {
     await cond.acquire();
     await cond.notify(2);
     await cond.release();
+    // Two wake-ups must come; then a window in which a third (wrongly woken) one would show.
+    await eventually(() => woken >= 2);
     await sleep(50);
     assert.equal(woken, 2);
     await cond.acquire();
@@ -190,7 +202,7 @@ describe("served primitives, local", () => {
     }
     assert.equal(actions, 2);
     const w = [b.wait(), b.wait()];
-    await sleep(5);
+    assert.ok(await eventually(async () => (await b.nWaiting()) === 2), "two parties wait");
     assert.equal(await b.nWaiting(), 2);
     await b.abort();
     for (const p of w) await rejectsWith(p, BrokenBarrierError);
@@ -199,7 +211,7 @@ describe("served primitives, local", () => {
     await b.reset();
     assert.equal(await b.broken(), false);
     const r = [b.wait()];
-    await sleep(5);
+    assert.ok(await eventually(async () => (await b.nWaiting()) === 1), "one party waits");
     await b.reset();
     await rejectsWith(r[0], BrokenBarrierError, /reset/);
     await rejectsWith(b.wait(20), BrokenBarrierError, /timed out/);
@@ -209,7 +221,7 @@ describe("served primitives, local", () => {
   test("Barrier action error reaches the last party and breaks the barrier for the others", async () => {
     const b = new BarrierClient(local("Barrier", { value: 2, action: () => { throw new RangeError("action failed"); } }), 2);
     const first = b.wait();
-    await sleep(5);
+    assert.ok(await eventually(async () => (await b.nWaiting()) === 1), "the first party waits");
     await rejectsWith(b.wait(), RangeError, /action failed/);
     await rejectsWith(first, BrokenBarrierError);
   });
@@ -264,14 +276,58 @@ describe("served primitives across processes", () => {
     await lock.acquire();
     const p = new Process({ target: blockOnLock, args: [lock, ev] });
     p.start();
-    assert.equal(await ev.wait(10_000), true);
-    await sleep(50);
-    p.kill();
-    await p.join();
-    await sleep(50);
+    try {
+      // A child may take many seconds to start on a loaded machine.
+      assert.equal(await ev.wait(60_000), true);
+      await sleep(50);
+    } finally {
+      p.kill();
+      await p.join();
+    }
+    // The manager may not have read the dead child's link close yet: the lock must not go to it.
     await lock.release();
     assert.equal(await lock.acquire({ timeout: 2000 }), true);
     await lock.release();
+  });
+
+  test("Lock.release() does not hand the lock to a waiter that died before its manager saw its link close", async () => {
+    // The manager is stopped while the waiter dies, so the release and the dead link's close reach
+    // it in one batch (what a loaded machine does by chance). Before the fix the lock went to the
+    // dead waiter and stayed held: 5 of 5 runs.
+    // Every thread's list: Deno spawns children from a thread other than the main one.
+    const children = () =>
+      new Set(fs.readdirSync(`/proc/${process.pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${process.pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number)));
+    const before = children();
+    const m3 = await Manager.start();
+    const [mpid] = [...children()].filter((pid) => !before.has(pid));
+    let stopped = false;
+    try {
+      assert.ok(mpid > 0, "found the manager process");
+      const lock = await m3.Lock();
+      const ev = await m3.Event();
+      await lock.acquire();
+      const p = new Process({ target: blockOnLock, args: [lock, ev] });
+      p.start();
+      try {
+        assert.equal(await ev.wait(60_000), true);
+        await sleep(300); // its acquire() is queued at the manager (if not, the check below still holds)
+        process.kill(mpid, "SIGSTOP");
+        stopped = true;
+      } finally {
+        p.kill();
+        await p.join();
+      }
+      const released = lock.release();
+      await sleep(100);
+      process.kill(mpid, "SIGCONT");
+      stopped = false;
+      await released;
+      assert.equal(await lock.acquire({ timeout: 10_000 }), true);
+      await lock.release();
+    } finally {
+      if (stopped) process.kill(mpid, "SIGCONT");
+      await m3.shutdown();
+    }
   });
 
   test("Barrier.wait() across processes: one index 0 per round, action runs before release", async () => {
@@ -302,22 +358,31 @@ describe("served primitives across processes", () => {
     const woken = await m.list<number>();
     const ps = Array.from({ length: 3 }, () => new Process({ target: conditionWaiter, args: [cond, ns, woken] }));
     for (const p of ps) p.start();
-    for (;;) {
-      await cond.acquire();
-      const n = await ns.get("waiting");
-      if (n === 3) break;
+    try {
+      // Three children must start (seconds each on a loaded machine): bounded against a hang only.
+      const end = Date.now() + 60_000;
+      for (;;) {
+        await cond.acquire();
+        const n = await ns.get("waiting");
+        if (n === 3) break;
+        await cond.release();
+        assert.ok(Date.now() < end, `only ${n} of 3 waiters after 60 s`);
+        await sleep(20);
+      }
+      await cond.notify(2);
       await cond.release();
-      await sleep(20);
+      // Two wake-ups must come; then a window in which a third (wrongly woken) one would show.
+      await eventually(async () => (await woken.length()) >= 2);
+      await sleep(100);
+      assert.equal(await woken.length(), 2);
+      await cond.acquire();
+      await cond.notifyAll();
+      await cond.release();
+      for (const p of ps) await p.join(60_000);
+      assert.equal(await woken.length(), 3);
+    } finally {
+      for (const p of ps) if (p.exitCode === null) p.kill();
+      for (const p of ps) await p.join();
     }
-    await cond.notify(2);
-    await cond.release();
-    for (let k = 0; k < 100 && (await woken.length()) < 2; k++) await sleep(20);
-    await sleep(100);
-    assert.equal(await woken.length(), 2);
-    await cond.acquire();
-    await cond.notifyAll();
-    await cond.release();
-    for (const p of ps) await p.join();
-    assert.equal(await woken.length(), 3);
   });
 });

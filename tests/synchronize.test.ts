@@ -38,6 +38,16 @@ import { fixture, runScript, until } from "./_helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until `cond()` resolves true; false after `ms` (a bound against hangs, not a timing claim). */
+async function _eventually(cond: () => Promise<boolean>, ms = 60_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await sleep(10);
+  }
+  return await cond();
+}
+
 function start(target: (...a: any[]) => unknown, args: unknown[]): Process {
   const p = new Process({ target, args });
   p.start();
@@ -62,7 +72,8 @@ describe("synchronize", () => {
     assert.equal(await lock.acquire({ block: false, timeout: 5000 }), false);
     let t = performance.now();
     assert.equal(await lock.acquire({ timeout: -5 }), false);
-    assert.ok(performance.now() - t < 1000);
+    // Answered without waiting (the bound is far above any stall of a loaded machine, far below a wait).
+    assert.ok(performance.now() - t < 30_000);
     t = performance.now();
     assert.equal(await lock.acquire({ timeout: 80 }), false);
     assert.ok(performance.now() - t >= 70);
@@ -216,10 +227,11 @@ describe("synchronize", () => {
       const bb = new Barrier(3);
       const ready = new Event();
       const kid = start(barrierExpectBroken, [bb, ready]);
-      assert.equal(await ready.wait(20_000), true);
-      await sleep(100);
+      assert.equal(await ready.wait(60_000), true);
+      // The child must be inside wait() first: after a reset, a late child would wait for good.
+      assert.ok(await _eventually(async () => (await bb.nWaiting()) === 1), "the child waits");
       const mine = bb.wait(how === "timeout" ? 150 : undefined).catch((e) => e);
-      await sleep(100);
+      if (how !== "timeout") assert.ok(await _eventually(async () => (await bb.nWaiting()) === 2), "both wait");
       if (how === "abort") await bb.abort();
       if (how === "reset") await bb.reset();
       assert.ok((await mine) instanceof BrokenBarrierError, how);
@@ -248,7 +260,7 @@ describe("synchronize", () => {
       start(blockInBarrier, [barrier, evs[2]]),
       start(blockInAcquire, [sem, evs[3]]),
     ];
-    for (const e of evs) assert.equal(await e.wait(20_000), true);
+    for (const e of evs) assert.equal(await e.wait(60_000), true);
     await sleep(200);
     for (const k of kids) k.kill();
     await joinAll(kids);
@@ -256,15 +268,22 @@ describe("synchronize", () => {
     assert.equal(await lock.acquire({ timeout: 2000 }), true);
     await lock.release();
     await cond.acquire();
+    let inWait = false;
     const waiter = (async () => {
       await cond.acquire();
-      const ok = await cond.wait(5000);
+      inWait = true; // under the lock, which only wait() gives up
+      const ok = await cond.wait(60_000);
       await cond.release();
       return ok;
     })();
     await cond.release();
-    await sleep(50);
-    await cond.acquire();
+    // Once we hold the lock again after the waiter set inWait, it is inside wait() (not merely late).
+    for (;;) {
+      await cond.acquire();
+      if (inWait) break;
+      await cond.release();
+      await sleep(10);
+    }
     await cond.notify(1); // must reach the live waiter, not the dead one
     await cond.release();
     assert.equal(await waiter, true);
@@ -276,7 +295,7 @@ describe("synchronize", () => {
     const held = new Lock();
     const ready = new Event();
     const holder = start(holdForever, [held, ready]);
-    assert.equal(await ready.wait(20_000), true);
+    assert.equal(await ready.wait(60_000), true);
     holder.kill();
     await joinAll([holder]);
     assert.equal(await held.acquire({ timeout: 50 }), false);

@@ -15,7 +15,10 @@ import { MAX_FRAME } from "./frame.ts";
 import { Link } from "./link.ts";
 
 const _HANDSHAKE_FRAME = 1024;
-const _HANDSHAKE_TIMEOUT = 10_000;
+// How long either side waits for the other's next handshake frame. A child of a loaded 2-core machine
+// (dozens of children starting at once) was refused at 10 s while honest; an idle connection costs
+// little meanwhile (the listener caps pending handshakes and the timer keeps no program alive).
+const _HANDSHAKE_TIMEOUT = 60_000;
 const _enc = new TextEncoder();
 const _dec = new TextDecoder();
 

@@ -10,6 +10,11 @@ import { isProcessGone } from "../core/node.ts";
 import { StateError } from "../errors.ts";
 import { _show, blockArg, type Caller, callerOf, sameCaller, timeoutArg, WaitList } from "./_served_common.ts";
 
+// A waiter whose process has exited but whose link's close we have not read yet (a loaded machine
+// delays it) must not be handed the lock or a permit: it would stay held by the dead process.
+// Such a waiter stays queued until its link's close drops it.
+const _alive = (c: Caller): boolean => c.peer === null || !isProcessGone(c.pid);
+
 /** Who holds a lock, as `holder()` reports it. */
 export interface HolderInfo {
   /** Pid of the holding process. */
@@ -129,7 +134,7 @@ export class ServedLock implements Served {
   }
 
   #handOff(): void {
-    const next = this.#waiters.wakeFirst(true);
+    const next = this.#waiters.wakeWhere(_alive, true);
     if (next !== undefined) {
       this.#holder = next;
       this.#count = 1;
@@ -199,7 +204,7 @@ export class ServedSemaphore implements Served {
       );
     }
     for (let i = 0; i < n; i++) {
-      if (this.#waiters.wakeFirst(true) === undefined) this.#value++;
+      if (this.#waiters.wakeWhere(_alive, true) === undefined) this.#value++;
     }
   }
 
