@@ -249,7 +249,7 @@ describe("Process from a script (root process behaviour)", () => {
   });
 
   for (const [how, env] of [["the runtime's own mechanism", {}], ["the portable watchdog thread", { MULTIPROC_WATCHDOG: "thread" }]] as const) {
-    test(`no orphans (${how}): children of a SIGKILLed parent exit too, even in a synchronous loop`, async () => {
+    test(`no orphans (${how}): children of a SIGKILLed parent exit within 2 s, even in a synchronous loop`, async () => {
       const t = tempDir();
       const { spawn } = await import("node:child_process");
       const { scriptCommand } = await import("./_helpers.ts");
@@ -263,9 +263,9 @@ describe("Process from a script (root process behaviour)", () => {
         assert.equal(pids.length, 2);
         parent.kill("SIGKILL");
         const killedAt = Date.now();
-        // Well under 2 s on an idle machine; the bound catches a child that never dies (a loaded
-        // 2-core machine took 2.1 s to schedule the Deno child's death).
-        const gone = await until(() => pids.every(isGone), 30_000);
+        // The README promises 2 s (the kernel signal or the watchdog's EOF acts at once; the rest is
+        // scheduling), so the test holds the library to it.
+        const gone = await until(() => pids.every(isGone), 2000);
         const took = Date.now() - killedAt;
         assert.ok(gone, `children still alive ${took} ms after the parent was killed`);
       } finally {

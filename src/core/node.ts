@@ -320,8 +320,8 @@ export class ProcessNode {
         break;
       } catch (e) {
         // A listener busy with MAX_PENDING_HANDSHAKES handshakes refuses more (on Bun the refusal
-        // can reach connect() itself as a reset): wait and try again (about 10 s in all, the
-        // length of one handshake's timeout).
+        // can reach connect() itself as a reset): wait and try again, about 10 s in all; past that
+        // the call rejects with the refusal rather than wait on a listener someone floods.
         const reset = (e as { code?: unknown } | null)?.code === "ECONNRESET";
         if (!(isRefused(e) || reset) || attempt >= _CONNECT_ATTEMPTS) throw e;
         await new Promise((r) => setTimeout(r, Math.min(20 * attempt, 250)));
