@@ -56,7 +56,7 @@ if (isMainProcess(import.meta)) {
   const a = await pool.apply(explode, [1]).catch((e) => e.name);
   await pool.terminate();
   const ex = new ProcessPoolExecutor({ maxWorkers: 1 });
-  const b = await ex.submit(explode, 2).catch((e) => e.name);
+  const b = await ex.submit(explode, 2).result().catch((e) => e.name);
   await ex.shutdown();
   console.log("settled", a, b);
 }
