@@ -34,9 +34,23 @@ export function scriptCommand(script: string, args: string[] = []): [string, str
   return [process.execPath, [script, ...args]];
 }
 
-/** Runs a fixture script as an independent root process and collects its output. */
-export function runScript(script: string, args: string[] = [], options: { timeout?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  const [cmd, argv] = scriptCommand(script, args);
+/** `p`, or a rejection naming `what` after `ms` (a wait that hangs fails its test, not the run). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs a fixture script as an independent root process and collects its output.
+ * `exposeGc` runs it with the garbage collector exposed (`globalThis.gc`) on every runtime.
+ */
+export function runScript(script: string, args: string[] = [], options: { timeout?: number; env?: Record<string, string>; exposeGc?: boolean } = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  const [cmd, plain] = scriptCommand(script, args);
+  const argv = !options.exposeGc ? plain : RUNTIME === "deno" ? [plain[0], "--v8-flags=--expose-gc", ...plain.slice(1)] : ["--expose-gc", ...plain];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

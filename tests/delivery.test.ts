@@ -5,21 +5,12 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type Connection, Empty, EOFError, JoinableQueue, Pipe, Process, Queue, SimpleQueue } from "../mod.ts";
 import { type Ending, EXIT_CODE, type Kind, readPipesUntilEof, sendThenEnd, takeCounts } from "./fixtures/delivery_tasks.ts";
+import { within } from "./_helpers.ts";
 
 const COUNT = 2000;
 const ROUNDS = 3;
 const ENDINGS: Ending[] = ["return", "close", "exit", "throw", "kill"];
 const ALL = Array.from({ length: COUNT }, (_, i) => i);
-
-/** `p`, or a rejection naming `what` after `ms` (no wait in these tests is unbounded). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function start(target: (...a: any[]) => unknown, args: unknown[]): Process {
   const p = new Process({ target, args });

@@ -14,7 +14,7 @@ import type { Link } from "../src/channel/link.ts";
 import { Peer } from "../src/channel/peer.ts";
 import { MAX_PENDING_HANDSHAKES, node } from "../src/core/node.ts";
 import { runtime } from "../src/runtime/adapter.ts";
-import { fixture, isGone, runScript, tempDir, until } from "./_helpers.ts";
+import { fixture, isGone, runScript, tempDir, until, within } from "./_helpers.ts";
 import { faults, hostileTarget, putOne, serveTestObject } from "./fixtures/hostile_target.ts";
 
 const _enc = new TextEncoder();
@@ -36,16 +36,8 @@ async function goodPeer(address: string): Promise<Peer> {
 /** The target answers on the good link and reports no unhandled rejection or uncaught exception. */
 async function assertHealthy(t: Target, what: string): Promise<void> {
   if (t.label === "child") assert.ok(!isGone(t.pid), `${what}: the child died`);
-  assert.equal(await withTimeout(t.good.request(t.id, "echo", [what]), `${what}: echo`), what);
+  assert.equal(await within(t.good.request(t.id, "echo", [what]), 10_000, `${what}: echo`), what);
   assert.deepEqual(await t.good.request(t.id, "faults", []), [], `${what}: faults in the ${t.label}`);
-}
-
-function withTimeout<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))),
-  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,7 +302,7 @@ async function hostilePeer(t: Target): Promise<{ link: Link; closed: Promise<voi
   link.onFrame((f) => gotRequest(f.slice()));
   // The target calls the "fake" address: that call goes over our link and waits for our answer.
   const pendingCall = t.good.request(t.id, "callPeer", [fake]);
-  const req = await withTimeout(request, "the target's call to the hostile peer");
+  const req = await within(request, 10_000, "the target's call to the hostile peer");
   // [0, id, ...]: the id is a small integer right after the array header (codec bytes 01 a5 00 <id>).
   assert.deepEqual([...req.subarray(0, 3)], [0x01, 0xa5, 0x00]);
   const requestId = req[3];
@@ -390,8 +382,8 @@ describe("malformed messages from a key holder", () => {
         const h = await hostilePeer(t);
         for (const f of c.frames(h.requestId, t.id)) h.link.send(f);
         h.link.flush();
-        await withTimeout(h.closed, `${t.label}, ${c.name}: the target closes the link`);
-        assert.equal(await withTimeout(h.pendingCall, `${t.label}, ${c.name}: the pending call`), "EOFError", `${t.label}, ${c.name}`);
+        await within(h.closed, 10_000, `${t.label}, ${c.name}: the target closes the link`);
+        assert.equal(await within(h.pendingCall, 10_000, `${t.label}, ${c.name}: the pending call`), "EOFError", `${t.label}, ${c.name}`);
         await assertHealthy(t, `${t.label}, after ${c.name}`);
       }
     });
@@ -508,7 +500,7 @@ describe("pending handshakes", () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(settled, false, "no link while the listener is full");
     for (const c of busy) c.destroy();
-    const p = await withTimeout(peer, "the retrying peer");
+    const p = await within(peer, 10_000, "the retrying peer");
     assert.equal(await p.request(t.id, "echo", ["in"]), "in");
     p.close();
     await assertHealthy(root!, "root, after a flood of idle connections");

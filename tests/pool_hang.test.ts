@@ -3,39 +3,10 @@
 // executor does not keep its program alive.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import process from "node:process";
 import { Pool, WorkerLostError } from "../mod.ts";
 import { double, slowDouble } from "./fixtures/pool_chaos_tasks.ts";
-import { fixture, isGone, RUNTIME, runScript, scriptCommand, until } from "./_helpers.ts";
-
-/** `p`, or a rejection after `ms` (a wait that hangs fails the test instead of the run). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)));
-  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
-}
-
-/** Runs a script with the GC exposed; resolves with its stdout (rejects after `timeout` ms). */
-function runWithGc(script: string, args: string[], timeout: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [cmd, argv] = scriptCommand(script, args);
-  const flagged = RUNTIME === "deno" ? [argv[0], "--v8-flags=--expose-gc", ...argv.slice(1)] : ["--expose-gc", ...argv];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, flagged, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${script} did not finish within ${timeout} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeout);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { fixture, isGone, runScript, until, within } from "./_helpers.ts";
 
 describe("Pool and ProcessPoolExecutor never hang", () => {
   for (const how of ["apply", "map", "applyAsync", "submit"]) {
@@ -53,7 +24,7 @@ describe("Pool and ProcessPoolExecutor never hang", () => {
   });
 
   test("Pool.terminate(): a terminated pool is collected, also while its task module's scan is pending", async () => {
-    const r = await runWithGc(fixture("pool_tla_gc.ts"), ["3"], 90_000);
+    const r = await runScript(fixture("pool_tla_gc.ts"), ["3"], { timeout: 90_000, exposeGc: true });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /alive=0 /, "no terminated pool is still reachable");
   });

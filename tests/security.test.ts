@@ -16,7 +16,7 @@ import { connectAuthenticated } from "../src/channel/auth.ts";
 import { node, sweepStaleTrees } from "../src/core/node.ts";
 import { openBlock } from "../src/_shm_arena.ts";
 import { waitFor } from "./fixtures/security.ts";
-import { RUNTIME } from "./_helpers.ts";
+import { RUNTIME, within } from "./_helpers.ts";
 
 const linux = process.platform === "linux";
 
@@ -31,14 +31,6 @@ function readProc(pid: number, what: "environ" | "cmdline"): string {
 /** Every run of 64 hex digits in `text` (a 32-byte secret written as hex). */
 function hexSecrets(text: string): string[] {
   return text.match(/[0-9a-fA-F]{64}/g) ?? [];
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle in ${ms} ms`)), ms))),
-  ]);
 }
 
 describe("child token", { skip: !linux && "needs /proc" }, () => {
@@ -82,7 +74,7 @@ describe("child token", { skip: !linux && "needs /proc" }, () => {
         : new Uint8Array(32);
       const stream = await runtime.connect(address);
       try {
-        const link = await withTimeout(connectAuthenticated(stream, guess, { role: "child", id, pid: process.pid }), 10_000, "racer handshake");
+        const link = await within(connectAuthenticated(stream, guess, { role: "child", id, pid: process.pid }), 10_000, "racer handshake");
         won = true;
         link.close();
       } catch (e) {
