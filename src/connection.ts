@@ -26,15 +26,12 @@
  * @module
  */
 import process from "node:process";
-import { decodeOrLoad, encode, registerErrorClass, registerType } from "./channel/codec.ts";
+import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { BufferTooShort, EOFError, StateError } from "./errors.ts";
 import { Process } from "./process.ts";
 import { PipeServer } from "./_pipe_server.ts";
 import { type Route, routeTo } from "./_route.ts";
-
-registerErrorClass(EOFError);
-registerErrorClass(StateError);
 
 /** Messages of at least this many bytes are sent as requests (answered when the buffer has room). */
 const _BIG = 64 * 1024;

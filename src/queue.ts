@@ -22,16 +22,12 @@
  * @module
  */
 import process from "node:process";
-import { decodeOrLoad, encode, registerErrorClass, registerType } from "./channel/codec.ts";
+import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { Empty, Full, StateError } from "./errors.ts";
 import { Fifo } from "./_fifo.ts";
 import { QueueServer } from "./_queue_server.ts";
 import { type Route, routeTo } from "./_route.ts";
-
-registerErrorClass(Empty);
-registerErrorClass(Full);
-registerErrorClass(StateError);
 
 interface _QState {
   r: Ref;

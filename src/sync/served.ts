@@ -37,8 +37,6 @@
  *
  * @module
  */
-import { registerErrorClass } from "../channel/codec.ts";
-import { BrokenBarrierError, Empty, Full, StateError, TimeoutError } from "../errors.ts";
 import { ServedBarrier, type ServedBarrierOptions } from "./_served_barrier.ts";
 import { ServedCondition, ServedEvent } from "./_served_event.ts";
 import { type HolderInfo, ServedLock, ServedSemaphore } from "./_served_lock.ts";
@@ -61,9 +59,6 @@ export {
 } from "./_served_client.ts";
 export { BarrierClient, ConditionClient, EventClient } from "./_served_client_wait.ts";
 export { type HolderInfo, ServedBarrier, type ServedBarrierOptions, ServedCondition, ServedEvent, ServedLock, ServedSemaphore };
-
-// Errors the state machines raise must arrive as the same class in the caller's process.
-for (const cls of [StateError, BrokenBarrierError, TimeoutError, Empty, Full]) registerErrorClass(cls);
 
 /** The kinds of served primitive. */
 export type SyncKind = "Lock" | "RLock" | "Semaphore" | "BoundedSemaphore" | "Event" | "Condition" | "Barrier";
