@@ -82,14 +82,13 @@ export function processGone(pid: number): boolean {
   } catch (e) {
     return (e as { code?: string }).code !== "EPERM";
   }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The state follows the parenthesised command name, which may itself contain ") ".
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state === "Z" || state === "X";
-  } catch {
-    return false;
-  }
+  const s = _startAndState(pid);
+  return s ? _dead(s.state) : false;
+}
+
+/** A zombie or dead entry: the process has ended (PID 1 here may never reap it). */
+function _dead(state: string): boolean {
+  return state === "Z" || state === "X";
 }
 
 /** Our own pid namespace (its inode number), or undefined when `/proc` does not say. */
@@ -147,7 +146,7 @@ export function stampGone(stamp: string): boolean | undefined {
   const s = _startAndState(Number(m[1]));
   if (s === null) return true;
   if (s === undefined) return undefined;
-  return s.start !== m[2] || s.state === "Z" || s.state === "X";
+  return s.start !== m[2] || _dead(s.state);
 }
 
 /**

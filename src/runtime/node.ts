@@ -10,7 +10,7 @@ import * as path from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "./adapter.ts";
-import { commonOps, exitCodeOf } from "./_common.ts";
+import { commonOps, exitCodeOf, privateEntry } from "./_common.ts";
 import { netConnect, netListen } from "./_net.ts";
 
 // Flags that belong to the parent's own invocation and must not reach a child.
@@ -41,8 +41,8 @@ export function forwardedExecArgv(argv: readonly string[]): string[] {
 let _cacheDir: string | undefined | null;
 
 /**
- * `dir` made (or found) private: a real directory, not a symlink, owned by this uid, with no group or
- * world access. Anything else at that path is left alone and refused (another user may have planted a
+ * `dir` made (or found) private: a real directory, not a symlink, owned by this uid, mode 0700 (the
+ * check sweeps use too, `privateEntry`). Anything else at that path is left alone and refused (another user may have planted a
  * symlink or an open directory in the shared temp folder to make us write where they choose).
  * @param dir The directory.
  * @returns `dir`, or undefined when it cannot be used.
@@ -54,14 +54,7 @@ export function privateCacheDir(dir: string): string | undefined {
   } catch (e) {
     if ((e as { code?: string }).code !== "EEXIST") return undefined;
   }
-  try {
-    const st = fs.lstatSync(dir); // never follows a symlink
-    if (!st.isDirectory() || (st.mode & 0o077) !== 0) return undefined;
-    if (process.getuid !== undefined && st.uid !== process.getuid()) return undefined;
-    return dir;
-  } catch {
-    return undefined;
-  }
+  return privateEntry(dir, "dir") ? dir : undefined;
 }
 
 /**
