@@ -17,8 +17,8 @@
 import { registerErrorClass } from "./channel/codec.ts";
 import { importModule } from "./core/target.ts";
 
-/** URLs whose scan has started; a URL maps to true once its scan has finished (or failed). */
-const _scans = new Map<string, boolean>();
+/** URLs whose scan has started. */
+const _scans = new Set<string>();
 
 function _register(mod: Record<string, unknown>): void {
   for (const v of Object.values(mod)) {
@@ -36,16 +36,6 @@ function _register(mod: Record<string, unknown>): void {
  */
 export function scanErrorClasses(url: string): void {
   if (_scans.has(url)) return;
-  _scans.set(url, false);
-  const done = () => void _scans.set(url, true);
-  importModule(url).then(_register).then(done, done);
-}
-
-/**
- * Whether the scan of `url` has finished (tests and docs: until then errors keep only their name).
- * @param url A module URL.
- * @returns True once the module's exported error classes are registered.
- */
-export function errorClassesScanned(url: string): boolean {
-  return _scans.get(url) === true;
+  _scans.add(url);
+  importModule(url).then(_register, () => { /* not importable here: errors keep their name */ });
 }
