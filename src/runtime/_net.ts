@@ -7,13 +7,7 @@
 import * as net from "node:net";
 import * as fs from "node:fs";
 import type { ByteStream, Listener } from "./adapter.ts";
-
-/** Someone waiting until the first `n` writes are in the kernel. */
-interface _FlushWaiter {
-  n: number;
-  resolve(): void;
-  reject(e: Error): void;
-}
+import { unsentError, WriteProgress } from "./_write_progress.ts";
 
 function _wrap(sock: net.Socket): ByteStream {
   let closeCb: (() => void) | undefined;
@@ -23,19 +17,16 @@ function _wrap(sock: net.Socket): ByteStream {
   // consecutive synchronous writes when they are the same function.
   let issued = 0;
   let done = 0;
-  const waiters: _FlushWaiter[] = [];
-  const failWaiters = (e: Error) => {
-    for (const w of waiters.splice(0)) w.reject(e);
-  };
+  const progress = new WriteProgress();
   const written = (err?: Error | null) => {
     done++;
-    if (err) failWaiters(err);
-    else while (waiters.length > 0 && waiters[0].n <= done) waiters.shift()!.resolve();
+    if (err) progress.fail(err);
+    else progress.reached(done);
   };
   const fireClose = () => {
     if (closed) return;
     closed = true;
-    failWaiters(new Error("The socket closed before everything written to it was sent"));
+    progress.fail();
     closeCb?.();
   };
   sock.on("close", fireClose);
@@ -54,8 +45,8 @@ function _wrap(sock: net.Socket): ByteStream {
       // writableLength counts the bytes libuv has not yet handed to the kernel.
       // A write that failed at once (EPIPE) destroys the socket synchronously: its bytes are lost.
       if (sock.writableLength === 0 && !sock.destroyed) return undefined;
-      if (closed || sock.destroyed) return Promise.reject(new Error("The socket closed before everything written to it was sent"));
-      return new Promise<void>((resolve, reject) => waiters.push({ n: issued, resolve, reject }));
+      if (closed || sock.destroyed) return Promise.reject(unsentError());
+      return progress.until(issued);
     },
     onData: (cb) => void sock.on("data", cb),
     onClose: (cb) => {

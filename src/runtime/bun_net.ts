@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import type { ByteStream, Listener } from "./adapter.ts";
+import { unsentError, WriteProgress } from "./_write_progress.ts";
 
 interface _Sock {
   data: _State;
@@ -28,7 +29,7 @@ interface _State {
   /** The owner's ref() state, and whether unsent bytes hold a ref of their own. */
   refd: boolean;
   held: boolean;
-  waiters: Array<{ n: number; resolve(): void; reject(e: Error): void }>;
+  progress: WriteProgress;
 }
 interface _Handlers {
   open(s: _Sock): void;
@@ -59,7 +60,7 @@ function _flush(s: _Sock): void {
     st.held = false;
     if (!st.refd) s.unref();
   }
-  while (st.waiters.length > 0 && st.waiters[0].n <= st.sent) st.waiters.shift()!.resolve();
+  st.progress.reached(st.sent);
 }
 
 function _state(s: _Sock): _State {
@@ -71,7 +72,7 @@ function _state(s: _Sock): _State {
     sent: 0,
     refd: false,
     held: false,
-    waiters: [],
+    progress: new WriteProgress(),
     stream: {
       write(d) {
         if (st.closed) return false;
@@ -95,8 +96,8 @@ function _state(s: _Sock): _State {
       },
       flushed() {
         if (st.pending.length === 0) return undefined;
-        if (st.closed) return Promise.reject(new Error("The socket closed before everything written to it was sent"));
-        return new Promise<void>((resolve, reject) => st.waiters.push({ n: st.enq, resolve, reject }));
+        if (st.closed) return Promise.reject(unsentError());
+        return st.progress.until(st.enq);
       },
       onData: (cb) => {
         st.onData = cb;
@@ -150,8 +151,7 @@ const _handlers = (onOpen?: (s: ByteStream) => void): _Handlers => ({
     const st = s.data;
     if (!st || st.closed) return;
     st.closed = true;
-    const e = new Error("The socket closed before everything written to it was sent");
-    for (const w of st.waiters.splice(0)) w.reject(e);
+    st.progress.fail();
     st.onClose?.();
   },
   error(s) {

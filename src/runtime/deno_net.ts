@@ -5,6 +5,7 @@
  * @module
  */
 import type { ByteStream, Listener } from "./adapter.ts";
+import { unsentError, WriteProgress } from "./_write_progress.ts";
 
 interface _Conn {
   read(p: Uint8Array): Promise<number | null>;
@@ -42,15 +43,14 @@ function _wrap(conn: _Conn): ByteStream {
   // flush waiter waits until `sent` reaches what was queued when it asked.
   let enq = 0;
   let sent = 0;
-  const waiters: Array<{ n: number; resolve(): void; reject(e: Error): void }> = [];
+  const progress = new WriteProgress();
   const finish = () => {
     if (closed) return;
     closed = true;
     try {
       conn.close();
     } catch { /* already closed */ }
-    const e = new Error("The socket closed before everything written to it was sent");
-    for (const w of waiters.splice(0)) w.reject(e);
+    progress.fail();
     onClose?.();
   };
   const pump = async () => {
@@ -63,7 +63,7 @@ function _wrap(conn: _Conn): ByteStream {
         queue.shift();
         queued -= d.length;
         sent += d.length;
-        while (waiters.length > 0 && waiters[0].n <= sent) waiters.shift()!.resolve();
+        progress.reached(sent);
       }
     } catch {
       finish();
@@ -98,8 +98,8 @@ function _wrap(conn: _Conn): ByteStream {
     },
     flushed() {
       if (queue.length === 0) return undefined;
-      if (closed) return Promise.reject(new Error("The socket closed before everything written to it was sent"));
-      return new Promise<void>((resolve, reject) => waiters.push({ n: enq, resolve, reject }));
+      if (closed) return Promise.reject(unsentError());
+      return progress.until(enq);
     },
     onData: (cb) => {
       onData = cb;
