@@ -80,7 +80,7 @@ export {
   type ValueProxy,
 } from "./src/manager.ts";
 export { JoinableQueue, Queue, type QueueWaitOptions, SimpleQueue } from "./src/queue.ts";
-export { type AcquireOptions, BoundedSemaphore, Event, Lock, RLock, Semaphore } from "./src/synchronize.ts";
-export { Condition } from "./src/_sync_condition.ts";
-export { Barrier, type BarrierOptions } from "./src/_sync_barrier.ts";
+export { type AcquireOptions, BoundedSemaphore, Event, Lock, RLock, Semaphore } from "./src/sync/lock.ts";
+export { Condition } from "./src/sync/condition.ts";
+export { Barrier, type BarrierOptions } from "./src/sync/barrier.ts";
 export { SharedArray, type SharedOptions, type SharedView, type Typecode, Value, type Widen } from "./src/shared.ts";

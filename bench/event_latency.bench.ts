@@ -4,7 +4,7 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Event, isMainProcess, Process } from "../mod.ts";
-import { backend } from "../src/_shm_arena.ts";
+import { backend } from "../src/sync/shm/arena.ts";
 import { median, report } from "./_util.ts";
 import { runServed } from "./_served.ts";
 import { eventEcho } from "./fixtures/sync.ts";

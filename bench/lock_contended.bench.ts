@@ -4,7 +4,7 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Barrier, isMainProcess, Lock, Process, Value } from "../mod.ts";
-import { backend } from "../src/_shm_arena.ts";
+import { backend } from "../src/sync/shm/arena.ts";
 import { report } from "./_util.ts";
 import { runServed } from "./_served.ts";
 import { lockedIncrements } from "./fixtures/sync.ts";

@@ -1,5 +1,5 @@
 /**
- * Raw futex mutex over shared memory (src/runtime/futex_lock.ts), no public classes involved.
+ * Raw futex mutex over shared memory (src/sync/shm/futex.ts), no public classes involved.
  *
  *   node bench/lock_raw.ts | bun bench/lock_raw.ts | deno run -A bench/lock_raw.ts
  *
@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { loadSharedMemory, sharedMemoryUnavailableReason } from "../src/runtime/shm.ts";
-import { lockAsync, tryLock, unlock } from "../src/runtime/futex_lock.ts";
+import { lockAsync, tryLock, unlock } from "../src/sync/shm/futex.ts";
 
 // Layout (Int32 slots): 0-1 mutex, 2 counter (plain, non-atomic under the lock), 3 ready, 4 go.
 const MUTEX = 0, COUNTER = 2, READY = 3, GO = 4;

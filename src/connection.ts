@@ -3,7 +3,7 @@
  * tree.
  *
  * **Design.** A pipe end may be used by a process that did not create it and has no link to the
- * other end's holder, so the process that calls `Pipe()` *serves* the pipe (`_pipe_server.ts`):
+ * other end's holder, so the process that calls `Pipe()` *serves* the pipe (`connection/pipe_server.ts`):
  * two message buffers (buffer `s` is read by end `s` and written by end `1 - s`) and the number of
  * open handles of each end across all processes. Every `Connection` object is one handle:
  *
@@ -30,8 +30,8 @@ import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { BufferTooShort, EOFError, StateError } from "./errors.ts";
 import { Process } from "./process.ts";
-import { PipeServer } from "./_pipe_server.ts";
-import { type Route, routeTo } from "./_route.ts";
+import { PipeServer } from "./connection/pipe_server.ts";
+import { type Route, routeTo } from "./core/route.ts";
 
 /** Messages of at least this many bytes are sent as requests (answered when the buffer has room). */
 const _BIG = 64 * 1024;

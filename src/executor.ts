@@ -8,10 +8,10 @@
 import { describeFunction, moduleUrl } from "./core/target.ts";
 import { BrokenProcessPool, CancelledError, StateError, TimeoutError } from "./errors.ts";
 import { cpuCount, type Target } from "./process.ts";
-import { PoolEngine, PoolTask } from "./_pool_engine.ts";
-import { asCompleted, Future, futureControl, type ReturnWhen, waitFutures } from "./_future.ts";
-import { MODE_APPLY, MODE_MAP } from "./_pool_worker.ts";
-import { chunksOf, positiveInt } from "./_pool_stream.ts";
+import { PoolEngine, PoolTask } from "./pool/engine.ts";
+import { asCompleted, Future, futureControl, type ReturnWhen, waitFutures } from "./pool/future.ts";
+import { MODE_APPLY, MODE_MAP } from "./pool/worker.ts";
+import { chunksOf, positiveInt } from "./pool/stream.ts";
 
 export { asCompleted, Future, type ReturnWhen, waitFutures };
 

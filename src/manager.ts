@@ -7,7 +7,7 @@
 import { node, type Ref } from "./core/node.ts";
 import { describeFunction } from "./core/target.ts";
 import { StateError } from "./errors.ts";
-import { holdAlive, releaseAlive } from "./_hold_alive.ts";
+import { holdAlive, releaseAlive } from "./core/hold_alive.ts";
 import { Process, type Target } from "./process.ts";
 import {
   ArrayProxy,
@@ -25,8 +25,8 @@ import {
   QueueProxy,
   SemaphoreProxy,
   ValueProxy,
-} from "./_manager_proxies.ts";
-import { runManagerServer, SERVER_MODULE } from "./_manager_server.ts";
+} from "./manager/proxies.ts";
+import { runManagerServer, SERVER_MODULE } from "./manager/server.ts";
 import { callRef } from "./sync/served.ts";
 
 export {

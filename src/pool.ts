@@ -8,10 +8,10 @@
 import { describeFunction, moduleUrl } from "./core/target.ts";
 import { StateError, TimeoutError } from "./errors.ts";
 import { cpuCount, type Target } from "./process.ts";
-import { PoolEngine, PoolTask } from "./_pool_engine.ts";
-import { AsyncResult } from "./_pool_result.ts";
-import { MODE_APPLY, MODE_MAP, MODE_STARMAP } from "./_pool_worker.ts";
-import { checkCallOptions, chunkCount, chunksOf, positiveInt, runStream, type CallOptions } from "./_pool_stream.ts";
+import { PoolEngine, PoolTask } from "./pool/engine.ts";
+import { AsyncResult } from "./pool/async_result.ts";
+import { MODE_APPLY, MODE_MAP, MODE_STARMAP } from "./pool/worker.ts";
+import { checkCallOptions, chunkCount, chunksOf, positiveInt, runStream, type CallOptions } from "./pool/stream.ts";
 
 export { AsyncResult };
 export type { CallOptions };

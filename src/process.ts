@@ -24,7 +24,7 @@ export type Target<R = unknown> = (...args: any[]) => R | Promise<R>;
 
 /** Options of {@linkcode Process}. */
 export interface ProcessOptions {
-  /** The function the child runs (see API.md §1 for what can be sent). */
+  /** The function the child runs. */
   target?: Target;
   /** Module that exports `target` (default: inferred from the caller). */
   module?: string | URL;

@@ -2,7 +2,7 @@
  * `Queue`, `JoinableQueue` and `SimpleQueue`: Python's multiprocessing queues between any
  * processes of a tree.
  *
- * **Design.** The process that creates a queue serves it (`_queue_server.ts`): the item list,
+ * **Design.** The process that creates a queue serves it (`queue/server.ts`): the item list,
  * `maxsize` slots, waiting getters and putters, and a JoinableQueue's unfinished count. A handle in
  * the creating process calls the server directly. A handle elsewhere:
  *
@@ -25,9 +25,9 @@ import process from "node:process";
 import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { Empty, Full, StateError } from "./errors.ts";
-import { Fifo } from "./_fifo.ts";
-import { QueueServer } from "./_queue_server.ts";
-import { type Route, routeTo } from "./_route.ts";
+import { Fifo } from "./core/fifo.ts";
+import { QueueServer } from "./queue/server.ts";
+import { type Route, routeTo } from "./core/route.ts";
 
 interface _QState {
   r: Ref;
@@ -471,4 +471,4 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 }
 
-export { SimpleQueue } from "./_queue_simple.ts";
+export { SimpleQueue } from "./queue/simple_queue.ts";

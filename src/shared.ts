@@ -1,5 +1,5 @@
 /**
- * Shared values (API.md §6): `Value` and `SharedArray` over shared memory, read and written
+ * Shared values: `Value` and `SharedArray` over shared memory, read and written
  * synchronously (`v.value`, `a.get(i)` / `a.set(i, x)` / `a.view`), with an optional lock as in
  * Python's `multiprocessing.Value` / `Array`. They need shared memory; where it is unavailable
  * their constructors throw, and a Manager's `Value`/`Array` is the way to share values.
@@ -12,8 +12,8 @@
  */
 import { registerType } from "./channel/codec.ts";
 import { StateError } from "./errors.ts";
-import { allocate, openBlock, sharedMemory, unavailableReason } from "./_shm_arena.ts";
-import { Lock, RLock } from "./synchronize.ts";
+import { allocate, openBlock, sharedMemory, unavailableReason } from "./sync/shm/arena.ts";
+import { Lock, RLock } from "./sync/lock.ts";
 
 /** A typecode of Python's `array` module, plus `"c"`. */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d" | "c";

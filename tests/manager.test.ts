@@ -8,7 +8,7 @@ import type { DictProxy, ListProxy } from "../mod.ts";
 import { connectAuthenticated } from "../src/channel/auth.ts";
 import { runtime } from "../src/runtime/adapter.ts";
 import { node } from "../src/core/node.ts";
-import { managedRef } from "../src/_manager_proxies.ts";
+import { managedRef } from "../src/manager/proxies.ts";
 import { appendNested, consume, fill, pollUntilGone } from "./fixtures/manager_tasks.ts";
 import { tempDir } from "./_helpers.ts";
 

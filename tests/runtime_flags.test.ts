@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
-import { forwardedExecArgv } from "../src/runtime/node.ts";
+import { forwardedExecArgv } from "../src/runtime/node/adapter.ts";
 import { fixture, RUNTIME } from "./_helpers.ts";
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

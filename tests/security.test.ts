@@ -10,11 +10,11 @@ import process from "node:process";
 import { Event, Process } from "../mod.ts";
 import { runtime } from "../src/runtime/adapter.ts";
 import { processStamp } from "../src/runtime/_common.ts";
-import { privateCacheDir } from "../src/runtime/node.ts";
+import { privateCacheDir } from "../src/runtime/node/adapter.ts";
 import { loadSharedMemory, sweepStaleSegments } from "../src/runtime/shm.ts";
 import { connectAuthenticated } from "../src/channel/auth.ts";
 import { node, sweepStaleTrees } from "../src/core/node.ts";
-import { openBlock } from "../src/_shm_arena.ts";
+import { openBlock } from "../src/sync/shm/arena.ts";
 import { waitFor } from "./fixtures/security.ts";
 import { RUNTIME, within } from "./_helpers.ts";
 

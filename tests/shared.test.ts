@@ -1,9 +1,9 @@
-// Value and SharedArray (API.md §6) over shared memory; segment cleanup in /dev/shm.
+// Value and SharedArray over shared memory; segment cleanup in /dev/shm.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { Lock, Process, RLock, SharedArray, Value } from "../mod.ts";
-import { backend } from "../src/_shm_arena.ts";
+import { backend } from "../src/sync/shm/arena.ts";
 import { valueIncrements, writeShared } from "./fixtures/sync_tasks.ts";
 import { fixture, isGone, runScript, until } from "./_helpers.ts";
 

@@ -1,4 +1,4 @@
-// Shared memory and the futex primitives: src/runtime/shm.ts, shm_waiter.ts, futex_lock.ts.
+// Shared memory and the futex primitives: src/runtime/shm.ts, src/runtime/shm_waiter.ts, src/sync/shm/futex.ts.
 // Runs unchanged under `node --test`, `deno test -A` and `bun test`.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -29,7 +29,7 @@ import {
   semValue,
   tryLock,
   unlock,
-} from "../src/runtime/futex_lock.ts";
+} from "../src/sync/shm/futex.ts";
 
 const isDeno = typeof (globalThis as Record<string, unknown>).Deno !== "undefined";
 const CHILD = fileURLToPath(new URL("./fixtures/shm_child.ts", import.meta.url));

@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Lock, Process, Semaphore, Value } from "../mod.ts";
-import { backend } from "../src/_shm_arena.ts";
+import { backend } from "../src/sync/shm/arena.ts";
 import { lockedVisit } from "./fixtures/shm_children.ts";
 
 const CHILDREN = 100;

@@ -104,7 +104,7 @@ describe("served primitives, local", () => {
     await Promise.all([task(), task(), task()]);
     assert.equal(most, 1);
     // Tasks started from a context captured before this task acquired are tasks of their own
-    // (see the owner-token rule in src/sync/_served_owner.ts).
+    // (see the owner-token rule in src/sync/served/owner.ts).
     const spawn = AsyncLocalStorage.snapshot();
     await r.acquire();
     const other = spawn(async () => {

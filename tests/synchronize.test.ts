@@ -1,4 +1,4 @@
-// Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier (API.md §5), over shared memory,
+// Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, over shared memory,
 // and the served fallback (a root started with MULTIPROC_SHM=0).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,7 +17,7 @@ import {
   TimeoutError,
   Value,
 } from "../mod.ts";
-import { backend } from "../src/_shm_arena.ts";
+import { backend } from "../src/sync/shm/arena.ts";
 import {
   barrierExpectBroken,
   barrierRounds,

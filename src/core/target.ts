@@ -1,5 +1,5 @@
 /**
- * How code reaches a child (API.md §1): a function exported from a module (module given or inferred
+ * How code reaches a child: a function exported from a module (module given or inferred
  * from the caller's stack frame), a self-contained function sent by its source text, or a
  * `Process` subclass exported from its module.
  *

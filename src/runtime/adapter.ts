@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { nodeAdapter } from "./node.ts";
-import { denoAdapter } from "./deno.ts";
-import { bunAdapter } from "./bun.ts";
+import { nodeAdapter } from "./node/adapter.ts";
+import { denoAdapter } from "./deno/adapter.ts";
+import { bunAdapter } from "./bun/adapter.ts";
 
 /** Which runtime this process runs on. */
 export type RuntimeName = "node" | "deno" | "bun";

@@ -1,7 +1,7 @@
 /**
  * Cross-process shared memory: POSIX `shm_open` + `mmap(MAP_SHARED)` segments whose `ArrayBuffer`
  * works with `Atomics`, plus a shared (not process-private) futex to sleep on a word of it.
- * {@linkcode loadSharedMemory} picks the runtime's FFI (`shm_deno.ts`, `shm_bun.ts`, `shm_node.ts`);
+ * {@linkcode loadSharedMemory} picks the runtime's FFI (`deno/shm.ts`, `bun/shm.ts`, `node/shm.ts`);
  * everything else here is runtime-neutral.
  *
  * Mappings are never unmapped: `munmap` under a live view crashes the process, so a closed segment's
@@ -11,9 +11,9 @@
  */
 import process from "node:process";
 import * as fs from "node:fs";
-import { loadDenoNative } from "./shm_deno.ts";
-import { loadBunNative } from "./shm_bun.ts";
-import { loadNodeNative } from "./shm_node.ts";
+import { loadDenoNative } from "./deno/shm.ts";
+import { loadBunNative } from "./bun/shm.ts";
+import { loadNodeNative } from "./node/shm.ts";
 import { type AsyncWaiter, createBlockingCallWaiter, createThreadWaiter } from "./shm_waiter.ts";
 import { privateEntry, processStamp, stampGone } from "./_common.ts";
 

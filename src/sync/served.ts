@@ -1,13 +1,13 @@
 /**
  * Served synchronization primitives: runtime-neutral state machines for Lock, RLock, Semaphore,
- * BoundedSemaphore, Event, Condition and Barrier with CPython's semantics (API.md §5). One lives
+ * BoundedSemaphore, Event, Condition and Barrier with CPython's semantics. One lives
  * in its owner process (`node.serve(machine)`); any process drives it with requests over its link
  * to the owner, and the owner itself with local calls (`node.call` short-circuits). The manager's
- * primitives are these; `synchronize.ts` uses them where shared memory is not available.
+ * primitives are these; `sync/lock.ts` uses them where shared memory is not available.
  *
  * **Callers.** A caller is (process, task): the pid comes from the link a request arrives on
  * (the owner's own pid for a local call), the task from the owner token the client sends (see
- * `_served_owner.ts` for the rule). Lock ownership is recorded for every lock; only RLock release
+ * `sync/served/owner.ts` for the rule). Lock ownership is recorded for every lock; only RLock release
  * and Condition wait/notify check it.
  *
  * **Wire methods** (`node.call(ref, method, args)`; `tok` is the caller's owner token, `timeout`
@@ -37,12 +37,12 @@
  *
  * @module
  */
-import { ServedBarrier, type ServedBarrierOptions } from "./_served_barrier.ts";
-import { ServedCondition, ServedEvent } from "./_served_event.ts";
-import { type HolderInfo, ServedLock, ServedSemaphore } from "./_served_lock.ts";
+import { ServedBarrier, type ServedBarrierOptions } from "./served/barrier.ts";
+import { ServedCondition, ServedEvent } from "./served/event.ts";
+import { type HolderInfo, ServedLock, ServedSemaphore } from "./served/lock.ts";
 
-export { type Caller, callerOf } from "./_served_common.ts";
-export { acquireToken, currentToken } from "./_served_owner.ts";
+export { type Caller, callerOf } from "./served/common.ts";
+export { acquireToken, currentToken } from "./served/owner.ts";
 export {
   type AcquireOptions,
   AcquirerClient,
@@ -56,8 +56,8 @@ export {
   SemaphoreClient,
   ServedClient,
   timeoutOption,
-} from "./_served_client.ts";
-export { BarrierClient, ConditionClient, EventClient } from "./_served_client_wait.ts";
+} from "./served/client.ts";
+export { BarrierClient, ConditionClient, EventClient } from "./served/client_wait.ts";
 export { type HolderInfo, ServedBarrier, type ServedBarrierOptions, ServedCondition, ServedEvent, ServedLock, ServedSemaphore };
 
 /** The kinds of served primitive. */
