@@ -80,7 +80,10 @@ export {
   type ValueProxy,
 } from "./src/manager.ts";
 export { JoinableQueue, Queue, type QueueWaitOptions, SimpleQueue } from "./src/queue.ts";
-export { type AcquireOptions, BoundedSemaphore, Event, Lock, RLock, Semaphore } from "./src/sync/lock.ts";
+export { type AcquireOptions, Lock } from "./src/sync/lock.ts";
+export { RLock } from "./src/sync/rlock.ts";
+export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
+export { Event } from "./src/sync/event.ts";
 export { Condition } from "./src/sync/condition.ts";
 export { Barrier, type BarrierOptions } from "./src/sync/barrier.ts";
 export { SharedArray, type SharedOptions, type SharedView, type Typecode, Value, type Widen } from "./src/shared.ts";

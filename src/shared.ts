@@ -13,7 +13,8 @@
 import { registerType } from "./channel/codec.ts";
 import { StateError } from "./errors.ts";
 import { allocate, openBlock, sharedMemory, unavailableReason } from "./sync/shm/arena.ts";
-import { Lock, RLock } from "./sync/lock.ts";
+import { Lock } from "./sync/lock.ts";
+import { RLock } from "./sync/rlock.ts";
 
 /** A typecode of Python's `array` module, plus `"c"`. */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d" | "c";

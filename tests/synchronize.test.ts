@@ -1,6 +1,7 @@
-// Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier, over shared memory,
-// and the served fallback (a root started with MULTIPROC_SHM=0).
-import { describe, test } from "node:test";
+// Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier: one suite run twice, over
+// shared memory and over the served path (this process serves what it creates; children reach it
+// over the channel), plus the served fallback of a root started with MULTIPROC_SHM=0.
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   Barrier,
@@ -17,7 +18,8 @@ import {
   TimeoutError,
   Value,
 } from "../mod.ts";
-import { backend } from "../src/sync/shm/arena.ts";
+import { typesByTag } from "../src/channel/_codec_shared.ts";
+import { backend, forceBackend } from "../src/sync/shm/arena.ts";
 import {
   barrierExpectBroken,
   barrierRounds,
@@ -59,9 +61,40 @@ async function joinAll(ps: Process[]): Promise<(number | null)[]> {
   return ps.map((p) => p.exitCode);
 }
 
-describe("synchronize", () => {
-  test("the shared-memory path is taken on this runtime", () => {
-    assert.equal(backend(), "shm");
+/** Which path a primitive took, read from the reference it travels as: `{ s, o }` or `{ r }`. */
+function pathOf(tag: string, x: object): "shm" | "served" {
+  const st = typesByTag.get(`multiproc.${tag}`)!.reduce(x) as Record<string, any>;
+  const where = tag === "Condition" || tag === "Barrier" ? st.st : st;
+  return "r" in where ? "served" : "shm";
+}
+
+for (const path of ["shm", "served"] as const) {
+  describe(`synchronize over ${path === "shm" ? "shared memory" : "the served path"}`, () => {
+    before(() => forceBackend(path === "served" ? "served" : undefined));
+    after(() => forceBackend(undefined));
+    suite(path);
+  });
+}
+
+function suite(path: "shm" | "served"): void {
+  if (path === "shm") {
+    test("the shared-memory path is taken on this runtime", () => {
+      assert.equal(backend(), "shm");
+    });
+  }
+
+  test(`Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition and Barrier made now take the ${path} path`, () => {
+    const made: [string, object][] = [
+      ["Lock", new Lock()],
+      ["RLock", new RLock()],
+      ["Semaphore", new Semaphore(1)],
+      ["BoundedSemaphore", new BoundedSemaphore(1)],
+      ["Event", new Event()],
+      ["Condition", new Condition()],
+      ["Condition", new Condition(new Lock())],
+      ["Barrier", new Barrier(2)],
+    ];
+    for (const [tag, x] of made) assert.equal(pathOf(tag, x), path, tag);
   });
 
   test("Lock.acquire() answers true/false at the right time; block:false ignores timeout", async () => {
@@ -220,7 +253,14 @@ describe("synchronize", () => {
   test("Barrier action runs once per round before release; abort, reset and timeout break every party", async () => {
     const actions = new SharedArray("i", 1, { lock: false });
     const b = new Barrier(3, { action: countAction });
-    assert.deepEqual(await joinAll([0, 1, 2].map(() => start(barrierRoundsWithAction, [b, 10, actions]))), [0, 0, 0]);
+    // A served Barrier runs its action in this process (the one serving it), so it counts here too.
+    const g = globalThis as { __actionLog?: SharedArray };
+    g.__actionLog = actions;
+    try {
+      assert.deepEqual(await joinAll([0, 1, 2].map(() => start(barrierRoundsWithAction, [b, 10, actions]))), [0, 0, 0]);
+    } finally {
+      delete g.__actionLog;
+    }
     assert.equal(actions.get(0), 10);
 
     for (const how of ["abort", "reset", "timeout"] as const) {
@@ -303,7 +343,9 @@ describe("synchronize", () => {
     assert.ok(err instanceof TimeoutError);
     assert.match(err.message, new RegExp(`pid ${holder.pid}, which has exited`));
   });
+}
 
+describe("synchronize, served fallback", () => {
   test("served fallback (MULTIPROC_SHM=0): the same semantics over the channel", async () => {
     const r = await runScript(fixture("sync_served_root.ts"), [], { env: { MULTIPROC_SHM: "0" }, timeout: 60_000 });
     assert.equal(r.code, 0, r.stderr);

@@ -1,20 +1,15 @@
 /**
- * `Event`: a flag and a set-counter in shared memory, or served by the creating
- * process where shared memory is unavailable (see `sync/lock.ts`).
+ * `Event`: a flag over shared memory, or served by the creating process where shared memory is
+ * unavailable (see `sync/lock.ts`).
  *
  * @module
  */
 import { registerType } from "../channel/codec.ts";
-import { node, type Ref } from "../core/node.ts";
-import { eventClear, eventIsSet, eventSet, eventWaitAsync } from "./shm/futex.ts";
-import { allocate, openBlock, sharedMemory } from "./shm/arena.ts";
-import { _FALSE, _TRUE, _VOID, rejecting } from "./shm/core.ts";
-import type { SyncState } from "./lock.ts";
-import { createServed, EventClient, refRemote, timeoutOption } from "./served.ts";
+import { type EventBackend, pickBackend, type SyncState } from "./_backend.ts";
+import { servedEvent } from "./served.ts";
+import { shmEvent } from "./shm.ts";
 
 const _REBUILD = Symbol("rebuild");
-/** How long `Event.wait()` polls before it sleeps, in ms. */
-const _SPIN_MS = 0.05;
 
 /**
  * A flag processes and tasks wait on: Python's `multiprocessing.Event`.
@@ -28,19 +23,13 @@ const _SPIN_MS = 0.05;
  * ```
  */
 export class Event {
-  #i32: Int32Array | null = null;
-  #idx = 0;
-  #name = "";
-  #client: EventClient | null = null;
-  #ref: Ref | null = null;
-  #spinMisses = 0;
-  #spinProbe = 0;
+  #b: EventBackend;
 
   static {
     registerType<Event>({
       tag: "multiproc.Event",
       cls: Event,
-      reduce: (e): SyncState => (e.#ref ? { r: e.#ref } : { s: e.#name, o: e.#idx * 4 }),
+      reduce: (e): SyncState => e.#b.state(),
       rebuild: (s) => new Event(_REBUILD, s as SyncState),
     });
   }
@@ -50,27 +39,7 @@ export class Event {
   /** @internal */
   constructor(tag: symbol, state: SyncState);
   constructor(tag?: symbol, state?: SyncState) {
-    let name: string, off: number;
-    if (tag === _REBUILD && state) {
-      if ("r" in state) {
-        this.#useRef(state.r);
-        return;
-      }
-      [name, off] = [state.s, state.o];
-    } else if (sharedMemory()) {
-      const b = allocate(8);
-      [name, off] = [b.name, b.off];
-    } else {
-      this.#useRef(node.serve(createServed("Event")));
-      return;
-    }
-    this.#name = name;
-    this.#i32 = openBlock(name, off, "Event").i32;
-    this.#idx = off / 4;
-  }
-  #useRef(ref: Ref): void {
-    this.#ref = ref;
-    this.#client = new EventClient(refRemote(ref, "Event"));
+    this.#b = pickBackend(tag === _REBUILD ? state : undefined, shmEvent, servedEvent);
   }
 
   /**
@@ -81,9 +50,7 @@ export class Event {
    * ```
    */
   set(): Promise<void> {
-    if (this.#i32 === null) return this.#client!.set();
-    eventSet(this.#i32, this.#idx);
-    return _VOID;
+    return this.#b.set();
   }
   /**
    * Clears the flag.
@@ -93,9 +60,7 @@ export class Event {
    * ```
    */
   clear(): Promise<void> {
-    if (this.#i32 === null) return this.#client!.clear();
-    eventClear(this.#i32, this.#idx);
-    return _VOID;
+    return this.#b.clear();
   }
   /**
    * Whether the flag is set.
@@ -106,8 +71,7 @@ export class Event {
    * ```
    */
   isSet(): Promise<boolean> {
-    if (this.#i32 === null) return this.#client!.isSet();
-    return eventIsSet(this.#i32, this.#idx) ? _TRUE : _FALSE;
+    return this.#b.isSet();
   }
   /**
    * Waits until the flag is set.
@@ -120,23 +84,6 @@ export class Event {
    * ```
    */
   wait(timeout?: number): Promise<boolean> {
-    const i32 = this.#i32;
-    if (i32 === null) return this.#client!.wait(timeout);
-    if (eventIsSet(i32, this.#idx)) return _TRUE;
-    // A short spin first: a set() by a process on another core usually lands within microseconds,
-    // and sleeping costs a wake-up through the waiter thread (tens of µs).
-    // Adaptive: keep spinning while spins pay off, else only probe now and then.
-    if (this.#spinMisses < 8 || (++this.#spinProbe & 7) === 0) {
-      const end = performance.now() + _SPIN_MS;
-      while (performance.now() < end) {
-        if (eventIsSet(i32, this.#idx)) {
-          this.#spinMisses = 0;
-          return _TRUE;
-        }
-      }
-      this.#spinMisses++;
-    }
-    if (timeout === undefined) return eventWaitAsync(i32, this.#idx);
-    return rejecting(() => eventWaitAsync(i32, this.#idx, timeoutOption(timeout, "Event.wait()") ?? undefined));
+    return this.#b.wait(timeout);
   }
 }

@@ -1,17 +1,13 @@
 /**
- * `Semaphore` and `BoundedSemaphore`: a counter in shared memory, or served by the
- * creating process where shared memory is unavailable (see `sync/lock.ts`).
+ * `Semaphore` and `BoundedSemaphore`: a counter over shared memory, or served by the creating
+ * process where shared memory is unavailable (see `sync/lock.ts`).
  *
  * @module
  */
 import { registerType } from "../channel/codec.ts";
-import { node, type Ref } from "../core/node.ts";
-import { StateError } from "../errors.ts";
-import { semAcquireAsync, semRelease, semTryAcquire, semValue } from "./shm/futex.ts";
-import { allocate, openBlock, sharedMemory } from "./shm/arena.ts";
-import { _FALSE, _TRUE, _VOID, holdWith, parseAcquire, rejecting } from "./shm/core.ts";
-import type { SyncState } from "./lock.ts";
-import { type AcquireOptions, createServed, refRemote, SemaphoreClient } from "./served.ts";
+import { type AcquireOptions, pickBackend, type SemaphoreBackend, type SyncState } from "./_backend.ts";
+import { servedSemaphore } from "./served.ts";
+import { shmSemaphore } from "./shm.ts";
 
 const _REBUILD = Symbol("rebuild");
 
@@ -30,15 +26,10 @@ let _reduceSemaphore: (s: Semaphore) => SyncState;
  * ```
  */
 export class Semaphore {
-  #i32: Int32Array | null = null;
-  #idx = 0;
-  #name = "";
-  #max: number | undefined;
-  #client: SemaphoreClient | null = null;
-  #ref: Ref | null = null;
+  #b: SemaphoreBackend;
 
   static {
-    const reduce = (s: Semaphore): SyncState => (s.#ref ? { r: s.#ref } : { s: s.#name, o: s.#idx * 4, v: s.#max });
+    const reduce = (s: Semaphore): SyncState => s.#b.state();
     _reduceSemaphore = reduce;
     registerType<Semaphore>({ tag: "multiproc.Semaphore", cls: Semaphore, reduce, rebuild: (s) => new Semaphore(_REBUILD, s as SyncState) });
   }
@@ -52,31 +43,12 @@ export class Semaphore {
   constructor(tag: symbol, state: SyncState);
   constructor(value: number | symbol = 1, state?: SyncState) {
     const kind = this._bounded ? "BoundedSemaphore" : "Semaphore";
-    if (value === _REBUILD && state) {
-      if ("r" in state) this.#useRef(state.r, kind);
-      else this.#useBlock(state.s, state.o, state.v);
-      return;
-    }
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+    const rebuild = value === _REBUILD ? state : undefined;
+    if (!rebuild && (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0x7fffffff)) {
       throw new RangeError(`${kind} value must be an integer from 0 to 2147483647, got ${String(value)}`);
     }
-    if (sharedMemory()) {
-      const b = allocate(8);
-      Atomics.store(b.i32, b.off / 4, value);
-      this.#useBlock(b.name, b.off, this._bounded ? value : undefined);
-    } else {
-      this.#useRef(node.serve(createServed(kind, { value })), kind);
-    }
-  }
-  #useBlock(name: string, off: number, max: number | undefined): void {
-    this.#name = name;
-    this.#i32 = openBlock(name, off, "Semaphore").i32;
-    this.#idx = off / 4;
-    this.#max = max;
-  }
-  #useRef(ref: Ref, kind: string): void {
-    this.#ref = ref;
-    this.#client = new SemaphoreClient(refRemote(ref, kind), kind);
+    const n = value as number;
+    this.#b = pickBackend(rebuild, (at) => shmSemaphore(kind, n, at), (ref) => servedSemaphore(kind, n, ref));
   }
   /** Whether release above the initial value throws. @internal */
   get _bounded(): boolean {
@@ -94,14 +66,7 @@ export class Semaphore {
    * ```
    */
   acquire(options?: AcquireOptions): Promise<boolean> {
-    const i32 = this.#i32;
-    if (i32 === null) return this.#client!.acquire(options);
-    if (options === undefined) return semAcquireAsync(i32, this.#idx);
-    return rejecting(() => {
-      const t = parseAcquire(options, `${this.#kind}.acquire()`);
-      if (t === false) return semTryAcquire(i32, this.#idx) ? _TRUE : _FALSE;
-      return semAcquireAsync(i32, this.#idx, t ?? undefined);
-    });
+    return this.#b.acquire(options);
   }
 
   /**
@@ -115,16 +80,7 @@ export class Semaphore {
    * ```
    */
   release(n = 1): Promise<void> {
-    if (this.#i32 === null) return this.#client!.release(n);
-    try {
-      semRelease(this.#i32, this.#idx, n, this.#max);
-    } catch (e) {
-      if (e instanceof StateError) {
-        return Promise.reject(new StateError(`BoundedSemaphore released too many times: its value would exceed its initial value ${this.#max}`));
-      }
-      return Promise.reject(e);
-    }
-    return _VOID;
+    return this.#b.release(n);
   }
 
   /**
@@ -136,8 +92,7 @@ export class Semaphore {
    * ```
    */
   getValue(): Promise<number> {
-    if (this.#i32 === null) return this.#client!.getValue();
-    return Promise.resolve(semValue(this.#i32, this.#idx));
+    return this.#b.getValue();
   }
 
   /**
@@ -151,12 +106,7 @@ export class Semaphore {
    * ```
    */
   hold(options?: AcquireOptions): Promise<AsyncDisposable> {
-    if (this.#i32 === null) return this.#client!.hold(options);
-    return rejecting(() => holdWith(this.acquire(options), options, this.#kind, () => this.release(), () => ""));
-  }
-
-  get #kind(): string {
-    return this._bounded ? "BoundedSemaphore" : "Semaphore";
+    return this.#b.hold(options);
   }
 }
 

@@ -3,7 +3,8 @@
  * BoundedSemaphore, Event, Condition and Barrier with CPython's semantics. One lives
  * in its owner process (`node.serve(machine)`); any process drives it with requests over its link
  * to the owner, and the owner itself with local calls (`node.call` short-circuits). The manager's
- * primitives are these; `sync/lock.ts` uses them where shared memory is not available.
+ * primitives are these; so are the public primitives' served backends (`servedLock()` ... below,
+ * see `sync/_backend.ts`), taken where shared memory is not available.
  *
  * **Callers.** A caller is (process, task): the pid comes from the link a request arrives on
  * (the owner's own pid for a local call), the task from the owner token the client sends (see
@@ -37,6 +38,15 @@
  *
  * @module
  */
+import { node, type Ref } from "../core/node.ts";
+import type { BarrierBackend, ConditionBackend, EventBackend, LockBackend, SemaphoreBackend } from "./_backend.ts";
+import {
+  ServedBarrierBackend,
+  ServedConditionBackend,
+  ServedEventBackend,
+  ServedLockBackend,
+  ServedSemaphoreBackend,
+} from "./served/backend.ts";
 import { ServedBarrier, type ServedBarrierOptions } from "./served/barrier.ts";
 import { ServedCondition, ServedEvent } from "./served/event.ts";
 import { type HolderInfo, ServedLock, ServedSemaphore } from "./served/lock.ts";
@@ -115,4 +125,94 @@ export function createServed(
       return new ServedBarrier(options.value as number, { action: options.action, timeout: options.timeout, label });
   }
   throw new TypeError(`Unknown primitive kind ${JSON.stringify(kind)}`);
+}
+
+/**
+ * The served backend of a `Lock` or `RLock`: a new state machine served by this process, or a
+ * client of the one `ref` names.
+ *
+ * @param kind Which lock.
+ * @param ref The reference of an existing one.
+ * @returns The backend.
+ * @example
+ * ```ts
+ * import { servedLock } from "./served.ts";
+ * const lock = servedLock("Lock");
+ * await lock.acquire();
+ * await lock.release();
+ * ```
+ */
+export function servedLock(kind: "Lock" | "RLock", ref?: Ref): LockBackend {
+  if (ref) return new ServedLockBackend(ref, kind, null);
+  const machine = createServed(kind) as ServedLock;
+  return new ServedLockBackend(node.serve(machine), kind, machine);
+}
+
+/**
+ * The served backend of a `Semaphore` or `BoundedSemaphore`: new, or a client of `ref`.
+ *
+ * @param kind Which semaphore.
+ * @param value The initial value of a new one (checked by the caller).
+ * @param ref The reference of an existing one.
+ * @returns The backend.
+ * @example
+ * ```ts
+ * import { servedSemaphore } from "./served.ts";
+ * console.log(await servedSemaphore("Semaphore", 2).getValue()); // 2
+ * ```
+ */
+export function servedSemaphore(kind: "Semaphore" | "BoundedSemaphore", value: number, ref?: Ref): SemaphoreBackend {
+  return new ServedSemaphoreBackend(ref ?? node.serve(createServed(kind, { value })), kind);
+}
+
+/**
+ * The served backend of an `Event`: new, or a client of `ref`.
+ *
+ * @param ref The reference of an existing one.
+ * @returns The backend.
+ * @example
+ * ```ts
+ * import { servedEvent } from "./served.ts";
+ * const ev = servedEvent();
+ * await ev.set();
+ * ```
+ */
+export function servedEvent(ref?: Ref): EventBackend {
+  return new ServedEventBackend(ref ?? node.serve(createServed("Event")));
+}
+
+/**
+ * The served backend of an existing `Condition` (a new one comes from its lock's backend,
+ * `LockBackend.condition()`).
+ *
+ * @param ref Its reference.
+ * @returns The backend.
+ * @example
+ * ```ts
+ * import { servedCondition, servedLock } from "./served.ts";
+ * const st = servedLock("RLock").condition().state();
+ * if ("r" in st) await servedCondition(st.r).acquire();
+ * ```
+ */
+export function servedCondition(ref: Ref): ConditionBackend {
+  return new ServedConditionBackend(ref);
+}
+
+/**
+ * The served backend of a `Barrier`: new (its action then runs in this process), or a client of
+ * the one `init` names.
+ *
+ * @param parties How many parties make a round (checked by the caller).
+ * @param init The reference of an existing one, or a new one's action and default timeout.
+ * @returns The backend.
+ * @example
+ * ```ts
+ * import { servedBarrier } from "./served.ts";
+ * const b = servedBarrier(2, { timeout: null });
+ * console.log(await Promise.all([b.wait(), b.wait()])); // [ 0, 1 ] in some order
+ * ```
+ */
+export function servedBarrier(parties: number, init: Ref | { action?: () => unknown; timeout: number | null }): BarrierBackend {
+  if ("a" in init) return new ServedBarrierBackend(init, parties);
+  return new ServedBarrierBackend(node.serve(createServed("Barrier", { value: parties, action: init.action, timeout: init.timeout })), parties);
 }

@@ -57,7 +57,7 @@ export class ServedBarrier implements Served {
     this.#timeout = timeoutArg(options.timeout, this.#label);
   }
 
-  /** Runs a request (see `served.ts` for the methods). */
+  /** Runs a request (see `sync/served.ts` for the methods). */
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "wait":

@@ -1,8 +1,8 @@
 /**
  * The caller's side of the served primitives: classes with the public method shapes of the public primitives
  * that turn each call into a request to the served state machine (local or remote), sending the
- * caller's owner token where ownership matters. Manager proxies extend them; `sync/lock.ts`
- * may use them as its fallback path.
+ * caller's owner token where ownership matters. Manager proxies extend them, and so do the
+ * served backends of the public primitives (`sync/served/backend.ts`).
  *
  * @module
  */

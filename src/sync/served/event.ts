@@ -20,7 +20,7 @@ export class ServedEvent implements Served {
     this.#label = label;
   }
 
-  /** Runs a request (see `served.ts` for the methods). */
+  /** Runs a request (see `sync/served.ts` for the methods). */
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "set":
@@ -82,7 +82,7 @@ export class ServedCondition implements Served {
     return this.#lock;
   }
 
-  /** Runs a request (see `served.ts` for the methods). */
+  /** Runs a request (see `sync/served.ts` for the methods). */
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     const what = `${this.#label}.${method}()`;
     switch (method) {

@@ -45,7 +45,7 @@ export class ServedLock implements Served {
     this.#label = label ?? (reentrant ? "RLock" : "Lock");
   }
 
-  /** Runs a request (see `served.ts` for the methods). */
+  /** Runs a request (see `sync/served.ts` for the methods). */
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "acquire":
@@ -166,7 +166,7 @@ export class ServedSemaphore implements Served {
     this.#bounded = bounded;
   }
 
-  /** Runs a request (see `served.ts` for the methods). */
+  /** Runs a request (see `sync/served.ts` for the methods). */
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "acquire":

@@ -1,5 +1,5 @@
 /**
- * Where the shared-memory primitives (`sync/lock.ts`, `shared.ts`) keep their words: per-process
+ * Where the shared-memory primitives (`sync/shm.ts`, `shared.ts`) keep their words: per-process
  * arena segments from `runtime/shm.ts`, one segment holding many primitives (a mapping is never
  * unmapped and each costs a kernel map slot), plus a dedicated segment for a large array.
  *
@@ -10,7 +10,8 @@
  *   carries the root's stamp: pid, start time, pid namespace); a root killed with SIGKILL leaves
  *   them for `sweepStaleSegments()`, which the next process that creates a segment runs once.
  * - {@linkcode backend} is `"shm"` when shared memory works here and `MULTIPROC_SHM` is not `"0"`,
- *   else `"served"` (the primitives are then served over the channel by their creator).
+ *   else `"served"` (the primitives are then served over the channel by their creator; see
+ *   `sync/_backend.ts`).
  *
  * @module
  */
@@ -74,7 +75,27 @@ export function sharedMemory(): SharedMemory | null {
  * ```
  */
 export function backend(): "shm" | "served" {
-  return sharedMemory() ? "shm" : "served";
+  return _forced ?? (sharedMemory() ? "shm" : "served");
+}
+
+let _forced: "served" | undefined;
+
+/**
+ * Makes the primitives this process creates from now on take the served path even where shared
+ * memory works (`"served"`), or lets {@linkcode backend} choose again (`undefined`). Primitives
+ * already made keep their path. For tests, which run one suite over both paths. @internal
+ *
+ * @param path `"served"`, or undefined.
+ * @example
+ * ```ts
+ * import { backend, forceBackend } from "./arena.ts";
+ * forceBackend("served");
+ * console.log(backend()); // "served"
+ * forceBackend(undefined);
+ * ```
+ */
+export function forceBackend(path: "served" | undefined): void {
+  _forced = path;
 }
 
 /**
@@ -206,4 +227,24 @@ export function openBlock(name: string, off: number, what: string): Block {
     _opened.set(name, views);
   }
   return { name, off, ...views };
+}
+
+/**
+ * The block of an existing primitive (its reference's `{ s, o }`), or a new block of `bytes`.
+ *
+ * @param at Where the primitive lives, or undefined for a new one.
+ * @param bytes Size of a new block.
+ * @param what What the block belongs to, for errors.
+ * @returns The segment name, the block's first `Int32` slot and the segment's words.
+ * @throws {Error} As {@linkcode allocate} and {@linkcode openBlock}.
+ * @example
+ * ```ts
+ * import { blockAt } from "./arena.ts";
+ * const b = blockAt(undefined, 8, "Lock");
+ * console.log(blockAt({ s: b.name, o: b.idx * 4 }, 8, "Lock").i32 === b.i32); // true
+ * ```
+ */
+export function blockAt(at: { s: string; o: number } | undefined, bytes: number, what: string): { name: string; idx: number; i32: Int32Array } {
+  const b = at ? { name: at.s, off: at.o } : allocate(bytes);
+  return { name: b.name, idx: b.off / 4, i32: openBlock(b.name, b.off, what).i32 };
 }

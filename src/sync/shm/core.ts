@@ -1,7 +1,8 @@
 /**
- * The shared-memory cores behind `Lock` and `RLock` (`sync/lock.ts`) as `Condition` drives them:
- * an ownership check, a full release that remembers the recursion level, and the re-acquire after
- * a wait. Plus the helpers every public primitive shares (option checks, `hold()`).
+ * The shared-memory cores behind `Lock` and `RLock` (`sync/shm/lock.ts`) as `Condition`
+ * (`sync/shm/condition.ts`) drives them: an ownership check, a full release that remembers the
+ * recursion level, and the re-acquire after a wait. Plus the helpers every shared-memory backend
+ * shares (option checks, `hold()`).
  *
  * RLock layout (`Int32` slots from `idx`): mutex state, mutex owner pid (both `sync/shm/futex.ts`),
  * owner token id of the holding task (`sync/served/owner.ts`, the same rule as the served RLock),
