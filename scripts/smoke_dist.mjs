@@ -6,6 +6,7 @@
 //   Bun, Deno (through `npm:multiproc` and the bare name, resolved from the local install with no
 //   registry reachable) and, when the machine has one, a Node 20 or 22;
 // - hang.mjs: a task's error settles from an entry script still in its top-level await;
+// - unguarded.cjs: a CommonJS script without the guard fails with the error naming its guard;
 // - consumer.mts / consumer.cts: strict TypeScript consumers type-check against the shipped
 //   declarations (skipLibCheck off) under moduleResolution nodenext and bundler.
 // Every run has a deadline and its own process group; no process may be left running in the
@@ -103,6 +104,7 @@ function otherNode() {
 const EXPECTED = "pool=2,4,6 poolError=true:Boom:exploded on 7 executor=42 executorError=true:Boom:exploded on 8 " +
   "queue=true:42 exit=0 lock=true event=false dict=1,2,ab";
 const SETTLED = "settled Boom Boom";
+const GUARD = /must guard its entry point[^]*In CommonJS: if \(require\.main === module\)/;
 // Deno resolves `npm:multiproc` and `multiproc` from the install's node_modules (package.json is
 // there). Its cache starts empty and the registry is unreachable, so nothing can come from elsewhere.
 const DENO_ENV = { DENO_DIR: join(dir, ".deno"), NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/", DENO_NO_UPDATE_CHECK: "1" };
@@ -137,6 +139,9 @@ try {
     ["node top-level await error", bin("node"), ["hang.mjs"], SETTLED],
     ["bun top-level await error", bin("bun"), ["hang.mjs"], SETTLED],
     ["deno top-level await error", bin("deno"), ["run", "-A", "hang.mjs"], SETTLED, DENO_ENV],
+    ["node cjs without the guard", bin("node"), ["unguarded.cjs"], "exitCode=1", {}, GUARD],
+    ["bun cjs without the guard", bin("bun"), ["unguarded.cjs"], "exitCode=1", {}, GUARD],
+    ["deno cjs without the guard", bin("deno"), ["run", "-A", "unguarded.cjs"], "exitCode=1", DENO_ENV, GUARD],
     ["tsc strict nodenext (.mts, .cts)", bin("node"), [join(dir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.nodenext.json"], ""],
     ["tsc strict bundler", bin("node"), [join(dir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.bundler.json"], ""],
   ];
@@ -150,7 +155,7 @@ try {
     console.log(`skip: no Node 20.19+ or 22.13+ besides node_modules/.bin (${other ? `found ${other.version}` : "none found"})`);
   }
 
-  for (const [name, cmd, args, expected, env] of runs) {
+  for (const [name, cmd, args, expected, env, stderr] of runs) {
     const started = Date.now();
     const r = await run(cmd, args, { env });
     const left = await leftovers();
@@ -158,7 +163,7 @@ try {
     if (r.timedOut) problems.push(`timed out after ${RUN_MS} ms`);
     else if (r.code !== 0) problems.push(`exit ${r.code ?? r.signal}`);
     if (r.out !== expected) problems.push(`printed ${JSON.stringify(r.out)}`);
-    if (r.err) problems.push(`stderr ${JSON.stringify(r.err.slice(0, 2000))}`);
+    if (stderr ? !stderr.test(r.err) : r.err) problems.push(`stderr ${JSON.stringify(r.err.slice(0, 2000))}`);
     if (left.length) problems.push(`left processes running: ${left.join(", ")}`);
     report(problems.length === 0, name, problems.length ? problems.join("; ") : `${Date.now() - started} ms`);
   }
