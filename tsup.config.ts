@@ -1,6 +1,14 @@
 import { defineConfig } from "tsup";
 
 // One entry per public entry point, plus the files a child process or thread runs by path.
+//
+// ES modules only. CommonJS programs load this same build through require(esm) (Node ^20.19 and
+// >=22.12, Bun, Deno), so a process has one copy of the library however it was loaded. The CommonJS
+// build this replaced could not start a Pool, executor or Manager: tsup's CommonJS chunks turn
+// `import(url)` into `require(url)`, which loads neither a file URL nor an ES module with top-level
+// await; and as a second copy beside the ES one it did not recognise the other's objects (a Queue
+// made through require() could not be sent by a Process made through import()).
+// scripts/smoke_dist.mjs runs both module systems from the packed tarball.
 export default defineConfig({
   entry: {
     mod: "mod.ts",
@@ -10,7 +18,7 @@ export default defineConfig({
     pool_worker: "src/pool/worker.ts",
     manager_server: "src/manager/server.ts",
   },
-  format: ["esm", "cjs"],
+  format: ["esm"],
   dts: { entry: { mod: "mod.ts" } },
   splitting: true,
   shims: true,

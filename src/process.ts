@@ -62,7 +62,8 @@ let _exitHook = false;
 
 const _GUARD_MESSAGE = "A process was started while a child process was importing its target's module. " +
   "A script that starts processes must guard its entry point, or every child would start processes again:\n\n" +
-  "  if (isMainProcess(import.meta)) {\n    // start processes here\n  }\n";
+  "  if (isMainProcess(import.meta)) {\n    // start processes here\n  }\n\n" +
+  "In CommonJS: if (require.main === module) { ... }\n";
 
 function _installExitHook(): void {
   if (_exitHook) return;
