@@ -250,7 +250,23 @@ export function asCompleted<R>(fs: Iterable<Future<R>>, timeout?: number): Async
   return { [Symbol.asyncIterator]: () => iterator as AsyncIterator<Future<R> & { then: never }> };
 }
 
-/** When {@linkcode waitFutures} returns. */
+/**
+ * When {@linkcode waitFutures} returns.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, ProcessPoolExecutor, type ReturnWhen, waitFutures } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function check(x: number) { if (x < 0) throw new RangeError(`negative: ${x}`); return x; }
+ * if (isMainProcess(import.meta)) {
+ *   await using ex = new ProcessPoolExecutor({ maxWorkers: 2 });
+ *   const when: ReturnWhen = "FIRST_EXCEPTION";
+ *   const { done } = await waitFutures([ex.submit(check, -1), ex.submit(check, 2)], { returnWhen: when });
+ *   const errors = await Promise.all([...done].map((f) => f.exception()));
+ *   assert.ok(errors.some((e) => e instanceof RangeError)); // it returned once a future failed
+ * }
+ * ```
+ */
 export type ReturnWhen = "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED";
 
 /**
