@@ -81,7 +81,7 @@ function _c<T>(p: ServedClient, method: string, args: unknown[] = []): Promise<T
  * ```
  */
 export class DictProxy<V = unknown> extends ServedClient {
-  /** @returns A copy of the value at `k`, or undefined. */
+  /** Reads key `k`. @returns A copy of the value at `k`, or undefined. */
   get(k: string): Promise<V | undefined> {
     return _c(this, "get", [k]);
   }
@@ -89,27 +89,27 @@ export class DictProxy<V = unknown> extends ServedClient {
   set(k: string, v: V): Promise<void> {
     return _c(this, "set", [k, v]);
   }
-  /** @returns Whether `k` was there. */
+  /** Removes key `k`. @returns Whether `k` was there. */
   delete(k: string): Promise<boolean> {
     return _c(this, "delete", [k]);
   }
-  /** @returns Whether `k` is there. */
+  /** Tells whether key `k` is there. @returns Whether `k` is there. */
   has(k: string): Promise<boolean> {
     return _c(this, "has", [k]);
   }
-  /** @returns The keys, in insertion order. */
+  /** Lists the keys. @returns The keys, in insertion order. */
   keys(): Promise<string[]> {
     return _c(this, "keys");
   }
-  /** @returns Copies of the values. */
+  /** Lists the values. @returns Copies of the values. */
   values(): Promise<V[]> {
     return _c(this, "values");
   }
-  /** @returns Copies of the entries. */
+  /** Lists the `[key, value]` pairs. @returns Copies of the entries. */
   entries(): Promise<[string, V][]> {
     return _c(this, "entries");
   }
-  /** @returns The number of keys. */
+  /** Counts the keys. @returns The number of keys. */
   size(): Promise<number> {
     return _c(this, "size");
   }
@@ -121,7 +121,7 @@ export class DictProxy<V = unknown> extends ServedClient {
   update(o: Record<string, V>): Promise<void> {
     return _c(this, "update", [o]);
   }
-  /** @returns A copy as a plain object. */
+  /** Copies the whole dict. @returns A copy as a plain object. */
   toObject(): Promise<Record<string, V>> {
     return _c(this, "toObject");
   }
@@ -143,7 +143,7 @@ export class DictProxy<V = unknown> extends ServedClient {
  * ```
  */
 export class ListProxy<V = unknown> extends ServedClient {
-  /** @returns A copy of item `i`. @throws {RangeError} If out of range (rejects). */
+  /** Reads item `i`. @returns A copy of item `i`. @throws {RangeError} If out of range (rejects). */
   get(i: number): Promise<V> {
     return _c(this, "get", [i]);
   }
@@ -167,11 +167,11 @@ export class ListProxy<V = unknown> extends ServedClient {
   pop(i?: number): Promise<V> {
     return _c(this, "pop", i === undefined ? [] : [i]);
   }
-  /** @returns The number of items. */
+  /** Counts the items. @returns The number of items. */
   length(): Promise<number> {
     return _c(this, "length");
   }
-  /** @returns A copy of all items. */
+  /** Copies the whole list. @returns A copy of all items. */
   toArray(): Promise<V[]> {
     return _c(this, "toArray");
   }
@@ -196,7 +196,7 @@ export class ListProxy<V = unknown> extends ServedClient {
  * ```
  */
 export class NamespaceProxy extends ServedClient {
-  /** @returns A copy of attribute `name`, or undefined. */
+  /** Reads attribute `name`. @returns A copy of attribute `name`, or undefined. */
   get(name: string): Promise<unknown> {
     return _c(this, "get", [name]);
   }
@@ -204,7 +204,7 @@ export class NamespaceProxy extends ServedClient {
   set(name: string, v: unknown): Promise<void> {
     return _c(this, "set", [name, v]);
   }
-  /** @returns A copy of all attributes. */
+  /** Copies every attribute. @returns A copy of all attributes. */
   toObject(): Promise<Record<string, unknown>> {
     return _c(this, "toObject");
   }
@@ -237,7 +237,7 @@ export class QueueProxy<T = unknown> extends ServedClient {
   async put(item: T, options?: { block?: boolean; timeout?: number }): Promise<void> {
     await _c(this, "put", [item, ..._qargs(options, "Queue.put()")]);
   }
-  /** @returns The next item. @throws {Empty} If empty and non-blocking or timed out (rejects). */
+  /** Takes the next item, waiting as `options` say. @returns The next item. @throws {Empty} If empty and non-blocking or timed out (rejects). */
   async get(options?: { block?: boolean; timeout?: number }): Promise<T> {
     return await _c(this, "get", _qargs(options, "Queue.get()"));
   }
@@ -249,15 +249,15 @@ export class QueueProxy<T = unknown> extends ServedClient {
   getNowait(): Promise<T> {
     return this.get({ block: false });
   }
-  /** @returns The number of items. */
+  /** Counts the items. @returns The number of items. */
   qsize(): Promise<number> {
     return _c(this, "qsize");
   }
-  /** @returns Whether it is empty. */
+  /** Tells whether the queue is empty. @returns Whether it is empty. */
   empty(): Promise<boolean> {
     return _c(this, "empty");
   }
-  /** @returns Whether it is full. */
+  /** Tells whether the queue is full. @returns Whether it is full. */
   full(): Promise<boolean> {
     return _c(this, "full");
   }
@@ -304,7 +304,7 @@ export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
  * ```
  */
 export class ValueProxy<T = number> extends ServedClient {
-  /** @returns The value. */
+  /** Reads the value. @returns The value. */
   get(): Promise<T> {
     return _c(this, "get");
   }
@@ -329,7 +329,7 @@ export class ValueProxy<T = number> extends ServedClient {
  * ```
  */
 export class ArrayProxy<T = number> extends ServedClient {
-  /** @returns Item `i`. @throws {RangeError} If out of range (rejects). */
+  /** Reads item `i`. @returns Item `i`. @throws {RangeError} If out of range (rejects). */
   get(i: number): Promise<T> {
     return _c(this, "get", [i]);
   }
@@ -337,11 +337,11 @@ export class ArrayProxy<T = number> extends ServedClient {
   set(i: number, v: T): Promise<void> {
     return _c(this, "set", [i, v]);
   }
-  /** @returns The number of items. */
+  /** Counts the items. @returns The number of items. */
   length(): Promise<number> {
     return _c(this, "length");
   }
-  /** @returns A copy of all items. */
+  /** Copies every item. @returns A copy of all items. */
   toArray(): Promise<T[]> {
     return _c(this, "toArray");
   }
