@@ -78,7 +78,10 @@ export interface MapOptions extends CallOptions {
  * if (isMainProcess(import.meta)) {
  *   await using pool = new Pool(1);
  *   const seen: number[] = [];
- *   const options: ApplyAsyncOptions<number> = { callback: (v) => seen.push(v), errorCallback: (e) => console.error(e) };
+ *   const options: ApplyAsyncOptions<number> = {
+ *     callback: (v) => seen.push(v),
+ *     errorCallback: (e) => console.error(e),
+ *   };
  *   await pool.applyAsync(square, [7], options).wait();
  *   assert.deepEqual(seen, [49]); // the callback ran in this process
  * }

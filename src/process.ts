@@ -53,7 +53,13 @@ export type Target<R = unknown> = (...args: any[]) => R | Promise<R>;
  *   assert.equal(realpathSync(process.cwd()), realpathSync(tmpdir()));
  * }
  * if (isMainProcess(import.meta)) {
- *   const options: ProcessOptions = { target: check, args: ["hi"], name: "greeter", env: { GREETING: "hi" }, cwd: tmpdir() };
+ *   const options: ProcessOptions = {
+ *     target: check,
+ *     args: ["hi"],
+ *     name: "greeter",
+ *     env: { GREETING: "hi" },
+ *     cwd: tmpdir(),
+ *   };
  *   const p = new Process(options);
  *   p.start();
  *   await p.join();

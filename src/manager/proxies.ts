@@ -237,7 +237,7 @@ export class QueueProxy<T = unknown> extends ServedClient {
   async put(item: T, options?: { block?: boolean; timeout?: number }): Promise<void> {
     await _c(this, "put", [item, ..._qargs(options, "Queue.put()")]);
   }
-  /** Takes the next item, waiting as `options` say. @returns The next item. @throws {Empty} If empty and non-blocking or timed out (rejects). */
+  /** Takes an item. @returns The next item. @throws {Empty} If empty and non-blocking or timed out (rejects). */
   async get(options?: { block?: boolean; timeout?: number }): Promise<T> {
     return await _c(this, "get", _qargs(options, "Queue.get()"));
   }
