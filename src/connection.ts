@@ -410,8 +410,18 @@ export function Pipe<T = unknown>(options: { duplex?: boolean } = {}): [Connecti
  * @throws {TypeError} If `objects` holds something else.
  * @example
  * ```ts
- * import { wait } from "multiproc";
- * for (const c of await wait([conn1, conn2, proc], 1000)) console.log("ready:", c);
+ * import { isMainProcess, Pipe, Process, wait, type Connection } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export async function reply(conn: Connection<string>) { await conn.send("done"); }
+ * if (isMainProcess(import.meta)) {
+ *   const [quiet] = Pipe<string>();
+ *   const [mine, theirs] = Pipe<string>();
+ *   const p = new Process({ target: reply, args: [theirs] });
+ *   p.start();
+ *   assert.deepEqual(await wait([quiet, mine], 10_000), [mine]); // mine has a message to read
+ *   await p.join();
+ *   assert.deepEqual(await wait([quiet, p], 0), [p]); // an exited process is ready
+ * }
  * ```
  */
 export async function wait(objects: Array<Connection | Process>, timeout?: number): Promise<Array<Connection | Process>> {

@@ -15,7 +15,23 @@ import { chunksOf, positiveInt } from "./pool/stream.ts";
 
 export { asCompleted, Future, type ReturnWhen, waitFutures };
 
-/** Options of {@linkcode ProcessPoolExecutor}. */
+/**
+ * Options of {@linkcode ProcessPoolExecutor}.
+ *
+ * @example
+ * ```ts
+ * import { type ExecutorOptions, isMainProcess, ProcessPoolExecutor } from "multiproc";
+ * import assert from "node:assert/strict";
+ * let base = 0;
+ * export function setup(b: number) { base = b; } // runs once in each worker
+ * export function offset(x: number) { return base + x; }
+ * if (isMainProcess(import.meta)) {
+ *   const options: ExecutorOptions = { maxWorkers: 2, initializer: setup, initargs: [100], maxTasksPerChild: 50 };
+ *   await using ex = new ProcessPoolExecutor(options);
+ *   assert.equal(await ex.submit(offset, 1).result(), 101);
+ * }
+ * ```
+ */
 export interface ExecutorOptions {
   /** Most worker processes at once (default `cpuCount()`). */
   maxWorkers?: number;
@@ -52,6 +68,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #futures = new Set<Future<unknown>>();
 
   /**
+   * Creates the executor; workers start with the first `submit` and are reused.
    * @param options Worker count, initializer, recycling, default module.
    * @throws {RangeError} If `maxWorkers` or `maxTasksPerChild` is not an integer ≥ 1.
    * @throws {TypeError} If an option has the wrong type.

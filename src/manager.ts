@@ -53,7 +53,7 @@ let _count = 0;
  *
  * @example
  * ```ts
- * import { isMainProcess, Manager, Process } from "multiproc";
+ * import { type DictProxy, isMainProcess, type LockProxy, Manager, Process } from "multiproc";
  * export async function work(d: DictProxy<number>, lock: LockProxy, n: number) {
  *   await using _ = await lock.hold();
  *   await d.set("total", ((await d.get("total")) ?? 0) + n);

@@ -16,7 +16,23 @@ import { checkCallOptions, chunkCount, chunksOf, positiveInt, runStream, type Ca
 export { AsyncResult };
 export type { CallOptions };
 
-/** Options of {@linkcode Pool}. */
+/**
+ * Options of {@linkcode Pool}.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Pool, type PoolOptions } from "multiproc";
+ * import assert from "node:assert/strict";
+ * let greeting = "";
+ * export function setup(word: string) { greeting = word; } // runs once in each worker
+ * export function greet(name: string) { return `${greeting}, ${name}`; }
+ * if (isMainProcess(import.meta)) {
+ *   const options: PoolOptions = { processes: 2, initializer: setup, initargs: ["hello"], maxTasksPerChild: 100 };
+ *   await using pool = new Pool(options);
+ *   assert.deepEqual(await pool.map(greet, ["Ada", "Alan"]), ["hello, Ada", "hello, Alan"]);
+ * }
+ * ```
+ */
 export interface PoolOptions {
   /** Number of worker processes (default `cpuCount()`). */
   processes?: number;
@@ -30,13 +46,47 @@ export interface PoolOptions {
   module?: string | URL;
 }
 
-/** Options of `map`-like calls: chunk size plus per-call limits. */
+/**
+ * Options of `map`-like calls: chunk size plus per-call limits.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Pool, type MapOptions } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function square(x: number) { return x * x; }
+ * if (isMainProcess(import.meta)) {
+ *   await using pool = new Pool(2);
+ *   const options: MapOptions = { chunksize: 25, timeout: 60_000 }; // 4 tasks of 25 items
+ *   const xs = Array.from({ length: 100 }, (_, i) => i);
+ *   assert.deepEqual(await pool.map(square, xs, options), xs.map((x) => x * x));
+ * }
+ * ```
+ */
 export interface MapOptions extends CallOptions {
   /** Items per task sent to a worker (map default: Python's `ceil(n / (4 * processes))`; imap: 1). */
   chunksize?: number;
 }
 
-/** Options of `applyAsync`. */
+/**
+ * Options of `applyAsync`.
+ *
+ * @example
+ * ```ts
+ * import { type ApplyAsyncOptions, isMainProcess, Pool } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function square(x: number) { return x * x; }
+ * if (isMainProcess(import.meta)) {
+ *   await using pool = new Pool(1);
+ *   const seen: number[] = [];
+ *   const options: ApplyAsyncOptions<number> = {
+ *     callback: (v) => seen.push(v),
+ *     errorCallback: (e) => console.error(e),
+ *   };
+ *   await pool.applyAsync(square, [7], options).wait();
+ *   assert.deepEqual(seen, [49]); // the callback ran in this process
+ * }
+ * ```
+ */
 export interface ApplyAsyncOptions<R> extends CallOptions {
   /** Called in this process with the value. */
   callback?: (r: R) => void;
@@ -44,7 +94,23 @@ export interface ApplyAsyncOptions<R> extends CallOptions {
   errorCallback?: (e: Error) => void;
 }
 
-/** Options of `mapAsync` and `starmapAsync`. */
+/**
+ * Options of `mapAsync` and `starmapAsync`.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, type MapAsyncOptions, Pool } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function add(a: number, b: number) { return a + b; }
+ * if (isMainProcess(import.meta)) {
+ *   await using pool = new Pool(1);
+ *   let sums: number[] = [];
+ *   const options: MapAsyncOptions<number> = { chunksize: 2, callback: (values) => (sums = values) };
+ *   await pool.starmapAsync(add, [[1, 2], [3, 4], [5, 6]], options).wait();
+ *   assert.deepEqual(sums, [3, 7, 11]);
+ * }
+ * ```
+ */
 export interface MapAsyncOptions<R> extends MapOptions {
   /** Called in this process with all values. */
   callback?: (r: R[]) => void;
@@ -80,7 +146,7 @@ function _iterable(v: unknown, what: string, allowAsync: boolean): void {
  * import { Pool, isMainProcess } from "multiproc";
  * export function square(x: number) { return x * x; }
  * if (isMainProcess(import.meta)) {
- *   await using pool = new Pool(4);
+ *   await using pool = new Pool(2);
  *   console.log(await pool.map(square, [1, 2, 3])); // [1, 4, 9]
  *   for await (const y of pool.imap(square, [4, 5])) console.log(y); // 16, 25
  * }

@@ -18,11 +18,55 @@ import { node } from "./core/node.ts";
 import { callerModule, describeFunction, inferModule, moduleUrl, type TargetSpec } from "./core/target.ts";
 import { StateError } from "./errors.ts";
 
-/** Something a child can run: a function (exported from a module, or self-contained). */
+/**
+ * Something a child can run: a function (exported from a module, or self-contained).
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Pool, type Target } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function square(x: number) { return x * x; }
+ * if (isMainProcess(import.meta)) {
+ *   // an export (the worker imports this module), and a self-contained arrow (sent as source text)
+ *   const targets: Target<number>[] = [square, (x: number) => x + 1];
+ *   await using pool = new Pool(1);
+ *   assert.deepEqual(await Promise.all(targets.map((fn) => pool.apply(fn, [3]))), [9, 4]);
+ * }
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type Target<R = unknown> = (...args: any[]) => R | Promise<R>;
 
-/** Options of {@linkcode Process}. */
+/**
+ * Options of {@linkcode Process}.
+ *
+ * @example
+ * ```ts
+ * import { currentProcess, isMainProcess, Process, type ProcessOptions } from "multiproc";
+ * import assert from "node:assert/strict";
+ * import { realpathSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import process from "node:process";
+ * export function check(greeting: string) {
+ *   assert.equal(currentProcess().name, "greeter");
+ *   assert.equal(process.env.GREETING, greeting);
+ *   assert.equal(realpathSync(process.cwd()), realpathSync(tmpdir()));
+ * }
+ * if (isMainProcess(import.meta)) {
+ *   const options: ProcessOptions = {
+ *     target: check,
+ *     args: ["hi"],
+ *     name: "greeter",
+ *     env: { GREETING: "hi" },
+ *     cwd: tmpdir(),
+ *   };
+ *   const p = new Process(options);
+ *   p.start();
+ *   await p.join();
+ *   assert.equal(p.exitCode, 0);
+ * }
+ * ```
+ */
 export interface ProcessOptions {
   /** The function the child runs. */
   target?: Target;
@@ -126,6 +170,7 @@ export class Process implements AsyncDisposable {
   }
 
   /**
+   * Creates the process object; the OS process starts with {@linkcode Process.start}.
    * @param options What to run and how.
    * @throws {TypeError} If an option has the wrong type.
    */
@@ -343,22 +388,89 @@ export function currentProcessObject(cls: new (...a: unknown[]) => unknown, fiel
   return p;
 }
 
-/** Name, pid and daemon flag of the process this code runs in ("MainProcess" in the root). */
+/**
+ * Name, pid and daemon flag of the process this code runs in ("MainProcess" in the root).
+ *
+ * @example
+ * ```ts
+ * import { currentProcess, isMainProcess, Process } from "multiproc";
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
+ * export function whoAmI() {
+ *   assert.equal(currentProcess().name, "worker-1");
+ *   assert.equal(currentProcess().pid, process.pid);
+ * }
+ * if (isMainProcess(import.meta)) {
+ *   assert.equal(currentProcess().name, "MainProcess");
+ *   const p = new Process({ target: whoAmI, name: "worker-1" });
+ *   p.start();
+ *   await p.join();
+ *   assert.equal(p.exitCode, 0);
+ * }
+ * ```
+ */
 export function currentProcess(): { name: string; pid: number; daemon: boolean } {
   return { name: node.name, pid: process.pid, daemon: node.daemon };
 }
 
-/** Name and pid of the parent process, or null in the root process. */
+/**
+ * Name and pid of the parent process, or null in the root process.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, parentProcess, Process } from "multiproc";
+ * import assert from "node:assert/strict";
+ * import process from "node:process";
+ * export function child(parentPid: number) {
+ *   assert.deepEqual(parentProcess(), { name: "MainProcess", pid: parentPid });
+ * }
+ * if (isMainProcess(import.meta)) {
+ *   assert.equal(parentProcess(), null);
+ *   const p = new Process({ target: child, args: [process.pid] });
+ *   p.start();
+ *   await p.join();
+ *   assert.equal(p.exitCode, 0);
+ * }
+ * ```
+ */
 export function parentProcess(): { name: string; pid: number } | null {
   return node.parent ? { ...node.parent } : null;
 }
 
-/** Children started by this process that have not exited yet. */
+/**
+ * Children started by this process that have not exited yet.
+ *
+ * @example
+ * ```ts
+ * import { activeChildren, isMainProcess, Process } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function nap(ms: number) { return new Promise((r) => setTimeout(r, ms)); }
+ * if (isMainProcess(import.meta)) {
+ *   const p = new Process({ target: nap, args: [50] });
+ *   p.start();
+ *   assert.ok(activeChildren().includes(p));
+ *   await p.join();
+ *   assert.equal(activeChildren().length, 0);
+ * }
+ * ```
+ */
 export function activeChildren(): Process[] {
   return [..._children].filter((p) => p.exitCode === null);
 }
 
-/** Number of CPUs this process may use. */
+/**
+ * Number of CPUs this process may use: the default size of a `Pool` and of a
+ * `ProcessPoolExecutor`.
+ *
+ * @example
+ * ```ts
+ * import { cpuCount } from "multiproc";
+ * import assert from "node:assert/strict";
+ * const n = cpuCount();
+ * assert.ok(Number.isInteger(n) && n >= 1);
+ * console.log(`${n} CPUs`);
+ * ```
+ */
 export function cpuCount(): number {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
@@ -394,6 +506,22 @@ export function isMainProcess(meta: ImportMeta): boolean {
  * Ends the current process at once with `code` (like Python's `sys.exit` in a child); the parent
  * sees it as `exitCode`.
  * @param code Exit status, 0–255 (default 0).
+ * @returns Never: the process ends.
+ * @throws {TypeError} If `code` is not an integer.
+ * @example
+ * ```ts
+ * import { exit, isMainProcess, Process } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function quit(code: number) {
+ *   exit(code);
+ * }
+ * if (isMainProcess(import.meta)) {
+ *   const p = new Process({ target: quit, args: [3] });
+ *   p.start();
+ *   await p.join();
+ *   assert.equal(p.exitCode, 3);
+ * }
+ * ```
  */
 export function exit(code = 0): never {
   if (!Number.isInteger(code)) throw new TypeError(`exit() code must be an integer, got ${code}`);

@@ -35,7 +35,21 @@ interface _QState {
   j: boolean;
 }
 
-/** Options of `put` and `get`. */
+/**
+ * Options of `put` and `get`.
+ *
+ * @example
+ * ```ts
+ * import { Full, Queue, type QueueWaitOptions } from "multiproc";
+ * import assert from "node:assert/strict";
+ * const q = new Queue<string>(1);
+ * const patient: QueueWaitOptions = { timeout: 20 };
+ * await q.put("a", patient);
+ * await assert.rejects(q.put("b", patient), Full); // no slot came free within 20 ms
+ * assert.equal(await q.get({ block: false }), "a");
+ * q.close();
+ * ```
+ */
 export interface QueueWaitOptions {
   /** Wait for a slot / an item (default true); false fails at once and ignores `timeout`. */
   block?: boolean;
@@ -117,6 +131,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   }
 
   /**
+   * Creates a queue, served by this process; pass it to other processes in `args`.
    * @param maxsize Most items at once; 0 or omitted: no limit.
    * @throws {TypeError} If `maxsize` is not a number.
    * @throws {RangeError} If `maxsize` is negative or not an integer.

@@ -16,10 +16,34 @@ import { allocate, openBlock, sharedMemory, unavailableReason } from "./sync/shm
 import { Lock } from "./sync/lock.ts";
 import { RLock } from "./sync/rlock.ts";
 
-/** A typecode of Python's `array` module, plus `"c"`. */
+/**
+ * A typecode of Python's `array` module, plus `"c"`.
+ *
+ * @example
+ * ```ts
+ * import { SharedArray, type Typecode, Value } from "multiproc";
+ * import assert from "node:assert/strict";
+ * const codes: Typecode[] = ["i", "d", "q", "c"];
+ * assert.deepEqual(codes.map((t) => new Value(t).value), [0, 0, 0n, "\0"]); // 64-bit codes read as bigint
+ * assert.equal(new SharedArray("c", "hi").toArray().join(""), "hi");
+ * ```
+ */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d" | "c";
 
-/** The typed array a typecode maps to. */
+/**
+ * The typed array a typecode maps to.
+ *
+ * @example
+ * ```ts
+ * import { SharedArray, type SharedView } from "multiproc";
+ * import assert from "node:assert/strict";
+ * const a = new SharedArray("i", [1, 2, 3]);
+ * const view: SharedView = a.view; // an Int32Array over the shared bytes themselves
+ * assert.ok(view instanceof Int32Array);
+ * view[0] = 10;
+ * assert.equal(a.get(0), 10);
+ * ```
+ */
 export type SharedView =
   | Int8Array
   | Uint8Array
@@ -32,7 +56,21 @@ export type SharedView =
   | Float32Array
   | Float64Array;
 
-/** Options of {@linkcode Value} and {@linkcode SharedArray}. */
+/**
+ * Options of {@linkcode Value} and {@linkcode SharedArray}.
+ *
+ * @example
+ * ```ts
+ * import { RLock, SharedArray, type SharedOptions, Value } from "multiproc";
+ * import assert from "node:assert/strict";
+ * const unlocked: SharedOptions = { lock: false };
+ * assert.equal(new Value("d", 1.5, unlocked).getLock(), null);
+ * const lock = new RLock();
+ * const a = new SharedArray("i", 4, { lock }); // several values can share one lock
+ * const v = new Value("i", 0, { lock });
+ * assert.ok(a.getLock() === lock && v.getLock() === lock);
+ * ```
+ */
 export interface SharedOptions {
   /** `true` (default): a new RLock; `false`: no lock; or a Lock/RLock to use. */
   lock?: boolean | Lock | RLock;
@@ -121,6 +159,21 @@ function _open(st: _State, what: string): SharedView {
 }
 
 /**
+ * The type a `Value`/`SharedArray` reads and writes: `T` without literal narrowing (`0` → `number`).
+ *
+ * @example
+ * ```ts
+ * import { Value, type Widen } from "multiproc";
+ * import assert from "node:assert/strict";
+ * const v = new Value("i", 0); // a Value<0> ...
+ * const read: Widen<0> = v.value; // ... whose value is a number, not the literal 0
+ * v.value = read + 41;
+ * assert.equal(v.value, 41);
+ * ```
+ */
+export type Widen<T> = T extends number ? number : T extends bigint ? bigint : T extends string ? string : T;
+
+/**
  * One number in shared memory: Python's `multiprocessing.Value`. Read and write it synchronously
  * with `v.value`; `+=` is not atomic, so guard it with `getLock()` when processes write at once.
  *
@@ -135,9 +188,6 @@ function _open(st: _State, what: string): SharedView {
  * console.log(counter.value); // 1
  * ```
  */
-/** The type a `Value`/`SharedArray` reads and writes: `T` without literal narrowing (`0` → `number`). */
-export type Widen<T> = T extends number ? number : T extends bigint ? bigint : T extends string ? string : T;
-
 export class Value<T extends number | bigint | string = number> {
   /** The typecode. */
   readonly typecode: Typecode;
@@ -155,6 +205,7 @@ export class Value<T extends number | bigint | string = number> {
   }
 
   /**
+   * Creates the value in a new shared-memory block.
    * @param typecode One of `"b B h H i I l L q Q f d c"`.
    * @param init Initial value (default 0, `0n` or `"\0"`).
    * @param options `lock`: true (default, a new RLock), false, or a Lock/RLock.
@@ -233,6 +284,7 @@ export class SharedArray<T extends number | bigint | string = number> implements
   }
 
   /**
+   * Creates the array in a new shared-memory block.
    * @param typecode One of `"b B h H i I l L q Q f d c"`.
    * @param sizeOrInit A length (zero-filled) or the initial items (for `"c"` also a string).
    * @param options `lock`: true (default, a new RLock), false, or a Lock/RLock.

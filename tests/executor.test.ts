@@ -99,6 +99,25 @@ describe("ProcessPoolExecutor", () => {
     }
   });
 
+  test("asCompleted() yields the Future objects themselves, typed as futures: f.result() and Map lookups type-check", async () => {
+    const ex = shared();
+    const inputs = new Map(range(4).map((x) => [ex.submit(square, x), x]));
+    const seen: Array<Future<number>> = [];
+    for await (const f of asCompleted(inputs.keys())) {
+      // Type level: f is a Future<number> (Python's `f.result()`), not the number it resolves to.
+      const value: number = await f.result();
+      assert.equal(value, inputs.get(f)! ** 2);
+      // @ts-expect-error f is a future, not its value (tsc and deno check fail here if it were typed as a number)
+      const wrong: number = f;
+      assert.notEqual(typeof wrong, "number");
+      // At run time `for await` does not unwrap a thenable an async iterator yields: f is the Future.
+      assert.ok(f instanceof Future);
+      assert.ok(inputs.has(f));
+      seen.push(f);
+    }
+    assert.deepEqual(new Set(seen), new Set(inputs.keys()));
+  });
+
   test("waitFutures() returns on FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED or timeout", async () => {
     const ex = shared();
     const t = tempDir();

@@ -66,12 +66,22 @@ function _c<T>(p: ServedClient, method: string, args: unknown[] = []): Promise<T
  * Proxy of a dict held by a manager (string keys). A missing key reads as `undefined`.
  * @example
  * ```ts
- * const d = await manager.dict<number>({ count: 0 });
- * await d.set("count", (await d.get("count"))! + 1);
+ * import { type DictProxy, isMainProcess, Manager, Process } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export async function record(d: DictProxy<number>, key: string) { await d.set(key, key.length); }
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const d = await manager.dict<number>({ count: 0 });
+ *   await d.set("count", (await d.get("count"))! + 1);
+ *   const p = new Process({ target: record, args: [d, "child"] }); // the proxy travels to the child
+ *   p.start();
+ *   await p.join();
+ *   assert.deepEqual(await d.toObject(), { count: 1, child: 5 });
+ * }
  * ```
  */
 export class DictProxy<V = unknown> extends ServedClient {
-  /** @returns A copy of the value at `k`, or undefined. */
+  /** Reads key `k`. @returns A copy of the value at `k`, or undefined. */
   get(k: string): Promise<V | undefined> {
     return _c(this, "get", [k]);
   }
@@ -79,27 +89,27 @@ export class DictProxy<V = unknown> extends ServedClient {
   set(k: string, v: V): Promise<void> {
     return _c(this, "set", [k, v]);
   }
-  /** @returns Whether `k` was there. */
+  /** Removes key `k`. @returns Whether `k` was there. */
   delete(k: string): Promise<boolean> {
     return _c(this, "delete", [k]);
   }
-  /** @returns Whether `k` is there. */
+  /** Tells whether key `k` is there. @returns Whether `k` is there. */
   has(k: string): Promise<boolean> {
     return _c(this, "has", [k]);
   }
-  /** @returns The keys, in insertion order. */
+  /** Lists the keys. @returns The keys, in insertion order. */
   keys(): Promise<string[]> {
     return _c(this, "keys");
   }
-  /** @returns Copies of the values. */
+  /** Lists the values. @returns Copies of the values. */
   values(): Promise<V[]> {
     return _c(this, "values");
   }
-  /** @returns Copies of the entries. */
+  /** Lists the `[key, value]` pairs. @returns Copies of the entries. */
   entries(): Promise<[string, V][]> {
     return _c(this, "entries");
   }
-  /** @returns The number of keys. */
+  /** Counts the keys. @returns The number of keys. */
   size(): Promise<number> {
     return _c(this, "size");
   }
@@ -111,7 +121,7 @@ export class DictProxy<V = unknown> extends ServedClient {
   update(o: Record<string, V>): Promise<void> {
     return _c(this, "update", [o]);
   }
-  /** @returns A copy as a plain object. */
+  /** Copies the whole dict. @returns A copy as a plain object. */
   toObject(): Promise<Record<string, V>> {
     return _c(this, "toObject");
   }
@@ -121,13 +131,19 @@ export class DictProxy<V = unknown> extends ServedClient {
  * Proxy of a list held by a manager; indices may be negative (from the end), like Python's.
  * @example
  * ```ts
- * const l = await manager.list([1, 2]);
- * await l.append(3);
- * console.log(await l.toArray()); // [1, 2, 3]
+ * import { isMainProcess, Manager } from "multiproc";
+ * import assert from "node:assert/strict";
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const l = await manager.list([1, 2]);
+ *   await l.append(3);
+ *   assert.equal(await l.get(-1), 3);
+ *   console.log(await l.toArray()); // [1, 2, 3]
+ * }
  * ```
  */
 export class ListProxy<V = unknown> extends ServedClient {
-  /** @returns A copy of item `i`. @throws {RangeError} If out of range (rejects). */
+  /** Reads item `i`. @returns A copy of item `i`. @throws {RangeError} If out of range (rejects). */
   get(i: number): Promise<V> {
     return _c(this, "get", [i]);
   }
@@ -151,11 +167,11 @@ export class ListProxy<V = unknown> extends ServedClient {
   pop(i?: number): Promise<V> {
     return _c(this, "pop", i === undefined ? [] : [i]);
   }
-  /** @returns The number of items. */
+  /** Counts the items. @returns The number of items. */
   length(): Promise<number> {
     return _c(this, "length");
   }
-  /** @returns A copy of all items. */
+  /** Copies the whole list. @returns A copy of all items. */
   toArray(): Promise<V[]> {
     return _c(this, "toArray");
   }
@@ -169,12 +185,18 @@ export class ListProxy<V = unknown> extends ServedClient {
  * Proxy of a namespace held by a manager; a missing name reads as `undefined`.
  * @example
  * ```ts
- * const ns = await manager.namespace({ x: 1 });
- * await ns.set("y", 2);
+ * import { isMainProcess, Manager } from "multiproc";
+ * import assert from "node:assert/strict";
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const ns = await manager.namespace({ x: 1 });
+ *   await ns.set("y", 2);
+ *   assert.deepEqual(await ns.toObject(), { x: 1, y: 2 });
+ * }
  * ```
  */
 export class NamespaceProxy extends ServedClient {
-  /** @returns A copy of attribute `name`, or undefined. */
+  /** Reads attribute `name`. @returns A copy of attribute `name`, or undefined. */
   get(name: string): Promise<unknown> {
     return _c(this, "get", [name]);
   }
@@ -182,7 +204,7 @@ export class NamespaceProxy extends ServedClient {
   set(name: string, v: unknown): Promise<void> {
     return _c(this, "set", [name, v]);
   }
-  /** @returns A copy of all attributes. */
+  /** Copies every attribute. @returns A copy of all attributes. */
   toObject(): Promise<Record<string, unknown>> {
     return _c(this, "toObject");
   }
@@ -199,9 +221,15 @@ function _qargs(o: { block?: boolean; timeout?: number } | undefined, what: stri
  * Proxy of a queue held by a manager (Python's `queue.Queue` via a manager).
  * @example
  * ```ts
- * const q = await manager.Queue();
- * await q.put("job");
- * console.log(await q.get()); // "job"
+ * import { Empty, isMainProcess, Manager } from "multiproc";
+ * import assert from "node:assert/strict";
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const q = await manager.Queue<string>();
+ *   await q.put("job");
+ *   console.log(await q.get()); // "job"
+ *   await assert.rejects(q.get({ timeout: 20 }), Empty); // raised in the manager, arrives as Empty
+ * }
  * ```
  */
 export class QueueProxy<T = unknown> extends ServedClient {
@@ -209,7 +237,7 @@ export class QueueProxy<T = unknown> extends ServedClient {
   async put(item: T, options?: { block?: boolean; timeout?: number }): Promise<void> {
     await _c(this, "put", [item, ..._qargs(options, "Queue.put()")]);
   }
-  /** @returns The next item. @throws {Empty} If empty and non-blocking or timed out (rejects). */
+  /** Takes an item. @returns The next item. @throws {Empty} If empty and non-blocking or timed out (rejects). */
   async get(options?: { block?: boolean; timeout?: number }): Promise<T> {
     return await _c(this, "get", _qargs(options, "Queue.get()"));
   }
@@ -221,15 +249,15 @@ export class QueueProxy<T = unknown> extends ServedClient {
   getNowait(): Promise<T> {
     return this.get({ block: false });
   }
-  /** @returns The number of items. */
+  /** Counts the items. @returns The number of items. */
   qsize(): Promise<number> {
     return _c(this, "qsize");
   }
-  /** @returns Whether it is empty. */
+  /** Tells whether the queue is empty. @returns Whether it is empty. */
   empty(): Promise<boolean> {
     return _c(this, "empty");
   }
-  /** @returns Whether it is full. */
+  /** Tells whether the queue is full. @returns Whether it is full. */
   full(): Promise<boolean> {
     return _c(this, "full");
   }
@@ -239,11 +267,15 @@ export class QueueProxy<T = unknown> extends ServedClient {
  * Proxy of a joinable queue held by a manager.
  * @example
  * ```ts
- * const q = await manager.JoinableQueue();
- * await q.put(1);
- * await q.get();
- * await q.taskDone();
- * await q.join();
+ * import { isMainProcess, Manager } from "multiproc";
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const q = await manager.JoinableQueue<number>();
+ *   await q.put(1);
+ *   await q.get();
+ *   await q.taskDone();
+ *   await q.join(); // every item put has been marked done
+ * }
  * ```
  */
 export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
@@ -261,12 +293,18 @@ export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
  * Proxy of a Value held by a manager.
  * @example
  * ```ts
- * const v = await manager.Value("i", 0);
- * await v.set((await v.get()) + 1);
+ * import { isMainProcess, Manager } from "multiproc";
+ * import assert from "node:assert/strict";
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const v = await manager.Value("i", 0);
+ *   await v.set((await v.get()) + 1);
+ *   assert.equal(await v.get(), 1);
+ * }
  * ```
  */
 export class ValueProxy<T = number> extends ServedClient {
-  /** @returns The value. */
+  /** Reads the value. @returns The value. */
   get(): Promise<T> {
     return _c(this, "get");
   }
@@ -280,13 +318,18 @@ export class ValueProxy<T = number> extends ServedClient {
  * Proxy of an Array held by a manager (fixed length, typed items).
  * @example
  * ```ts
- * const a = await manager.Array("d", [1, 2, 3]);
- * await a.set(0, 9);
- * console.log(await a.toArray()); // [9, 2, 3]
+ * import { isMainProcess, Manager } from "multiproc";
+ * import assert from "node:assert/strict";
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const a = await manager.Array("d", [1, 2, 3]);
+ *   await a.set(0, 9);
+ *   assert.deepEqual(await a.toArray(), [9, 2, 3]);
+ * }
  * ```
  */
 export class ArrayProxy<T = number> extends ServedClient {
-  /** @returns Item `i`. @throws {RangeError} If out of range (rejects). */
+  /** Reads item `i`. @returns Item `i`. @throws {RangeError} If out of range (rejects). */
   get(i: number): Promise<T> {
     return _c(this, "get", [i]);
   }
@@ -294,25 +337,122 @@ export class ArrayProxy<T = number> extends ServedClient {
   set(i: number, v: T): Promise<void> {
     return _c(this, "set", [i, v]);
   }
-  /** @returns The number of items. */
+  /** Counts the items. @returns The number of items. */
   length(): Promise<number> {
     return _c(this, "length");
   }
-  /** @returns A copy of all items. */
+  /** Copies every item. @returns A copy of all items. */
   toArray(): Promise<T[]> {
     return _c(this, "toArray");
   }
 }
 
-/** Proxy of a Lock or RLock held by a manager (see `LockClient`). */
+/**
+ * Proxy of a Lock or RLock held by a manager (see `LockClient`): `acquire`, `release`, `locked`
+ * and `hold` as on `Lock`.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, type LockProxy, Manager, Process } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export async function tryLock(lock: LockProxy) { assert.equal(await lock.acquire({ block: false }), false); }
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const lock = await manager.Lock();
+ *   await using _ = await lock.hold(); // Python's `with lock:`
+ *   const p = new Process({ target: tryLock, args: [lock] });
+ *   p.start();
+ *   await p.join();
+ *   assert.equal(p.exitCode, 0); // the child found it held
+ * }
+ * ```
+ */
 export class LockProxy extends LockClient {}
-/** Proxy of a Semaphore or BoundedSemaphore held by a manager (see `SemaphoreClient`). */
+/**
+ * Proxy of a Semaphore or BoundedSemaphore held by a manager (see `SemaphoreClient`): `acquire`,
+ * `release`, `getValue` and `hold` as on `Semaphore`.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Manager } from "multiproc";
+ * import assert from "node:assert/strict";
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const slots = await manager.Semaphore(2);
+ *   {
+ *     await using _ = await slots.hold();
+ *     assert.equal(await slots.getValue(), 1);
+ *   }
+ *   assert.equal(await slots.getValue(), 2);
+ * }
+ * ```
+ */
 export class SemaphoreProxy extends SemaphoreClient {}
-/** Proxy of an Event held by a manager (see `EventClient`). */
+/**
+ * Proxy of an Event held by a manager (see `EventClient`): `set`, `clear`, `isSet` and `wait` as
+ * on {@linkcode Event}.
+ *
+ * @example
+ * ```ts
+ * import { type EventProxy, isMainProcess, Manager, Process } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export async function go(ready: EventProxy) { await ready.set(); }
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const ready = await manager.Event();
+ *   const p = new Process({ target: go, args: [ready] });
+ *   p.start();
+ *   assert.equal(await ready.wait(30_000), true);
+ *   await p.join();
+ * }
+ * ```
+ */
 export class EventProxy extends EventClient {}
-/** Proxy of a Condition held by a manager (see `ConditionClient`). */
+/**
+ * Proxy of a Condition held by a manager (see `ConditionClient`): `acquire`, `release`, `hold`,
+ * `wait`, `waitFor`, `notify` and `notifyAll` as on `Condition`.
+ *
+ * @example
+ * ```ts
+ * import { type ConditionProxy, isMainProcess, Manager, type NamespaceProxy, Process } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export async function produce(cond: ConditionProxy, ns: NamespaceProxy) {
+ *   await using _ = await cond.hold();
+ *   await ns.set("item", 42);
+ *   await cond.notifyAll();
+ * }
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const cond = await manager.Condition();
+ *   const ns = await manager.namespace();
+ *   const p = new Process({ target: produce, args: [cond, ns] });
+ *   p.start();
+ *   {
+ *     await using _ = await cond.hold();
+ *     assert.equal(await cond.waitFor(async () => (await ns.get("item")) !== undefined, 30_000), true);
+ *   }
+ *   await p.join();
+ *   assert.equal(await ns.get("item"), 42);
+ * }
+ * ```
+ */
 export class ConditionProxy extends ConditionClient {}
-/** Proxy of a Barrier held by a manager (see `BarrierClient`). */
+/**
+ * Proxy of a Barrier held by a manager (see `BarrierClient`): `wait`, `reset`, `abort`,
+ * `nWaiting`, `broken` and `parties` as on `Barrier`.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, Manager } from "multiproc";
+ * import assert from "node:assert/strict";
+ * if (isMainProcess(import.meta)) {
+ *   await using manager = await Manager.start();
+ *   const barrier = await manager.Barrier(2);
+ *   const indices = await Promise.all([barrier.wait(), barrier.wait()]);
+ *   assert.deepEqual(indices.sort(), [0, 1]); // exactly one party per round gets 0
+ * }
+ * ```
+ */
 export class BarrierProxy extends BarrierClient {}
 
 /** Every kind `Manager` creates, and how to build its proxy in this process. */

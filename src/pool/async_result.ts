@@ -42,7 +42,7 @@ export function reportCallbackError(e: unknown): void {
  * if (isMainProcess(import.meta)) {
  *   await using pool = new Pool(2);
  *   const r = pool.applyAsync(square, [7]);
- *   console.log(await r.get(1000), r.ready(), r.successful()); // 49 true true
+ *   console.log(await r.get(10_000), r.ready(), r.successful()); // 49 true true
  * }
  * ```
  */

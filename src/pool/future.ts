@@ -180,7 +180,14 @@ function _futures<R>(fs: Iterable<Future<R>>, what: string): Set<Future<R>> {
 }
 
 /**
- * Yields the futures as they complete (finished or cancelled), already-done ones first.
+ * Yields the futures as they complete (finished or cancelled), already-done ones first, like
+ * Python's `as_completed`: `for await (const f of asCompleted(fs)) await f.result()`.
+ *
+ * The items are the `Future` objects themselves (`f === fs[i]`, usable as `Map`/`Set` keys), not
+ * their values. TypeScript types every item of a `for await` loop as its awaited value, since an
+ * async generator can never yield a thenable; the element type `Future<R> & { then: never }` stops
+ * that, so the items are typed as the futures they are. Read a value with `f.result()`.
+ *
  * @param fs The futures (duplicates are yielded once).
  * @param timeout Milliseconds, counted from the call, for all of them to complete.
  * @returns The futures in completion order.
@@ -188,14 +195,18 @@ function _futures<R>(fs: Iterable<Future<R>>, what: string): Set<Future<R>> {
  * @example
  * ```ts
  * import { asCompleted, ProcessPoolExecutor, isMainProcess } from "multiproc";
+ * import assert from "node:assert/strict";
  * export function twice(x: number) { return 2 * x; }
  * if (isMainProcess(import.meta)) {
- *   await using ex = new ProcessPoolExecutor();
- *   for await (const f of asCompleted([1, 2, 3].map((x) => ex.submit(twice, x)))) console.log(await f.result());
+ *   await using ex = new ProcessPoolExecutor({ maxWorkers: 2 });
+ *   const inputs = new Map([1, 2, 3].map((x) => [ex.submit(twice, x), x]));
+ *   for await (const f of asCompleted(inputs.keys())) {
+ *     assert.equal(await f.result(), 2 * inputs.get(f)!); // f is the Future submit() returned
+ *   }
  * }
  * ```
  */
-export function asCompleted<R>(fs: Iterable<Future<R>>, timeout?: number): AsyncIterable<Future<R>> {
+export function asCompleted<R>(fs: Iterable<Future<R>>, timeout?: number): AsyncIterable<Future<R> & { then: never }> {
   const pending = _futures(fs, "asCompleted()");
   const total = pending.size;
   const deadline = timeout === undefined || timeout === null ? undefined : Date.now() + timeout;
@@ -231,14 +242,31 @@ export function asCompleted<R>(fs: Iterable<Future<R>>, timeout?: number): Async
       pending.delete(f);
       return { value: f, done: false };
     },
-    async return(): Promise<IteratorResult<Future<R>>> {
-      return finish();
+    return(): Promise<IteratorResult<Future<R>>> {
+      return Promise.resolve(finish());
     },
   };
-  return { [Symbol.asyncIterator]: () => iterator };
+  // The same futures, typed so that `for await` does not type them as their values (see above).
+  return { [Symbol.asyncIterator]: () => iterator as AsyncIterator<Future<R> & { then: never }> };
 }
 
-/** When {@linkcode waitFutures} returns. */
+/**
+ * When {@linkcode waitFutures} returns.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, ProcessPoolExecutor, type ReturnWhen, waitFutures } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function check(x: number) { if (x < 0) throw new RangeError(`negative: ${x}`); return x; }
+ * if (isMainProcess(import.meta)) {
+ *   await using ex = new ProcessPoolExecutor({ maxWorkers: 2 });
+ *   const when: ReturnWhen = "FIRST_EXCEPTION";
+ *   const { done } = await waitFutures([ex.submit(check, -1), ex.submit(check, 2)], { returnWhen: when });
+ *   const errors = await Promise.all([...done].map((f) => f.exception()));
+ *   assert.ok(errors.some((e) => e instanceof RangeError)); // it returned once a future failed
+ * }
+ * ```
+ */
 export type ReturnWhen = "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED";
 
 /**

@@ -9,7 +9,25 @@ import type { PoolEngine } from "./engine.ts";
 import { PoolTask } from "./task.ts";
 import { MODE_MAP } from "./worker.ts";
 
-/** Per-call limits accepted by every pool method. */
+/**
+ * Per-call limits accepted by every pool method.
+ *
+ * @example
+ * ```ts
+ * import { type CallOptions, isMainProcess, Pool, TimeoutError } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function nap(ms: number) { return new Promise((r) => setTimeout(r, ms)); }
+ * if (isMainProcess(import.meta)) {
+ *   await using pool = new Pool(1);
+ *   const limit: CallOptions = { timeout: 50 };
+ *   await assert.rejects(pool.apply(nap, [10_000], limit), TimeoutError); // the worker is killed and replaced
+ *   const stop = new AbortController();
+ *   const call = pool.apply(nap, [10_000], { signal: stop.signal });
+ *   stop.abort(new Error("not needed any more"));
+ *   await assert.rejects(call, /not needed any more/);
+ * }
+ * ```
+ */
 export interface CallOptions {
   /** Milliseconds before the call rejects with `TimeoutError` (its running worker is killed and replaced). */
   timeout?: number;

@@ -18,7 +18,22 @@ import { backend } from "./shm/arena.ts";
 
 const _REBUILD = Symbol("rebuild");
 
-/** Options of {@linkcode Barrier}. */
+/**
+ * Options of {@linkcode Barrier}.
+ *
+ * @example
+ * ```ts
+ * import { Barrier, type BarrierOptions, isMainProcess } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function announce() { console.log("everyone is here"); }
+ * if (isMainProcess(import.meta)) {
+ *   const options: BarrierOptions = { action: announce, timeout: 30_000 };
+ *   const barrier = new Barrier(2, options);
+ *   const indices = await Promise.all([barrier.wait(), barrier.wait()]); // two parties of one process
+ *   assert.deepEqual(indices.sort(), [0, 1]);
+ * }
+ * ```
+ */
 export interface BarrierOptions {
   /** Runs once per round, before the parties are released (in one of the parties' processes). */
   action?: Target;
@@ -54,6 +69,7 @@ export class Barrier {
   }
 
   /**
+   * Creates a barrier for `parties` parties, in any processes and async tasks.
    * @param parties How many parties make a round (a positive integer).
    * @param options `action` (a target: exported or self-contained function) and default `timeout` (ms).
    * @throws {RangeError} If `parties` is not a positive integer.

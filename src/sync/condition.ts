@@ -44,6 +44,7 @@ export class Condition {
   }
 
   /**
+   * Creates a condition variable over `lock`.
    * @param lock The lock to use (default: a new RLock).
    * @throws {TypeError} If `lock` is not a Lock or RLock of this library.
    */

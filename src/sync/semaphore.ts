@@ -35,6 +35,7 @@ export class Semaphore {
   }
 
   /**
+   * Creates a semaphore whose counter starts at `value`.
    * @param value The initial value (default 1).
    * @throws {RangeError} If `value` is not an integer from 0 to 2^31-1.
    */

@@ -19,7 +19,21 @@ export interface Remote {
   call(method: string, args: unknown[]): Promise<unknown>;
 }
 
-/** Options of `acquire` and `hold`. */
+/**
+ * Options of `acquire` and `hold`.
+ *
+ * @example
+ * ```ts
+ * import { type AcquireOptions, Lock } from "multiproc";
+ * import assert from "node:assert/strict";
+ * const lock = new Lock();
+ * const now: AcquireOptions = { block: false };
+ * assert.equal(await lock.acquire(now), true);
+ * assert.equal(await lock.acquire(now), false); // taken: answers at once
+ * assert.equal(await lock.acquire({ timeout: 20 }), false); // gives up after 20 ms
+ * await lock.release();
+ * ```
+ */
 export interface AcquireOptions {
   /** Wait for the lock (default true); false answers at once and ignores `timeout`. */
   block?: boolean;
@@ -107,7 +121,10 @@ export function timeoutOption(t: unknown, what: string): number | null {
 
 let _remoteOf: (c: ServedClient) => Remote;
 
-/** Base of every client: holds the {@linkcode Remote}. */
+/**
+ * Base of every client: holds the {@linkcode Remote}.
+ * @internal The public types are the manager proxies and the primitives built on this.
+ */
 export class ServedClient {
   #remote: Remote;
   static {
@@ -208,6 +225,7 @@ export abstract class AcquirerClient extends ServedClient {
  * const lock = await manager.Lock();
  * await using _ = await lock.hold();
  * ```
+ * @internal Exported to users as the manager proxy `LockProxy`.
  */
 export class LockClient extends AcquirerClient {
   #what: string;
@@ -255,6 +273,7 @@ export class LockClient extends AcquirerClient {
  * await sem.acquire();
  * await sem.release();
  * ```
+ * @internal Exported to users as the manager proxy `SemaphoreProxy`.
  */
 export class SemaphoreClient extends AcquirerClient {
   #what: string;

@@ -15,6 +15,7 @@ import { callAs, currentToken } from "./owner.ts";
  * setTimeout(() => ev.set(), 10);
  * console.log(await ev.wait(1000)); // true
  * ```
+ * @internal Exported to users as the manager proxy `EventProxy`.
  */
 export class EventClient extends ServedClient {
   /** Sets the flag; every waiter wakes. */
@@ -49,6 +50,7 @@ export class EventClient extends ServedClient {
  * await cond.notifyAll();
  * await cond.release();
  * ```
+ * @internal Exported to users as the manager proxy `ConditionProxy`.
  */
 export class ConditionClient extends AcquirerClient {
   /** Name used in errors. */
@@ -126,6 +128,7 @@ export class ConditionClient extends AcquirerClient {
  * const b = await manager.Barrier(2);
  * const [i, j] = await Promise.all([b.wait(), b.wait()]); // 0 and 1 in some order
  * ```
+ * @internal Exported to users as the manager proxy `BarrierProxy`.
  */
 export class BarrierClient extends ServedClient {
   /** How many parties make a round. */
