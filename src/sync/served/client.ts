@@ -213,8 +213,8 @@ export abstract class AcquirerClient extends ServedClient {
   abstract release(...args: number[]): Promise<void>;
 
   /** Extra text for a failed hold (who holds it). */
-  async _holderText(): Promise<string> {
-    return "";
+  _holderText(): Promise<string> {
+    return Promise.resolve("");
   }
 }
 

@@ -84,16 +84,20 @@ export class ShmCondition implements ConditionBackend {
   }
 
   notify(n = 1): Promise<void> {
-    return rejecting(async () => {
+    return rejecting(() => {
       if (typeof n !== "number" || !(n >= 0) || (!Number.isInteger(n) && n !== Infinity)) {
         throw new RangeError(`Condition.notify(n) needs a non-negative integer n, got ${String(n)}`);
       }
       this.#notify(n);
+      return Promise.resolve();
     });
   }
 
   notifyAll(): Promise<void> {
-    return rejecting(async () => this.#notify(Infinity));
+    return rejecting(() => {
+      this.#notify(Infinity);
+      return Promise.resolve();
+    });
   }
 
   state(): SyncState {
