@@ -22,7 +22,7 @@ import { scanErrorClasses } from "./error_classes.ts";
 import { BrokenProcessPool, StateError, WorkerLostError } from "../errors.ts";
 import { GUARD_MESSAGE, Process } from "../process.ts";
 import { poolWorker, WORKER_INBOX } from "./worker.ts";
-import { Deque } from "../core/deque.ts";
+import { Fifo } from "../core/fifo.ts";
 import { describeExit, killedFromOutside, PoolTask, TASK_DISPATCHED as _DISPATCHED, TASK_DONE as _DONE, TASK_QUEUED as _QUEUED } from "./task.ts";
 
 export { describeExit, PoolTask };
@@ -80,7 +80,7 @@ export class PoolEngine {
   #workers = new Map<number, _Worker>();
   #nextWid = 1;
   #nextTask = 1;
-  #queue = new Deque<PoolTask>();
+  #queue = new Fifo<PoolTask>();
   /** Tasks in the queue that are still queued (cancelled ones stay in the deque until reached). */
   #queued = 0;
   #outstanding = 0;
