@@ -23,6 +23,7 @@ import { BrokenProcessPool, StateError, WorkerLostError } from "../errors.ts";
 import { GUARD_MESSAGE, Process } from "../process.ts";
 import { poolWorker, WORKER_INBOX } from "./worker.ts";
 import { Fifo } from "../core/fifo.ts";
+import { holdAlive, releaseAlive } from "../core/hold_alive.ts";
 import { describeExit, killedFromOutside, PoolTask, TASK_DISPATCHED as _DISPATCHED, TASK_DONE as _DONE, TASK_QUEUED as _QUEUED } from "./task.ts";
 
 export { describeExit, PoolTask };
@@ -85,7 +86,8 @@ export class PoolEngine {
   #queued = 0;
   #outstanding = 0;
   #streams = 0;
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** Whether this engine holds the process alive (while tasks are outstanding). */
+  #holding = false;
   #scheduled = false;
   #state: "open" | "closed" | "terminated" | "broken" = "open";
   #broken: Error | undefined;
@@ -145,7 +147,10 @@ export class PoolEngine {
       return;
     }
     this.#outstanding++;
-    if (this.#keepAlive === undefined) this.#keepAlive = setInterval(() => {}, 1 << 30);
+    if (!this.#holding) {
+      this.#holding = true;
+      holdAlive();
+    }
     this.#queue.push(task);
     this.#queued++;
     this.#schedule();
@@ -199,8 +204,8 @@ export class PoolEngine {
 
   /** Waits until every worker has exited (after close, outstanding work finishes first). */
   async join(): Promise<void> {
-    // Workers are daemons (unref'ed): a timer keeps this process alive while we wait for them.
-    const keepAlive = setInterval(() => {}, 1 << 30);
+    // Workers are daemons (unref'ed): hold this process alive while we wait for them.
+    holdAlive();
     try {
       while (this.#workers.size > 0 || this.#outstanding > 0) {
         if (this.#workers.size === 0) {
@@ -211,7 +216,7 @@ export class PoolEngine {
         await new Promise((r) => setTimeout(r, 0)); // let exit handlers run
       }
     } finally {
-      clearInterval(keepAlive);
+      releaseAlive();
     }
     node.unserve(this.#id);
   }
@@ -332,9 +337,9 @@ export class PoolEngine {
     try {
       task.settle(ok, value);
     } finally {
-      if (this.#outstanding <= 0 && this.#keepAlive !== undefined) {
-        clearInterval(this.#keepAlive);
-        this.#keepAlive = undefined;
+      if (this.#outstanding <= 0 && this.#holding) {
+        this.#holding = false;
+        releaseAlive();
       }
       this.#checkIdle();
     }
