@@ -361,7 +361,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   /** @internal For JoinableQueue. */
   protected _call(method: string): Promise<unknown> {
     this.#checkOpen(method === "t" ? "taskDone" : "join");
-    if (this.#server) return Promise.resolve(method === "t" ? this.#server.taskDone() : this.#server.join());
+    if (this.#server) return Promise.resolve(method === "t" ? this.#server.taskDone() : this.#server.join(null));
     this.#flushPuts();
     return this.#route!.request(this.#ref.i, method, []);
   }
