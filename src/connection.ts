@@ -32,6 +32,7 @@ import { BufferTooShort, EOFError, StateError } from "./errors.ts";
 import { Process } from "./process.ts";
 import { PipeServer } from "./connection/pipe_server.ts";
 import { type Route, routeTo } from "./core/route.ts";
+import { REBUILD } from "./core/rebuild.ts";
 
 /** Messages of at least this many bytes are sent as requests (answered when the buffer has room). */
 const _BIG = 64 * 1024;
@@ -71,7 +72,6 @@ async function _closeAllBeforeExit(): Promise<void> {
 
 let _routeOf: (c: Connection<unknown>) => { route: Route; id: string } | undefined;
 let _pollCancelable: (c: Connection<unknown>, timeout: number) => { done: Promise<boolean>; cancel(): void };
-let _reduce: (c: Connection<unknown>) => _State;
 
 /**
  * One end of a pipe made by {@linkcode Pipe}. Messages are structured-clone values (`send`/`recv`)
@@ -100,23 +100,35 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   static {
     _routeOf = (c) => (c.#route ? { route: c.#route, id: c.#ref.i } : undefined);
     _pollCancelable = (c, timeout) => c.#pollCancelable(timeout);
-    _reduce = (c) => {
-      if (c.#closed) throw new StateError("Cannot send a closed Connection to another process: send it before closing it");
-      const h = _newHandleId();
-      if (c.#server) c.#server.inc(h, c.#end);
-      else c.#route!.notify(c.#ref.i, "i", [h, c.#end]);
-      return { ref: c.#ref, end: c.#end, duplex: c.#duplex, h };
-    };
+    registerType<Connection<unknown>>({
+      tag: "multiproc.Connection",
+      cls: Connection,
+      reduce: (c) => {
+        if (c.#closed) throw new StateError("Cannot send a closed Connection to another process: send it before closing it");
+        const h = _newHandleId();
+        if (c.#server) c.#server.inc(h, c.#end);
+        else c.#route!.notify(c.#ref.i, "i", [h, c.#end]);
+        return { ref: c.#ref, end: c.#end, duplex: c.#duplex, h } satisfies _State;
+      },
+      rebuild: (s) => {
+        const state = s as _State;
+        const c = new Connection(REBUILD, state);
+        if (c.#server) c.#server.attach(state.h, state.end, null);
+        else c.#route!.notify(state.ref.i, "a", [state.h, state.end]);
+        return c;
+      },
+    });
   }
 
   /**
-   * Made by {@linkcode Pipe} (and when a connection arrives from another process); not meant to be
-   * called directly.
+   * Made by {@linkcode Pipe} (and when a connection arrives from another process, see
+   * `core/rebuild.ts`); not meant to be called directly.
+   * @param tag The rebuild tag.
    * @param state Where the pipe is served and which end this is.
    * @throws {TypeError} If called without the internal state.
    */
-  constructor(state: _State) {
-    if (typeof state !== "object" || state === null || typeof state.h !== "string") {
+  constructor(tag: typeof REBUILD, state: _State) {
+    if (tag !== REBUILD || typeof state !== "object" || state === null || typeof state.h !== "string") {
       throw new TypeError("Connection objects are made by Pipe(); call Pipe() instead of new Connection()");
     }
     this.#ref = state.ref;
@@ -361,20 +373,6 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   }
 }
 
-registerType<Connection<unknown>>({
-  tag: "multiproc.Connection",
-  cls: Connection,
-  reduce: (c) => _reduce(c),
-  rebuild: (s) => {
-    const state = s as _State;
-    const c = new Connection(state);
-    const server = node.local(state.ref);
-    if (server instanceof PipeServer) server.attach(state.h, state.end, null);
-    else routeTo(state.ref.a).notify(state.ref.i, "a", [state.h, state.end]);
-    return c;
-  },
-});
-
 /**
  * Makes a pipe and returns its two ends. Duplex (the default): both ends send and receive.
  * One-way (`duplex: false`): `[receiver, sender]`, like Python.
@@ -398,7 +396,7 @@ export function Pipe<T = unknown>(options: { duplex?: boolean } = {}): [Connecti
   const server = new PipeServer([h0, h1], () => node.unserve(id));
   const ref = node.serve(server);
   id = ref.i;
-  return [new Connection<T>({ ref, end: 0, duplex, h: h0 }), new Connection<T>({ ref, end: 1, duplex, h: h1 })];
+  return [new Connection<T>(REBUILD, { ref, end: 0, duplex, h: h0 }), new Connection<T>(REBUILD, { ref, end: 1, duplex, h: h1 })];
 }
 
 /**
