@@ -20,17 +20,8 @@
  *
  * @module
  */
-export {
-  activeChildren,
-  cpuCount,
-  currentProcess,
-  exit,
-  isMainProcess,
-  parentProcess,
-  Process,
-  type ProcessOptions,
-  type Target,
-} from "./src/process.ts";
+export { Process, type ProcessOptions, type Target } from "./src/process.ts";
+export { activeChildren, cpuCount, currentProcess, exit, isMainProcess, parentProcess } from "./src/process/current.ts";
 export {
   AuthenticationError,
   BrokenBarrierError,

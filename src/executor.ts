@@ -7,7 +7,8 @@
  */
 import { describeFunction, moduleUrl } from "./core/target.ts";
 import { BrokenProcessPool, CancelledError, StateError, TimeoutError } from "./errors.ts";
-import { cpuCount, type Target } from "./process.ts";
+import { type Target } from "./process.ts";
+import { cpuCount } from "./process/current.ts";
 import { PoolEngine, PoolTask } from "./pool/engine.ts";
 import { asCompleted, Future, futureControl, type ReturnWhen, waitFutures } from "./pool/future.ts";
 import { MODE_APPLY, MODE_MAP } from "./pool/worker.ts";

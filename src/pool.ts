@@ -7,7 +7,8 @@
  */
 import { describeFunction, moduleUrl } from "./core/target.ts";
 import { StateError, TimeoutError } from "./errors.ts";
-import { cpuCount, type Target } from "./process.ts";
+import { type Target } from "./process.ts";
+import { cpuCount } from "./process/current.ts";
 import { PoolEngine, PoolTask } from "./pool/engine.ts";
 import { AsyncResult } from "./pool/async_result.ts";
 import { MODE_APPLY, MODE_MAP, MODE_STARMAP } from "./pool/worker.ts";
