@@ -37,7 +37,8 @@ export {
   WorkerLostError,
 } from "./src/errors.ts";
 export { registerErrorClass } from "./src/channel/codec.ts";
-export { Connection, Pipe, wait } from "./src/connection.ts";
+export { Connection, Pipe } from "./src/connection.ts";
+export { wait } from "./src/connection/wait.ts";
 export {
   AsyncResult,
   type ApplyAsyncOptions,

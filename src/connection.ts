@@ -1,6 +1,6 @@
 /**
- * `Pipe()`, `Connection` and `wait()`: Python's `multiprocessing.Pipe` between any processes of a
- * tree.
+ * `Pipe()` and `Connection`: Python's `multiprocessing.Pipe` between any processes of a tree
+ * (`wait()` on connections and processes is in `connection/wait.ts`).
  *
  * **Design.** A pipe end may be used by a process that did not create it and has no link to the
  * other end's holder, so the process that calls `Pipe()` *serves* the pipe (`connection/pipe_server.ts`):
@@ -29,7 +29,6 @@ import process from "node:process";
 import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { BufferTooShort, EOFError, StateError } from "./errors.ts";
-import { Process } from "./process.ts";
 import { PipeServer } from "./connection/pipe_server.ts";
 import { type Route, routeTo } from "./core/route.ts";
 import { REBUILD } from "./core/rebuild.ts";
@@ -71,7 +70,25 @@ async function _closeAllBeforeExit(): Promise<void> {
 }
 
 let _routeOf: (c: Connection<unknown>) => { route: Route; id: string } | undefined;
-let _pollCancelable: (c: Connection<unknown>, timeout: number) => { done: Promise<boolean>; cancel(): void };
+let _pollCancelable: (c: Connection<unknown>, timeout: number) => PendingPoll;
+
+/** A poll that can be called off: `done` resolves with whether the connection is ready. */
+export interface PendingPoll {
+  /** Whether there is something to read (a message, or EOF) before the poll ended. */
+  done: Promise<boolean>;
+  /** Ends the poll (its answer is then false). */
+  cancel(): void;
+}
+
+/**
+ * Starts a poll of `c` that `wait()` can cancel once another object is ready. @internal
+ * @param c A readable, open connection.
+ * @param timeout Milliseconds; `Infinity` waits.
+ * @returns The poll.
+ */
+export function pollCancelable(c: Connection<unknown>, timeout: number): PendingPoll {
+  return _pollCancelable(c, timeout);
+}
 
 /**
  * One end of a pipe made by {@linkcode Pipe}. Messages are structured-clone values (`send`/`recv`)
@@ -357,7 +374,7 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     return this.#route!.request(this.#ref.i, "r", [this.#end, this.#h]) as Promise<Uint8Array>;
   }
 
-  #pollCancelable(timeout: number): { done: Promise<boolean>; cancel(): void } {
+  #pollCancelable(timeout: number): PendingPoll {
     const id = ++_pollSeq;
     const t = timeout < 0 ? 0 : timeout;
     if (this.#server) {
@@ -397,56 +414,4 @@ export function Pipe<T = unknown>(options: { duplex?: boolean } = {}): [Connecti
   const ref = node.serve(server);
   id = ref.i;
   return [new Connection<T>(REBUILD, { ref, end: 0, duplex, h: h0 }), new Connection<T>(REBUILD, { ref, end: 1, duplex, h: h1 })];
-}
-
-/**
- * Waits until at least one of `objects` is ready, or `timeout` ms pass: a connection is ready
- * when `recv` would not wait (a message, or EOF), a process when it has exited.
- * @param objects Connections and started processes.
- * @param timeout Milliseconds; omitted waits without limit; 0 or negative answers at once.
- * @returns The ready objects (empty after a timeout), in the order given.
- * @throws {TypeError} If `objects` holds something else.
- * @example
- * ```ts
- * import { wait } from "multiproc";
- * for (const c of await wait([conn1, conn2, proc], 1000)) console.log("ready:", c);
- * ```
- */
-export async function wait(objects: Array<Connection | Process>, timeout?: number): Promise<Array<Connection | Process>> {
-  if (!Array.isArray(objects)) throw new TypeError("wait() expects an array of Connection and Process objects");
-  for (const o of objects) {
-    if (!(o instanceof Connection) && !(o instanceof Process)) throw new TypeError(`wait() accepts Connection and Process objects, got ${o === null ? "null" : typeof o}`);
-    if (o instanceof Process && o._exited === undefined) throw new StateError(`Cannot wait() for ${o.name}: it has not been started`);
-  }
-  if (timeout !== undefined && timeout !== null && typeof timeout !== "number") {
-    throw new TypeError(`wait() timeout must be a number of milliseconds, got ${typeof timeout}`);
-  }
-  const now = await _readyNow(objects);
-  const limit = timeout ?? Infinity;
-  if (now.length > 0 || !(limit > 0)) return now;
-  const polls: Array<{ cancel(): void }> = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const first = new Promise<boolean>((resolve) => {
-    for (const o of objects) {
-      if (o instanceof Connection) {
-        const p = _pollCancelable(o, Infinity);
-        polls.push(p);
-        p.done.then((r) => r && resolve(true), () => resolve(true));
-      } else void o._exited!.then(() => resolve(true));
-    }
-    if (Number.isFinite(limit)) timer = setTimeout(() => resolve(false), limit);
-  });
-  const any = await first;
-  clearTimeout(timer);
-  for (const p of polls) p.cancel();
-  return any ? await _readyNow(objects) : [];
-}
-
-async function _readyNow(objects: Array<Connection | Process>): Promise<Array<Connection | Process>> {
-  const flags = await Promise.all(objects.map((o) => {
-    if (o instanceof Process) return o.exitCode !== null;
-    if (o.closed || !o.readable) return false;
-    return _pollCancelable(o, 0).done.catch(() => true);
-  }));
-  return objects.filter((_, i) => flags[i]);
 }
