@@ -65,12 +65,12 @@ export {
   type JoinableQueueProxy,
   type ListProxy,
   type LockProxy,
-  Manager,
   type NamespaceProxy,
   type QueueProxy,
   type SemaphoreProxy,
   type ValueProxy,
-} from "./src/manager.ts";
+} from "./src/manager/proxies.ts";
+export { Manager } from "./src/manager.ts";
 export { JoinableQueue, Queue, type QueueWaitOptions, SimpleQueue } from "./src/queue.ts";
 export { type AcquireOptions, BoundedSemaphore, Event, Lock, RLock, Semaphore } from "./src/sync/lock.ts";
 export { Condition } from "./src/sync/condition.ts";
