@@ -11,15 +11,16 @@ import process from "node:process";
 import { decodeError, encode } from "../channel/codec.ts";
 import type { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
-import type { TargetSpec } from "../core/target.ts";
+import { describeFunction, moduleUrl, type TargetSpec } from "../core/target.ts";
 import { BrokenProcessPool, StateError, WorkerLostError } from "../errors.ts";
-import { GUARD_MESSAGE } from "../process.ts";
+import { GUARD_MESSAGE, type Target } from "../process.ts";
 import { WORKER_INBOX } from "./worker.ts";
 import { holdAlive, releaseAlive } from "../core/hold_alive.ts";
 import { describeExit, killedFromOutside, PoolTask, TASK_DISPATCHED as _DISPATCHED, TASK_DONE as _DONE, TASK_QUEUED as _QUEUED } from "./task.ts";
 import { FunctionRegistry } from "./registry.ts";
 import { recordTaskTime, type ScheduleOptions, Scheduler } from "./scheduler.ts";
 import { type PoolWorker, startWorker, stopWorker, takesTasks } from "./workers.ts";
+import { positiveInt } from "./stream.ts";
 
 export { describeExit, PoolTask };
 
@@ -38,6 +39,33 @@ export interface EngineOptions extends ScheduleOptions {
   module: string | undefined;
   /** Executor semantics: a worker killed by a signal while holding work breaks the pool. */
   breakOnKill: boolean;
+}
+
+/**
+ * Checks the worker options of a `Pool` or `ProcessPoolExecutor` and makes its engine's: the
+ * executor starts workers on demand and breaks when one is lost while it has work (Python's
+ * semantics); a Pool starts them all and replaces lost ones.
+ * @param kind The class (named in errors).
+ * @param size Number of workers; `sizeName` names it in errors.
+ * @param o The initializer and its args, maxTasksPerChild, the default module.
+ * @returns The engine's options.
+ * @throws {RangeError} If `size` or `maxTasksPerChild` is not an integer ≥ 1.
+ * @throws {TypeError} If an option has the wrong type or the initializer cannot be sent.
+ */
+export function engineOptions(
+  kind: EngineOptions["kind"],
+  size: number,
+  sizeName: string,
+  o: { initializer?: Target; initargs?: unknown[]; maxTasksPerChild?: number; module?: string | URL },
+): EngineOptions {
+  positiveInt(size, `${kind} ${sizeName}`);
+  const max = o.maxTasksPerChild ?? undefined;
+  if (max !== undefined) positiveInt(max, `${kind} maxTasksPerChild`);
+  if (o.initargs !== undefined && !Array.isArray(o.initargs)) throw new TypeError(`${kind} initargs must be an array`);
+  const module = moduleUrl(o.module);
+  const init = o.initializer === undefined || o.initializer === null ? null : describeFunction(o.initializer, module, "initializer");
+  const executor = kind === "ProcessPoolExecutor";
+  return { kind, size, onDemand: executor, init, initargs: o.initargs ?? [], maxTasksPerChild: max, module, breakOnKill: executor };
 }
 
 /** Starts, feeds and replaces the worker processes of one pool. */
