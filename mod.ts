@@ -20,17 +20,8 @@
  *
  * @module
  */
-export {
-  activeChildren,
-  cpuCount,
-  currentProcess,
-  exit,
-  isMainProcess,
-  parentProcess,
-  Process,
-  type ProcessOptions,
-  type Target,
-} from "./src/process.ts";
+export { Process, type ProcessOptions, type Target } from "./src/process.ts";
+export { activeChildren, cpuCount, currentProcess, exit, isMainProcess, parentProcess } from "./src/process/current.ts";
 export {
   AuthenticationError,
   BrokenBarrierError,
@@ -46,7 +37,8 @@ export {
   WorkerLostError,
 } from "./src/errors.ts";
 export { registerErrorClass } from "./src/channel/codec.ts";
-export { Connection, Pipe, wait } from "./src/connection.ts";
+export { Connection, Pipe } from "./src/connection.ts";
+export { wait } from "./src/connection/wait.ts";
 export {
   AsyncResult,
   type ApplyAsyncOptions,
@@ -73,12 +65,12 @@ export {
   type JoinableQueueProxy,
   type ListProxy,
   type LockProxy,
-  Manager,
   type NamespaceProxy,
   type QueueProxy,
   type SemaphoreProxy,
   type ValueProxy,
-} from "./src/manager.ts";
+} from "./src/manager/proxies.ts";
+export { Manager } from "./src/manager.ts";
 export { JoinableQueue, Queue, type QueueWaitOptions, SimpleQueue } from "./src/queue.ts";
 export { type AcquireOptions, Lock } from "./src/sync/lock.ts";
 export { RLock } from "./src/sync/rlock.ts";

@@ -1,6 +1,6 @@
 /**
- * `Pipe()`, `Connection` and `wait()`: Python's `multiprocessing.Pipe` between any processes of a
- * tree.
+ * `Pipe()` and `Connection`: Python's `multiprocessing.Pipe` between any processes of a tree
+ * (`wait()` on connections and processes is in `connection/wait.ts`).
  *
  * **Design.** A pipe end may be used by a process that did not create it and has no link to the
  * other end's holder, so the process that calls `Pipe()` *serves* the pipe (`connection/pipe_server.ts`):
@@ -29,9 +29,9 @@ import process from "node:process";
 import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { BufferTooShort, EOFError, StateError } from "./errors.ts";
-import { Process } from "./process.ts";
 import { PipeServer } from "./connection/pipe_server.ts";
 import { type Route, routeTo } from "./core/route.ts";
+import { REBUILD } from "./core/rebuild.ts";
 
 /** Messages of at least this many bytes are sent as requests (answered when the buffer has room). */
 const _BIG = 64 * 1024;
@@ -70,8 +70,25 @@ async function _closeAllBeforeExit(): Promise<void> {
 }
 
 let _routeOf: (c: Connection<unknown>) => { route: Route; id: string } | undefined;
-let _pollCancelable: (c: Connection<unknown>, timeout: number) => { done: Promise<boolean>; cancel(): void };
-let _reduce: (c: Connection<unknown>) => _State;
+let _pollCancelable: (c: Connection<unknown>, timeout: number) => PendingPoll;
+
+/** A poll that can be called off: `done` resolves with whether the connection is ready. */
+export interface PendingPoll {
+  /** Whether there is something to read (a message, or EOF) before the poll ended. */
+  done: Promise<boolean>;
+  /** Ends the poll (its answer is then false). */
+  cancel(): void;
+}
+
+/**
+ * Starts a poll of `c` that `wait()` can cancel once another object is ready. @internal
+ * @param c A readable, open connection.
+ * @param timeout Milliseconds; `Infinity` waits.
+ * @returns The poll.
+ */
+export function pollCancelable(c: Connection<unknown>, timeout: number): PendingPoll {
+  return _pollCancelable(c, timeout);
+}
 
 /**
  * One end of a pipe made by {@linkcode Pipe}. Messages are structured-clone values (`send`/`recv`)
@@ -100,23 +117,35 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   static {
     _routeOf = (c) => (c.#route ? { route: c.#route, id: c.#ref.i } : undefined);
     _pollCancelable = (c, timeout) => c.#pollCancelable(timeout);
-    _reduce = (c) => {
-      if (c.#closed) throw new StateError("Cannot send a closed Connection to another process: send it before closing it");
-      const h = _newHandleId();
-      if (c.#server) c.#server.inc(h, c.#end);
-      else c.#route!.notify(c.#ref.i, "i", [h, c.#end]);
-      return { ref: c.#ref, end: c.#end, duplex: c.#duplex, h };
-    };
+    registerType<Connection<unknown>>({
+      tag: "multiproc.Connection",
+      cls: Connection,
+      reduce: (c) => {
+        if (c.#closed) throw new StateError("Cannot send a closed Connection to another process: send it before closing it");
+        const h = _newHandleId();
+        if (c.#server) c.#server.inc(h, c.#end);
+        else c.#route!.notify(c.#ref.i, "i", [h, c.#end]);
+        return { ref: c.#ref, end: c.#end, duplex: c.#duplex, h } satisfies _State;
+      },
+      rebuild: (s) => {
+        const state = s as _State;
+        const c = new Connection(REBUILD, state);
+        if (c.#server) c.#server.attach(state.h, state.end, null);
+        else c.#route!.notify(state.ref.i, "a", [state.h, state.end]);
+        return c;
+      },
+    });
   }
 
   /**
-   * Made by {@linkcode Pipe} (and when a connection arrives from another process); not meant to be
-   * called directly.
+   * Made by {@linkcode Pipe} (and when a connection arrives from another process, see
+   * `core/rebuild.ts`); not meant to be called directly.
+   * @param tag The rebuild tag.
    * @param state Where the pipe is served and which end this is.
    * @throws {TypeError} If called without the internal state.
    */
-  constructor(state: _State) {
-    if (typeof state !== "object" || state === null || typeof state.h !== "string") {
+  constructor(tag: typeof REBUILD, state: _State) {
+    if (tag !== REBUILD || typeof state !== "object" || state === null || typeof state.h !== "string") {
       throw new TypeError("Connection objects are made by Pipe(); call Pipe() instead of new Connection()");
     }
     this.#ref = state.ref;
@@ -345,7 +374,7 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     return this.#route!.request(this.#ref.i, "r", [this.#end, this.#h]) as Promise<Uint8Array>;
   }
 
-  #pollCancelable(timeout: number): { done: Promise<boolean>; cancel(): void } {
+  #pollCancelable(timeout: number): PendingPoll {
     const id = ++_pollSeq;
     const t = timeout < 0 ? 0 : timeout;
     if (this.#server) {
@@ -360,20 +389,6 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     };
   }
 }
-
-registerType<Connection<unknown>>({
-  tag: "multiproc.Connection",
-  cls: Connection,
-  reduce: (c) => _reduce(c),
-  rebuild: (s) => {
-    const state = s as _State;
-    const c = new Connection(state);
-    const server = node.local(state.ref);
-    if (server instanceof PipeServer) server.attach(state.h, state.end, null);
-    else routeTo(state.ref.a).notify(state.ref.i, "a", [state.h, state.end]);
-    return c;
-  },
-});
 
 /**
  * Makes a pipe and returns its two ends. Duplex (the default): both ends send and receive.
@@ -398,67 +413,5 @@ export function Pipe<T = unknown>(options: { duplex?: boolean } = {}): [Connecti
   const server = new PipeServer([h0, h1], () => node.unserve(id));
   const ref = node.serve(server);
   id = ref.i;
-  return [new Connection<T>({ ref, end: 0, duplex, h: h0 }), new Connection<T>({ ref, end: 1, duplex, h: h1 })];
-}
-
-/**
- * Waits until at least one of `objects` is ready, or `timeout` ms pass: a connection is ready
- * when `recv` would not wait (a message, or EOF), a process when it has exited.
- * @param objects Connections and started processes.
- * @param timeout Milliseconds; omitted waits without limit; 0 or negative answers at once.
- * @returns The ready objects (empty after a timeout), in the order given.
- * @throws {TypeError} If `objects` holds something else.
- * @example
- * ```ts
- * import { isMainProcess, Pipe, Process, wait, type Connection } from "multiproc";
- * import assert from "node:assert/strict";
- * export async function reply(conn: Connection<string>) { await conn.send("done"); }
- * if (isMainProcess(import.meta)) {
- *   const [quiet] = Pipe<string>();
- *   const [mine, theirs] = Pipe<string>();
- *   const p = new Process({ target: reply, args: [theirs] });
- *   p.start();
- *   assert.deepEqual(await wait([quiet, mine], 10_000), [mine]); // mine has a message to read
- *   await p.join();
- *   assert.deepEqual(await wait([quiet, p], 0), [p]); // an exited process is ready
- * }
- * ```
- */
-export async function wait(objects: Array<Connection | Process>, timeout?: number): Promise<Array<Connection | Process>> {
-  if (!Array.isArray(objects)) throw new TypeError("wait() expects an array of Connection and Process objects");
-  for (const o of objects) {
-    if (!(o instanceof Connection) && !(o instanceof Process)) throw new TypeError(`wait() accepts Connection and Process objects, got ${o === null ? "null" : typeof o}`);
-    if (o instanceof Process && o._exited === undefined) throw new StateError(`Cannot wait() for ${o.name}: it has not been started`);
-  }
-  if (timeout !== undefined && timeout !== null && typeof timeout !== "number") {
-    throw new TypeError(`wait() timeout must be a number of milliseconds, got ${typeof timeout}`);
-  }
-  const now = await _readyNow(objects);
-  const limit = timeout ?? Infinity;
-  if (now.length > 0 || !(limit > 0)) return now;
-  const polls: Array<{ cancel(): void }> = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const first = new Promise<boolean>((resolve) => {
-    for (const o of objects) {
-      if (o instanceof Connection) {
-        const p = _pollCancelable(o, Infinity);
-        polls.push(p);
-        p.done.then((r) => r && resolve(true), () => resolve(true));
-      } else void o._exited!.then(() => resolve(true));
-    }
-    if (Number.isFinite(limit)) timer = setTimeout(() => resolve(false), limit);
-  });
-  const any = await first;
-  clearTimeout(timer);
-  for (const p of polls) p.cancel();
-  return any ? await _readyNow(objects) : [];
-}
-
-async function _readyNow(objects: Array<Connection | Process>): Promise<Array<Connection | Process>> {
-  const flags = await Promise.all(objects.map((o) => {
-    if (o instanceof Process) return o.exitCode !== null;
-    if (o.closed || !o.readable) return false;
-    return _pollCancelable(o, 0).done.catch(() => true);
-  }));
-  return objects.filter((_, i) => flags[i]);
+  return [new Connection<T>(REBUILD, { ref, end: 0, duplex, h: h0 }), new Connection<T>(REBUILD, { ref, end: 1, duplex, h: h1 })];
 }

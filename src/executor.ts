@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { describeFunction, moduleUrl } from "./core/target.ts";
 import { BrokenProcessPool, CancelledError, StateError, TimeoutError } from "./errors.ts";
-import { cpuCount, type Target } from "./process.ts";
-import { PoolEngine, PoolTask } from "./pool/engine.ts";
+import type { Target } from "./process.ts";
+import { cpuCount } from "./process/current.ts";
+import { engineOptions, PoolEngine, PoolTask } from "./pool/engine.ts";
 import { asCompleted, Future, futureControl, type ReturnWhen, waitFutures } from "./pool/future.ts";
 import { MODE_APPLY, MODE_MAP } from "./pool/worker.ts";
 import { chunksOf, positiveInt } from "./pool/stream.ts";
@@ -75,25 +75,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    */
   constructor(options: ExecutorOptions = {}) {
     if (typeof options !== "object" || options === null) throw new TypeError("ProcessPoolExecutor options must be an object");
-    const size = options.maxWorkers ?? cpuCount();
-    positiveInt(size, "ProcessPoolExecutor maxWorkers");
-    const max = options.maxTasksPerChild ?? undefined;
-    if (max !== undefined) positiveInt(max, "ProcessPoolExecutor maxTasksPerChild");
-    if (options.initargs !== undefined && !Array.isArray(options.initargs)) throw new TypeError("ProcessPoolExecutor initargs must be an array");
-    const module = moduleUrl(options.module);
-    const init = options.initializer === undefined || options.initializer === null
-      ? null
-      : describeFunction(options.initializer, module, "initializer");
-    this.#engine = new PoolEngine({
-      kind: "ProcessPoolExecutor",
-      size,
-      onDemand: true,
-      init,
-      initargs: options.initargs ?? [],
-      maxTasksPerChild: max,
-      module,
-      breakOnKill: true,
-    });
+    this.#engine = new PoolEngine(engineOptions("ProcessPoolExecutor", options.maxWorkers ?? cpuCount(), "maxWorkers", options));
   }
 
   /** Pids of the current workers. */

@@ -10,39 +10,24 @@ import { StateError } from "./errors.ts";
 import { holdAlive, releaseAlive } from "./core/hold_alive.ts";
 import { Process, type Target } from "./process.ts";
 import {
-  ArrayProxy,
-  BarrierProxy,
-  ConditionProxy,
-  DictProxy,
-  EventProxy,
-  JoinableQueueProxy,
-  ListProxy,
-  LockProxy,
+  type ArrayProxy,
+  type BarrierProxy,
+  type ConditionProxy,
+  type DictProxy,
+  type EventProxy,
+  type JoinableQueueProxy,
+  type ListProxy,
+  type LockProxy,
   makeProxy,
   managedRef,
   markShutDown,
-  NamespaceProxy,
-  QueueProxy,
-  SemaphoreProxy,
-  ValueProxy,
+  type NamespaceProxy,
+  type QueueProxy,
+  type SemaphoreProxy,
+  type ValueProxy,
 } from "./manager/proxies.ts";
 import { runManagerServer, SERVER_MODULE } from "./manager/server.ts";
 import { callRef } from "./sync/served.ts";
-
-export {
-  ArrayProxy,
-  BarrierProxy,
-  ConditionProxy,
-  DictProxy,
-  EventProxy,
-  JoinableQueueProxy,
-  ListProxy,
-  LockProxy,
-  NamespaceProxy,
-  QueueProxy,
-  SemaphoreProxy,
-  ValueProxy,
-};
 
 let _count = 0;
 

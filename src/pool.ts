@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { describeFunction, moduleUrl } from "./core/target.ts";
 import { StateError, TimeoutError } from "./errors.ts";
-import { cpuCount, type Target } from "./process.ts";
-import { PoolEngine, PoolTask } from "./pool/engine.ts";
+import type { Target } from "./process.ts";
+import { cpuCount } from "./process/current.ts";
+import { engineOptions, PoolEngine, PoolTask } from "./pool/engine.ts";
 import { AsyncResult } from "./pool/async_result.ts";
 import { MODE_APPLY, MODE_MAP, MODE_STARMAP } from "./pool/worker.ts";
 import { checkCallOptions, chunkCount, chunksOf, positiveInt, runStream, type CallOptions } from "./pool/stream.ts";
@@ -168,22 +168,8 @@ export class Pool implements AsyncDisposable {
       throw new TypeError(`Pool expects a number of processes or an options object, got ${typeof processes}`);
     }
     const size = o.processes ?? cpuCount();
-    positiveInt(size, "Pool processes");
-    if (o.maxTasksPerChild !== undefined && o.maxTasksPerChild !== null) positiveInt(o.maxTasksPerChild, "Pool maxTasksPerChild");
-    if (o.initargs !== undefined && !Array.isArray(o.initargs)) throw new TypeError("Pool initargs must be an array");
-    const module = moduleUrl(o.module);
-    const init = o.initializer === undefined || o.initializer === null ? null : describeFunction(o.initializer, module, "initializer");
+    this.#engine = new PoolEngine(engineOptions("Pool", size, "processes", o));
     this.#size = size;
-    this.#engine = new PoolEngine({
-      kind: "Pool",
-      size,
-      onDemand: false,
-      init,
-      initargs: o.initargs ?? [],
-      maxTasksPerChild: o.maxTasksPerChild ?? undefined,
-      module,
-      breakOnKill: false,
-    });
   }
 
   /** Pids of the current workers. */

@@ -1,12 +1,11 @@
 /**
  * `Process`: a real OS process running a target, with Python's lifecycle (start, join, terminate,
- * kill, close, exitCode), plus the process-level helpers `currentProcess`, `parentProcess`,
- * `activeChildren`, `cpuCount`, `isMainProcess` and `exit`.
+ * kill, close, exitCode). The helpers about the process this code runs in (`currentProcess`,
+ * `activeChildren`, `cpuCount`, `isMainProcess`, `exit`, ...) are in `process/current.ts`; what a
+ * parent hands its child at spawn is in `process/setup.ts`.
  *
  * @module
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runtime, type ChildHandle } from "./runtime/adapter.ts";
@@ -17,6 +16,8 @@ import type { Peer } from "./channel/peer.ts";
 import { node } from "./core/node.ts";
 import { callerModule, describeFunction, inferModule, moduleUrl, type TargetSpec } from "./core/target.ts";
 import { StateError } from "./errors.ts";
+import { trackChild } from "./process/current.ts";
+import { CHILD_TOKEN_BYTES, type ChildSetup } from "./process/setup.ts";
 
 /**
  * Something a child can run: a function (exported from a module, or self-contained).
@@ -84,41 +85,12 @@ export interface ProcessOptions {
   cwd?: string;
 }
 
-/** What the child needs to run: sent in the setup message. */
-export interface ChildSetup {
-  authkey: Uint8Array;
-  name: string;
-  identity: number[];
-  daemon: boolean;
-  parent: { name: string; pid: number };
-  rootPid: number;
-  treeDir: string;
-  parentAddress: string;
-  target: TargetSpec | null;
-  payload: Uint8Array;
-  /** Modules the child imports before decoding `payload` (they register the types it holds). */
-  needs: string[];
-}
-
 const _BOOTSTRAP: string = fileURLToPath(moduleBeside(import.meta.url, "./child/bootstrap.ts", "bootstrap"));
-const _children = new Set<Process>();
-let _exitHook = false;
 
 const _GUARD_MESSAGE = "A process was started while a child process was importing its target's module. " +
   "A script that starts processes must guard its entry point, or every child would start processes again:\n\n" +
   "  if (isMainProcess(import.meta)) {\n    // start processes here\n  }\n\n" +
   "In CommonJS: if (require.main === module) { ... }\n";
-
-function _installExitHook(): void {
-  if (_exitHook) return;
-  _exitHook = true;
-  runtime.onExit(() => {
-    for (const p of _children) if (p.daemon && p.exitCode === null) p.terminate();
-  });
-}
-
-/** Length of a child's one-time token (sent on its stdin at spawn). @internal */
-export const CHILD_TOKEN_BYTES = 32;
 
 function _hex(b: Uint8Array): string {
   let s = "";
@@ -281,16 +253,15 @@ export class Process implements AsyncDisposable {
     }
     this.#handle = handle;
     if (this.#daemon) handle.unref();
-    _installExitHook();
-    _children.add(this);
+    const untrack = trackChild(this);
     this.#exited = handle.exited.then((code) => {
       this.#exitCode = code;
-      _children.delete(this);
+      untrack();
       node.forgetChild(id);
       return code;
     }, () => {
       this.#exitCode = 1;
-      _children.delete(this);
+      untrack();
       return 1;
     });
   }
@@ -378,7 +349,7 @@ export class Process implements AsyncDisposable {
 
 /**
  * Re-creates, in the child, the `Process` object its parent started (for a subclass: from the
- * class and the instance's own fields, without running the constructor) and marks it current.
+ * class and the instance's own fields, without running the subclass's constructor) and marks it current.
  */
 export function currentProcessObject(cls: new (...a: unknown[]) => unknown, fields: Record<string, unknown> | undefined): Process {
   if (cls !== Process && !(cls.prototype instanceof Process)) throw new TypeError(`${cls.name} is not a Process subclass`);
@@ -388,150 +359,8 @@ export function currentProcessObject(cls: new (...a: unknown[]) => unknown, fiel
   return p;
 }
 
-/**
- * Name, pid and daemon flag of the process this code runs in ("MainProcess" in the root).
- *
- * @example
- * ```ts
- * import { currentProcess, isMainProcess, Process } from "multiproc";
- * import assert from "node:assert/strict";
- * import process from "node:process";
- * export function whoAmI() {
- *   assert.equal(currentProcess().name, "worker-1");
- *   assert.equal(currentProcess().pid, process.pid);
- * }
- * if (isMainProcess(import.meta)) {
- *   assert.equal(currentProcess().name, "MainProcess");
- *   const p = new Process({ target: whoAmI, name: "worker-1" });
- *   p.start();
- *   await p.join();
- *   assert.equal(p.exitCode, 0);
- * }
- * ```
- */
-export function currentProcess(): { name: string; pid: number; daemon: boolean } {
-  return { name: node.name, pid: process.pid, daemon: node.daemon };
-}
-
-/**
- * Name and pid of the parent process, or null in the root process.
- *
- * @example
- * ```ts
- * import { isMainProcess, parentProcess, Process } from "multiproc";
- * import assert from "node:assert/strict";
- * import process from "node:process";
- * export function child(parentPid: number) {
- *   assert.deepEqual(parentProcess(), { name: "MainProcess", pid: parentPid });
- * }
- * if (isMainProcess(import.meta)) {
- *   assert.equal(parentProcess(), null);
- *   const p = new Process({ target: child, args: [process.pid] });
- *   p.start();
- *   await p.join();
- *   assert.equal(p.exitCode, 0);
- * }
- * ```
- */
-export function parentProcess(): { name: string; pid: number } | null {
-  return node.parent ? { ...node.parent } : null;
-}
-
-/**
- * Children started by this process that have not exited yet.
- *
- * @example
- * ```ts
- * import { activeChildren, isMainProcess, Process } from "multiproc";
- * import assert from "node:assert/strict";
- * export function nap(ms: number) { return new Promise((r) => setTimeout(r, ms)); }
- * if (isMainProcess(import.meta)) {
- *   const p = new Process({ target: nap, args: [50] });
- *   p.start();
- *   assert.ok(activeChildren().includes(p));
- *   await p.join();
- *   assert.equal(activeChildren().length, 0);
- * }
- * ```
- */
-export function activeChildren(): Process[] {
-  return [..._children].filter((p) => p.exitCode === null);
-}
-
-/**
- * Number of CPUs this process may use: the default size of a `Pool` and of a
- * `ProcessPoolExecutor`.
- *
- * @example
- * ```ts
- * import { cpuCount } from "multiproc";
- * import assert from "node:assert/strict";
- * const n = cpuCount();
- * assert.ok(Number.isInteger(n) && n >= 1);
- * console.log(`${n} CPUs`);
- * ```
- */
-export function cpuCount(): number {
-  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-}
-
-/**
- * True only for the entry module of the root process: the guard that keeps a child, which imports
- * its target's module, from running the script's main code again. Works on Node versions without
- * `import.meta.main` too.
- *
- * @param meta The caller's `import.meta`.
- * @example
- * ```ts
- * import { isMainProcess } from "multiproc";
- * if (isMainProcess(import.meta)) console.log("entry point of the root process");
- * ```
- */
-export function isMainProcess(meta: ImportMeta): boolean {
-  if (node.isChild) return false;
-  const known = runtime.isMainModule(meta);
-  if (typeof known === "boolean") return known;
-  const main = runtime.mainScript();
-  if (!main || !meta?.url) return false;
-  try {
-    const a = fs.realpathSync(fileURLToPath(meta.url));
-    const b = fs.realpathSync(fileURLToPath(main));
-    return a === b || a.replace(/\.[cm]?[jt]s$/, "") === b;
-  } catch {
-    return meta.url === main;
-  }
-}
-
-/**
- * Ends the current process at once with `code` (like Python's `sys.exit` in a child); the parent
- * sees it as `exitCode`.
- * @param code Exit status, 0–255 (default 0).
- * @returns Never: the process ends.
- * @throws {TypeError} If `code` is not an integer.
- * @example
- * ```ts
- * import { exit, isMainProcess, Process } from "multiproc";
- * import assert from "node:assert/strict";
- * export function quit(code: number) {
- *   exit(code);
- * }
- * if (isMainProcess(import.meta)) {
- *   const p = new Process({ target: quit, args: [3] });
- *   p.start();
- *   await p.join();
- *   assert.equal(p.exitCode, 3);
- * }
- * ```
- */
-export function exit(code = 0): never {
-  if (!Number.isInteger(code)) throw new TypeError(`exit() code must be an integer, got ${code}`);
-  return runtime.exit(code);
-}
-
-/** Waits for every non-daemon child to exit and terminates daemon ones (Python's exit handler). */
-export async function finishChildren(): Promise<void> {
-  for (const p of _children) if (p.daemon) p.terminate();
-  await Promise.all([..._children].map((p) => p.join().catch(() => {})));
-}
-
 export { _GUARD_MESSAGE as GUARD_MESSAGE };
+
+// child/bootstrap.ts imports these from here; they live in process/current.ts and process/setup.ts.
+export { finishChildren } from "./process/current.ts";
+export { CHILD_TOKEN_BYTES, type ChildSetup } from "./process/setup.ts";

@@ -28,6 +28,7 @@ import { Empty, Full, StateError } from "./errors.ts";
 import { Fifo } from "./core/fifo.ts";
 import { QueueServer } from "./queue/server.ts";
 import { type Route, routeTo } from "./core/route.ts";
+import { REBUILD } from "./core/rebuild.ts";
 
 interface _QState {
   r: Ref;
@@ -59,7 +60,6 @@ export interface QueueWaitOptions {
 
 const _MAX_BATCH = 1024;
 let _clientSeq = 0;
-let _rebuilding: _QState | undefined;
 const _open = new Set<Queue<unknown>>();
 let _hookInstalled = false;
 let _flushForExit: (q: Queue<unknown>) => Promise<void>;
@@ -122,24 +122,17 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #closed = false;
   #registered = false;
 
-  static {
-    _flushForExit = async (q) => {
-      const route = q.#route;
-      q.close();
-      if (route) await route.request(q.#ref.i, "y", []).catch(() => {});
-    };
-  }
-
   /**
    * Creates a queue, served by this process; pass it to other processes in `args`.
    * @param maxsize Most items at once; 0 or omitted: no limit.
    * @throws {TypeError} If `maxsize` is not a number.
    * @throws {RangeError} If `maxsize` is negative or not an integer.
    */
-  constructor(maxsize: number = 0) {
-    const state = _rebuilding;
-    _rebuilding = undefined;
-    if (state) {
+  constructor(maxsize?: number);
+  /** @internal A handle rebuilt in another process (see `core/rebuild.ts`). */
+  constructor(tag: typeof REBUILD, state: _QState);
+  constructor(maxsize: number | typeof REBUILD = 0, state?: _QState) {
+    if (maxsize === REBUILD && state) {
       this.#ref = state.r;
       this.#maxsize = state.m;
       this.#joinable = state.j;
@@ -337,8 +330,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       return;
     }
     this.#flushPuts();
-    const seqs: number[] = [];
-    for (let it = this.#buf.shift(); it; it = this.#buf.shift()) seqs.push(it[0]);
+    const seqs = this.#buf.drain().map((it) => it[0]);
     this.#route!.notify(this.#ref.i, "b", [this.#client, this.#acks.splice(0), seqs]);
     this.#route!.notify(this.#ref.i, "x", [this.#client]);
     if (this.#registered) node.unserve(this.#client);
@@ -376,7 +368,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   /** @internal For JoinableQueue. */
   protected _call(method: string): Promise<unknown> {
     this.#checkOpen(method === "t" ? "taskDone" : "join");
-    if (this.#server) return Promise.resolve(method === "t" ? this.#server.taskDone() : this.#server.join());
+    if (this.#server) return Promise.resolve(method === "t" ? this.#server.taskDone() : this.#server.join(null));
     this.#flushPuts();
     return this.#route!.request(this.#ref.i, method, []);
   }
@@ -425,22 +417,23 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     node.register(this.#client, {
       call: (m) => {
         if (m !== "recall" || this.#buf.length === 0 || this.#closed) return;
-        const seqs: number[] = [];
-        for (let it = this.#buf.shift(); it; it = this.#buf.shift()) seqs.push(it[0]);
+        const seqs = this.#buf.drain().map((it) => it[0]);
         this.#route!.notify(this.#ref.i, "b", [this.#client, this.#acks.splice(0), seqs]);
       },
     });
   }
 
   static {
+    _flushForExit = async (q) => {
+      const route = q.#route;
+      q.close();
+      if (route) await route.request(q.#ref.i, "y", []).catch(() => {});
+    };
     registerType<Queue<unknown>>({
       tag: "multiproc.Queue",
       cls: Queue,
       reduce: (q) => ({ r: q.#ref, m: q.#maxsize, j: q.#joinable } satisfies _QState),
-      rebuild: (s) => {
-        _rebuilding = s as _QState;
-        return (s as _QState).j ? new JoinableQueue() : new Queue();
-      },
+      rebuild: (s) => ((s as _QState).j ? new JoinableQueue(REBUILD, s as _QState) : new Queue(REBUILD, s as _QState)),
     });
   }
 }

@@ -10,21 +10,18 @@ import type { Peer } from "../channel/peer.ts";
 import type { Served } from "../core/node.ts";
 import { EOFError, StateError } from "../errors.ts";
 import { Fifo } from "../core/fifo.ts";
-import { holdAlive, releaseAlive } from "../core/hold_alive.ts";
+import { WaitList } from "../core/wait_list.ts";
 
 /** Bytes a buffer may hold before a sender that asked for room waits (like a socket buffer). */
 export const PIPE_HIGH_WATER = 4 * 1024 * 1024;
 
+/** A blocked `recv` (answered with a message) or `poll` (answered with a boolean). */
 interface _Waiter {
   /** 0: recv, 1: poll. */
   kind: 0 | 1;
-  side: 0 | 1;
   h: string;
   peer: Peer | null;
   id: number;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-  timer?: ReturnType<typeof setTimeout>;
 }
 
 interface _Handle {
@@ -41,7 +38,11 @@ export class PipeServer implements Served {
   #open: [number, number] = [0, 0];
   #handles = new Map<string, _Handle>();
   #dead = new Set<string>();
-  #waiters: [_Waiter[], _Waiter[]] = [[], []];
+  /** Readers of each buffer; only a waiter of this process keeps it alive. */
+  #waiters: [WaitList<unknown, _Waiter>, WaitList<unknown, _Waiter>] = [
+    new WaitList({ holdRemote: false }),
+    new WaitList({ holdRemote: false }),
+  ];
   #space: [Array<() => void>, Array<() => void>] = [[], []];
   #onIdle: () => void;
 
@@ -90,16 +91,7 @@ export class PipeServer implements Served {
       if (wantRoom) throw new EOFError("Cannot send on the Connection: every handle of the other end is closed");
       return;
     }
-    const waiters = this.#waiters[side];
-    for (let i = 0; i < waiters.length; i++) {
-      const w = waiters[i];
-      if (w.kind !== 0) continue;
-      if (w.peer?.closed) continue;
-      waiters.splice(i, 1);
-      this.#settle(w);
-      w.resolve(bytes);
-      return;
-    }
+    if (this.#waiters[side].wakeWhere((w) => w.kind === 0, bytes)) return;
     const before = this.#bytes[side];
     this.#bufs[side].push(bytes);
     this.#bytes[side] += bytes.length;
@@ -118,7 +110,7 @@ export class PipeServer implements Served {
       return m;
     }
     if (this.#open[1 - side] === 0) throw _eof();
-    return this.#wait(0, side, h, peer, 0, Infinity) as Promise<Uint8Array>;
+    return this.#waiters[side].add({ kind: 0, h, peer, id: 0 }, null, () => undefined) as Promise<Uint8Array>;
   }
 
   /** Whether end `side` has something to read (a message, or EOF), waiting up to `timeout` ms. */
@@ -126,20 +118,12 @@ export class PipeServer implements Served {
     this.#checkHandle(h);
     if (this.#bufs[side].length > 0 || this.#open[1 - side] === 0) return true;
     if (!(timeout > 0)) return false;
-    return this.#wait(1, side, h, peer, id, timeout) as Promise<boolean>;
+    return this.#waiters[side].add({ kind: 1, h, peer, id }, Number.isFinite(timeout) ? timeout : null, () => false) as Promise<boolean>;
   }
 
   /** Ends a waiting poll (its answer is false). */
   cancelPoll(id: number, peer: Peer | null): void {
-    for (const side of [0, 1] as const) {
-      const ws = this.#waiters[side];
-      const i = ws.findIndex((w) => w.kind === 1 && w.id === id && w.peer === peer);
-      if (i >= 0) {
-        const [w] = ws.splice(i, 1);
-        this.#settle(w);
-        w.resolve(false);
-      }
-    }
+    for (const ws of this.#waiters) ws.wakeWhere((w) => w.kind === 1 && w.id === id && w.peer === peer, false);
   }
 
   /** Counts a new handle of `end` (sent to another process, or made by `Pipe()`). */
@@ -169,23 +153,13 @@ export class PipeServer implements Served {
     }
     this.#handles.delete(h);
     const end = rec.end;
-    for (const side of [0, 1] as const) {
-      const ws = this.#waiters[side];
-      for (let i = ws.length - 1; i >= 0; i--) {
-        if (ws[i].h !== h) continue;
-        const [w] = ws.splice(i, 1);
-        this.#settle(w);
-        w.reject(new StateError("Connection is closed: it was closed while waiting"));
-      }
+    for (const ws of this.#waiters) {
+      ws.settleWhere((w) => w.h === h, (_, _resolve, reject) => reject(new StateError("Connection is closed: it was closed while waiting")));
     }
     if (--this.#open[end] > 0) return;
     // Nobody writes into buffer 1-end any more: its readers reach EOF once it is drained.
     const other = (1 - end) as _Side;
-    for (const w of this.#waiters[other].splice(0)) {
-      this.#settle(w);
-      if (w.kind === 0) w.reject(_eof());
-      else w.resolve(true);
-    }
+    this.#waiters[other].settleWhere(() => true, (w, resolve, reject) => (w.kind === 0 ? reject(_eof()) : resolve(true)));
     // Nobody reads buffer `end` any more: drop what it holds and let its senders go on.
     this.#bufs[end].clear();
     this.#bytes[end] = 0;
@@ -195,13 +169,7 @@ export class PipeServer implements Served {
 
   /** Releases the handles of a process whose link closed, and forgets its waiters. */
   peerClosed(peer: Peer): void {
-    for (const side of [0, 1] as const) {
-      this.#waiters[side] = this.#waiters[side].filter((w) => {
-        if (w.peer !== peer) return true;
-        this.#settle(w);
-        return false;
-      });
-    }
+    for (const ws of this.#waiters) ws.dropPeer(peer);
     for (const [h, rec] of [...this.#handles]) if (rec.peer === peer) this.close(h);
   }
 
@@ -209,37 +177,8 @@ export class PipeServer implements Served {
     if (!this.#handles.has(h)) throw new StateError("Connection is closed: open a new Pipe()");
   }
 
-  #wait(kind: 0 | 1, side: _Side, h: string, peer: Peer | null, id: number, timeout: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const w: _Waiter = { kind, side, h, peer, id, resolve, reject };
-      if (peer === null) holdAlive();
-      if (Number.isFinite(timeout)) {
-        w.timer = setTimeout(() => {
-          const ws = this.#waiters[side];
-          const i = ws.indexOf(w);
-          if (i >= 0) ws.splice(i, 1);
-          this.#settle(w);
-          resolve(false);
-        }, timeout);
-      }
-      this.#waiters[side].push(w);
-    });
-  }
-
-  #settle(w: _Waiter): void {
-    if (w.timer !== undefined) clearTimeout(w.timer);
-    if (w.peer === null) releaseAlive();
-  }
-
   #wakePollers(side: _Side): void {
-    const ws = this.#waiters[side];
-    if (ws.length === 0) return;
-    this.#waiters[side] = ws.filter((w) => {
-      if (w.kind !== 1) return true;
-      this.#settle(w);
-      w.resolve(true);
-      return false;
-    });
+    this.#waiters[side].settleWhere((w) => w.kind === 1, (_, resolve) => resolve(true));
   }
 
   #freeSpace(side: _Side): void {

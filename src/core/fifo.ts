@@ -1,6 +1,8 @@
 /**
- * A first-in first-out list with O(1) push and shift (an array with a moving head), used by the
- * pipe and queue servers for their message buffers.
+ * A first-in first-out list with O(1) amortised push and shift: an array with a moving head,
+ * compacted now and then. The pipe and queue servers keep their message buffers in it, a queue
+ * handle its fetched items, the pool its pending tasks and a pool worker its task inbox: thousands
+ * of values may wait, and `Array.shift` would make draining them quadratic.
  *
  * @module
  */
@@ -18,7 +20,7 @@
  * ```
  */
 export class Fifo<T> {
-  #items: T[] = [];
+  #items: (T | undefined)[] = [];
   #head = 0;
 
   /** Number of values held. */
@@ -41,7 +43,7 @@ export class Fifo<T> {
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const v = this.#items[this.#head];
-    (this.#items as unknown[])[this.#head++] = undefined;
+    this.#items[this.#head++] = undefined;
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
@@ -50,12 +52,13 @@ export class Fifo<T> {
   }
 
   /**
-   * The value at position `i` from the front, without removing it.
-   * @param i Index from the front.
-   * @returns The value, or undefined when out of range.
+   * Puts values back at the front, keeping their order (tasks taken back from a worker).
+   * @param values The values, first one first.
    */
-  at(i: number): T | undefined {
-    return i < 0 || i >= this.length ? undefined : this.#items[this.#head + i];
+  unshiftAll(values: T[]): void {
+    if (values.length === 0) return;
+    this.#items = [...values, ...this.#items.slice(this.#head)];
+    this.#head = 0;
   }
 
   /**
@@ -66,7 +69,7 @@ export class Fifo<T> {
    */
   insertSorted(values: T[], key: (v: T) => number): void {
     if (values.length === 0) return;
-    const rest = this.#items.slice(this.#head);
+    const rest = this.#items.slice(this.#head) as T[];
     const merged = [...values].sort((a, b) => key(a) - key(b));
     const out: T[] = [];
     let i = 0;
@@ -80,12 +83,13 @@ export class Fifo<T> {
   }
 
   /**
-   * Removes every value for which `drop` returns true.
-   * @param drop The predicate.
+   * Removes and returns every value.
+   * @returns The values, front first.
    */
-  removeWhere(drop: (v: T) => boolean): void {
-    this.#items = this.#items.slice(this.#head).filter((v) => !drop(v));
-    this.#head = 0;
+  drain(): T[] {
+    const out = this.#items.slice(this.#head) as T[];
+    this.clear();
+    return out;
   }
 
   /** Removes everything. */

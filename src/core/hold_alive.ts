@@ -1,8 +1,9 @@
 /**
- * Keeps this process alive while one of its own tasks waits on a buffer it serves (a `recv` on a
- * pipe whose writer is in another process, a `get` on a queue this process created). Nothing else
- * would: a pending promise does not keep a JS event loop running, while Python's blocking `recv()`
- * does keep its process.
+ * Keeps this process alive while something of its own waits on work only other processes can
+ * finish: a `recv` on a pipe whose writer is in another process, a `get` on a queue this process
+ * created, a served lock's waiter, the outstanding tasks of a pool and a pool's `join()`, a
+ * `Manager.start()`. Nothing else would: a pending promise does not keep a JS event loop running,
+ * while Python's blocking `recv()` does keep its process. One counted timer serves every holder.
  *
  * @module
  */

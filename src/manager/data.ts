@@ -45,16 +45,25 @@ function _fromEntries(entries: Iterable<[string, unknown]>): Record<string, unkn
   return out;
 }
 
+/** A string-keyed map from a request's initial entries, and the methods a dict and a namespace share. */
+function _keyed(L: string, init: unknown): [Map<string, unknown>, Record<string, _Method>] {
+  const m = new Map<string, unknown>(init === undefined || init === null ? [] : _record(L, init));
+  return [m, {
+    get: ([k]) => m.get(_key(L, k)),
+    set: ([k, v]) => void m.set(_key(L, k), v),
+    toObject: () => _fromEntries(m),
+  }];
+}
+
 /**
  * A served dict (string keys, insertion order). A missing key reads as `undefined`, like a Map
  * (there is no KeyError).
  */
 export function servedDict(init: unknown): Served {
   const L = "DictProxy";
-  const m = new Map<string, unknown>(init === undefined || init === null ? [] : _record(L, init));
+  const [m, shared] = _keyed(L, init);
   return new _Table(L, {
-    get: ([k]) => m.get(_key(L, k)),
-    set: ([k, v]) => void m.set(_key(L, k), v),
+    ...shared,
     delete: ([k]) => m.delete(_key(L, k)),
     has: ([k]) => m.has(_key(L, k)),
     keys: () => [...m.keys()],
@@ -65,7 +74,6 @@ export function servedDict(init: unknown): Served {
     update: ([o]) => {
       for (const [k, v] of _record(`${L}.update()`, o)) m.set(k, v);
     },
-    toObject: () => _fromEntries(m),
   });
 }
 
@@ -111,12 +119,7 @@ export function servedList(init: unknown): Served {
 /** A served namespace: named attributes; a missing one reads as `undefined`. */
 export function servedNamespace(init: unknown): Served {
   const L = "NamespaceProxy";
-  const m = new Map<string, unknown>(init === undefined || init === null ? [] : _record(L, init));
-  return new _Table(L, {
-    get: ([k]) => m.get(_key(L, k)),
-    set: ([k, v]) => void m.set(_key(L, k), v),
-    toObject: () => _fromEntries(m),
-  });
+  return new _Table(L, _keyed(L, init)[1]);
 }
 
 // A Map, not an object: a typecode from a request must not find "toString" or "__proto__".

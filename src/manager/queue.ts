@@ -1,23 +1,20 @@
 /**
  * The queue a manager process serves for `Manager.Queue()` / `JoinableQueue()`: Python's
- * `queue.Queue` behind a proxy (FIFO, optional maxsize, `Empty`/`Full`, task accounting).
+ * `queue.Queue` behind a proxy (FIFO, optional maxsize, `Empty`/`Full`, task accounting). The
+ * state is a {@linkcode QueueServer}, the same that serves a `Queue`; this file is the proxies'
+ * request protocol on top of it, which checks every argument (requests come over a link).
  *
  * @module
  */
 import type { Peer } from "../channel/peer.ts";
 import type { Served } from "../core/node.ts";
-import { Empty, Full, StateError } from "../errors.ts";
-import { _show, blockArg, type Caller, callerOf, timeoutArg, WaitList } from "../sync/served/common.ts";
+import { QueueServer } from "../queue/server.ts";
+import { _show, blockArg, timeoutArg } from "../sync/served/common.ts";
 
-/** A served FIFO queue. */
+/** A served FIFO queue: a {@linkcode QueueServer} answering the proxies' requests. */
 export class ServedQueue implements Served {
   #label: string;
-  #maxsize: number;
-  #items: unknown[] = [];
-  #getters = new WaitList<unknown>();
-  #putters = new WaitList<boolean>();
-  #unfinished = 0;
-  #joiners = new WaitList<void>();
+  #server: QueueServer;
 
   /**
    * @param maxsize Largest number of items (0: unbounded).
@@ -29,64 +26,41 @@ export class ServedQueue implements Served {
       throw new RangeError(`${label} maxsize must be a non-negative integer (0 for unbounded), got ${_show(maxsize)}`);
     }
     this.#label = label;
-    this.#maxsize = maxsize;
+    // Every put counts an unfinished task, also on a Queue (its proxy just has no taskDone()).
+    this.#server = new QueueServer(maxsize, true, label);
   }
 
   /** Runs a request: put(item, block, timeout), get(block, timeout), qsize, empty, full, taskDone, join. */
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     const what = `${this.#label}.${method}()`;
     switch (method) {
-      case "put":
-        return this.#put(callerOf(peer, 0), args[0], blockArg(args[1], what), timeoutArg(args[2], what));
-      case "get":
-        return this.#get(callerOf(peer, 0), blockArg(args[0], what), timeoutArg(args[1], what));
+      case "put": {
+        const block = blockArg(args[1], what);
+        const timeout = timeoutArg(args[2], what);
+        // A zero timeout answers at once, like block: false.
+        return this.#server.put(args[0], block && timeout !== 0, timeout ?? undefined, peer);
+      }
+      case "get": {
+        const block = blockArg(args[0], what);
+        const timeout = timeoutArg(args[1], what);
+        return this.#server.get("", 0, block && timeout !== 0, timeout ?? undefined, peer);
+      }
       case "qsize":
-        return this.#items.length;
+        return this.#server.qsize();
       case "empty":
-        return this.#items.length === 0;
+        return this.#server.qsize() === 0;
       case "full":
-        return this.#full();
+        return this.#server.full();
       case "taskDone":
-        if (this.#unfinished <= 0) throw new StateError(`taskDone() called too many times on ${this.#label}: call it once per item got`);
-        if (--this.#unfinished === 0) this.#joiners.wakeAll(undefined);
-        return;
+        return this.#server.taskDone();
       case "join":
-        return this.#unfinished === 0 ? undefined : this.#joiners.add(callerOf(peer, 0), null, () => undefined);
+        return this.#server.join(peer);
     }
     throw new TypeError(`${this.#label} has no method ${_show(method)}`);
   }
 
   /** A process went away: its blocked gets and puts are dropped. */
   peerClosed(peer: Peer): void {
-    this.#getters.dropPeer(peer);
-    this.#putters.dropPeer(peer);
-    this.#joiners.dropPeer(peer);
-  }
-
-  #full(): boolean {
-    return this.#maxsize > 0 && this.#items.length >= this.#maxsize;
-  }
-
-  async #put(caller: Caller, item: unknown, block: boolean, timeout: number | null): Promise<void> {
-    const end = timeout === null ? null : Date.now() + timeout;
-    while (this.#full()) {
-      const left = end === null ? null : end - Date.now();
-      if (!block || (left !== null && left <= 0)) throw new Full(`${this.#label} is full (maxsize ${this.#maxsize})`);
-      if (!(await this.#putters.add(caller, left, () => false))) throw new Full(`${this.#label} is still full (maxsize ${this.#maxsize}) after ${timeout} ms`);
-    }
-    this.#unfinished++;
-    if (this.#getters.wakeFirst(item) === undefined) this.#items.push(item);
-  }
-
-  #get(caller: Caller, block: boolean, timeout: number | null): unknown {
-    if (this.#items.length > 0) {
-      const item = this.#items.shift();
-      this.#putters.wakeFirst(true);
-      return item;
-    }
-    if (!block || timeout === 0) throw new Empty(`${this.#label} is empty`);
-    return this.#getters.add(caller, timeout, () => {
-      throw new Empty(`${this.#label} is still empty after ${timeout} ms`);
-    });
+    this.#server.peerClosed(peer);
   }
 }

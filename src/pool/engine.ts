@@ -1,98 +1,91 @@
 /**
- * The worker-set engine under `Pool` and `ProcessPoolExecutor`: it starts worker processes, feeds
- * them tasks over their link to us, matches results to tasks, and decides what a dead worker means.
- *
- * Each worker holds a small window of tasks in flight. Tasks run one after another in the worker,
- * so the first task of a window is the one running. The window adapts to task length: about 2 ms
- * of queued work per worker (1 task for long tasks, up to 64 for tiny ones), which keeps workers
- * busy between round trips without hoarding long tasks that an idle worker could take.
- *
- * A function travels as a target spec once per worker and is then named by a number.
+ * The engine under `Pool` and `ProcessPoolExecutor`: it starts worker processes
+ * (`pool/workers.ts`), hands them tasks (`pool/scheduler.ts` decides which worker gets which)
+ * over their link to us, matches results to tasks, and decides what a dead worker means. A
+ * function travels as a target spec once per worker and is then named by a number
+ * (`pool/registry.ts`).
  *
  * @module
  */
 import process from "node:process";
-import { decodeError } from "../channel/codec.ts";
+import { decodeError, encode } from "../channel/codec.ts";
 import type { Peer } from "../channel/peer.ts";
-import { encode } from "../channel/codec.ts";
 import { node } from "../core/node.ts";
-import { moduleBeside } from "../runtime/_common.ts";
-import { describeFunction, type TargetSpec } from "../core/target.ts";
-import { scanErrorClasses } from "./error_classes.ts";
+import { describeFunction, moduleUrl, type TargetSpec } from "../core/target.ts";
 import { BrokenProcessPool, StateError, WorkerLostError } from "../errors.ts";
-import { GUARD_MESSAGE, Process } from "../process.ts";
-import { poolWorker, WORKER_INBOX } from "./worker.ts";
-import { Deque } from "../core/deque.ts";
+import { GUARD_MESSAGE, type Target } from "../process.ts";
+import { WORKER_INBOX } from "./worker.ts";
+import { holdAlive, releaseAlive } from "../core/hold_alive.ts";
 import { describeExit, killedFromOutside, PoolTask, TASK_DISPATCHED as _DISPATCHED, TASK_DONE as _DONE, TASK_QUEUED as _QUEUED } from "./task.ts";
+import { FunctionRegistry } from "./registry.ts";
+import { recordTaskTime, type ScheduleOptions, Scheduler } from "./scheduler.ts";
+import { type PoolWorker, startWorker, stopWorker, takesTasks } from "./workers.ts";
+import { positiveInt } from "./stream.ts";
 
 export { describeExit, PoolTask };
 
-const _WORKER_MODULE: string = moduleBeside(import.meta.url, "./worker.ts", "pool_worker").href;
-
-const _MAX_WINDOW = 64;
 /** Workers in a row that end by themselves before they are ready: the pool cannot start workers. */
 const _MAX_START_FAILURES = 3;
-const _WINDOW_MS = 2;
 let _poolCounter = 0;
 
-interface _Worker {
-  wid: number;
-  proc: Process;
-  /** The link, once the worker said hello; `peer` is set once it is ready for tasks. */
-  link: Peer | undefined;
-  peer: Peer | undefined;
-  inflight: PoolTask[];
-  known: Set<number>;
-  assigned: number;
-  window: number;
-  ewma: number;
-  /** When the worker last finished a task, or got one while idle (performance.now()). */
-  progress: number;
-  /** No new tasks: retiring (maxTasksPerChild), told to stop, or killed. */
-  retiring: boolean;
-  stopping: boolean;
-  killed: boolean;
-}
-
 /** How the engine behaves: Pool (replace dead workers) or executor (a killed worker breaks it). */
-export interface EngineOptions {
+export interface EngineOptions extends ScheduleOptions {
   /** Class name used in messages. */
   kind: "Pool" | "ProcessPoolExecutor";
-  /** Number of workers (the maximum, when on demand). */
-  size: number;
-  /** Start workers when work arrives instead of all at once. */
-  onDemand: boolean;
   /** Initializer spec and its args. */
   init: TargetSpec | null;
   initargs: unknown[];
-  /** Tasks a worker runs before it is replaced; undefined for no limit. */
-  maxTasksPerChild: number | undefined;
   /** Default module for function targets. */
   module: string | undefined;
   /** Executor semantics: a worker killed by a signal while holding work breaks the pool. */
   breakOnKill: boolean;
 }
 
+/**
+ * Checks the worker options of a `Pool` or `ProcessPoolExecutor` and makes its engine's: the
+ * executor starts workers on demand and breaks when one is lost while it has work (Python's
+ * semantics); a Pool starts them all and replaces lost ones.
+ * @param kind The class (named in errors).
+ * @param size Number of workers; `sizeName` names it in errors.
+ * @param o The initializer and its args, maxTasksPerChild, the default module.
+ * @returns The engine's options.
+ * @throws {RangeError} If `size` or `maxTasksPerChild` is not an integer ≥ 1.
+ * @throws {TypeError} If an option has the wrong type or the initializer cannot be sent.
+ */
+export function engineOptions(
+  kind: EngineOptions["kind"],
+  size: number,
+  sizeName: string,
+  o: { initializer?: Target; initargs?: unknown[]; maxTasksPerChild?: number; module?: string | URL },
+): EngineOptions {
+  positiveInt(size, `${kind} ${sizeName}`);
+  const max = o.maxTasksPerChild ?? undefined;
+  if (max !== undefined) positiveInt(max, `${kind} maxTasksPerChild`);
+  if (o.initargs !== undefined && !Array.isArray(o.initargs)) throw new TypeError(`${kind} initargs must be an array`);
+  const module = moduleUrl(o.module);
+  const init = o.initializer === undefined || o.initializer === null ? null : describeFunction(o.initializer, module, "initializer");
+  const executor = kind === "ProcessPoolExecutor";
+  return { kind, size, onDemand: executor, init, initargs: o.initargs ?? [], maxTasksPerChild: max, module, breakOnKill: executor };
+}
+
 /** Starts, feeds and replaces the worker processes of one pool. */
 export class PoolEngine {
   #o: EngineOptions;
   #id = `pool-${process.pid}-${++_poolCounter}`;
-  #workers = new Map<number, _Worker>();
+  #workers = new Map<number, PoolWorker>();
   #nextWid = 1;
   #nextTask = 1;
-  #queue = new Deque<PoolTask>();
-  /** Tasks in the queue that are still queued (cancelled ones stay in the deque until reached). */
-  #queued = 0;
+  #tasks = new Scheduler();
   #outstanding = 0;
   #streams = 0;
-  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** Whether this engine holds the process alive (while tasks are outstanding). */
+  #holding = false;
   #scheduled = false;
   #state: "open" | "closed" | "terminated" | "broken" = "open";
   #broken: Error | undefined;
   /** Workers that ended by themselves before ready, since a worker last became ready. */
   #startFailures = 0;
-  #fnByObject = new WeakMap<object, number>();
-  #specs: TargetSpec[] = [];
+  #functions: FunctionRegistry;
 
   /**
    * @param options Pool size and semantics.
@@ -101,6 +94,7 @@ export class PoolEngine {
   constructor(options: EngineOptions) {
     if (node.importing) throw new Error(GUARD_MESSAGE);
     this.#o = options;
+    this.#functions = new FunctionRegistry(options.module);
     node.register(this.#id, { call: (m, a, p) => this.#onMessage(m, a, p) });
     if (!options.onDemand) for (let i = 0; i < options.size; i++) this.#spawn();
   }
@@ -125,15 +119,7 @@ export class PoolEngine {
    * @throws {TypeError} If `fn` cannot be sent (not a function, built-in, a class).
    */
   functionId(fn: unknown, what = "function"): number {
-    if ((typeof fn === "function") && this.#fnByObject.has(fn)) return this.#fnByObject.get(fn)!;
-    const spec = describeFunction(fn, this.#o.module, what);
-    const id = this.#specs.length;
-    this.#specs.push(spec);
-    this.#fnByObject.set(fn as object, id);
-    // Errors from the worker arrive with their class when the module exports it (like pickle),
-    // once the scan has finished; no result waits for it (see pool/error_classes.ts).
-    if (spec.m) scanErrorClasses(spec.m);
-    return id;
+    return this.#functions.idOf(fn, what);
   }
 
   /** Queues a task (the caller checked the state). */
@@ -145,9 +131,11 @@ export class PoolEngine {
       return;
     }
     this.#outstanding++;
-    if (this.#keepAlive === undefined) this.#keepAlive = setInterval(() => {}, 1 << 30);
-    this.#queue.push(task);
-    this.#queued++;
+    if (!this.#holding) {
+      this.#holding = true;
+      holdAlive();
+    }
+    this.#tasks.push(task);
     this.#schedule();
   }
 
@@ -172,7 +160,7 @@ export class PoolEngine {
     if (task.state === _DONE) return false;
     if (task.state === _DISPATCHED) {
       if (onlyQueued) return false;
-      const w = task.worker as _Worker;
+      const w = task.worker as PoolWorker;
       const i = w.inflight.indexOf(task);
       if (i >= 0) w.inflight.splice(i, 1);
       this.#kill(w);
@@ -192,15 +180,15 @@ export class PoolEngine {
     if (this.#state === "open" || this.#state === "closed") {
       this.#state = "terminated";
       this.#failAll(new StateError(`The ${this.#o.kind} was terminated before the task finished`));
-      for (const w of this.#workers.values()) this.#stopProcess(w, true);
+      for (const w of this.#workers.values()) stopWorker(w, true);
     }
     await this.join();
   }
 
   /** Waits until every worker has exited (after close, outstanding work finishes first). */
   async join(): Promise<void> {
-    // Workers are daemons (unref'ed): a timer keeps this process alive while we wait for them.
-    const keepAlive = setInterval(() => {}, 1 << 30);
+    // Workers are daemons (unref'ed): hold this process alive while we wait for them.
+    holdAlive();
     try {
       while (this.#workers.size > 0 || this.#outstanding > 0) {
         if (this.#workers.size === 0) {
@@ -211,7 +199,7 @@ export class PoolEngine {
         await new Promise((r) => setTimeout(r, 0)); // let exit handlers run
       }
     } finally {
-      clearInterval(keepAlive);
+      releaseAlive();
     }
     node.unserve(this.#id);
   }
@@ -223,11 +211,11 @@ export class PoolEngine {
     this.#broken = err;
     for (const t of orphans) this.#finish(t, false, err);
     this.#failAll(err);
-    for (const w of this.#workers.values()) this.#stopProcess(w, true);
+    for (const w of this.#workers.values()) stopWorker(w, true);
   }
 
   #failAll(err: Error): void {
-    const tasks = this.#queue.drain();
+    const tasks = this.#tasks.drain();
     for (const w of this.#workers.values()) tasks.push(...w.inflight.splice(0));
     for (const t of tasks) this.#finish(t, false, err);
   }
@@ -241,30 +229,9 @@ export class PoolEngine {
   #spawn(): void {
     if (this.#state === "broken" || this.#state === "terminated") return;
     const wid = this.#nextWid++;
-    const proc = new Process({
-      target: poolWorker,
-      module: _WORKER_MODULE,
-      args: [this.#id, wid],
-      daemon: true,
-      name: `SpawnPoolWorker-${wid}`,
-    });
-    const w: _Worker = {
-      wid,
-      proc,
-      link: undefined,
-      peer: undefined,
-      inflight: [],
-      known: new Set(),
-      assigned: 0,
-      window: 1,
-      ewma: -1,
-      progress: 0,
-      retiring: false,
-      stopping: false,
-      killed: false,
-    };
+    let w: PoolWorker;
     try {
-      proc.start();
+      w = startWorker(this.#id, wid);
     } catch (e) {
       // The system refused a process (no memory, process limit): waiting would hang every task.
       const err = e as Error;
@@ -272,7 +239,7 @@ export class PoolEngine {
       return;
     }
     this.#workers.set(wid, w);
-    proc._exited!.then((code) => this.#onExit(w, code));
+    w.proc._exited!.then((code) => this.#onExit(w, code));
   }
 
   #onMessage(method: string, args: unknown[], peer: Peer | null): void {
@@ -285,7 +252,7 @@ export class PoolEngine {
     } else if (method === "ready") {
       w.peer = w.link;
       this.#startFailures = 0;
-      if (this.#state === "terminated" || this.#state === "broken") this.#stopProcess(w, true);
+      if (this.#state === "terminated" || this.#state === "broken") stopWorker(w, true);
       else this.#schedule();
       this.#checkIdle();
     } else if (method === "initError") {
@@ -300,14 +267,12 @@ export class PoolEngine {
     }
   }
 
-  #onDone(w: _Worker, id: number, ok: boolean, value: unknown, ms: number): void {
+  #onDone(w: PoolWorker, id: number, ok: boolean, value: unknown, ms: number): void {
     const i = w.inflight[0]?.id === id ? 0 : w.inflight.findIndex((t) => t.id === id);
     if (i < 0) return; // cancelled or handed to another worker meanwhile
     const task = w.inflight[i];
     w.inflight.splice(i, 1);
-    w.progress = performance.now();
-    w.ewma = w.ewma < 0 ? ms : 0.7 * w.ewma + 0.3 * ms;
-    w.window = Math.max(1, Math.min(_MAX_WINDOW, Math.floor(_WINDOW_MS / Math.max(w.ewma, 0.001))));
+    recordTaskTime(w, ms);
     if (ok) this.#finish(task, true, value);
     else {
       let err: unknown;
@@ -325,16 +290,16 @@ export class PoolEngine {
   #finish(task: PoolTask, ok: boolean, value: unknown): void {
     if (task.state === _DONE) return;
     const wasCounted = task.id !== 0;
-    if (task.state === _QUEUED) this.#queued--;
+    if (task.state === _QUEUED) this.#tasks.left();
     task.state = _DONE;
     task.worker = undefined;
     if (wasCounted) this.#outstanding--;
     try {
       task.settle(ok, value);
     } finally {
-      if (this.#outstanding <= 0 && this.#keepAlive !== undefined) {
-        clearInterval(this.#keepAlive);
-        this.#keepAlive = undefined;
+      if (this.#outstanding <= 0 && this.#holding) {
+        this.#holding = false;
+        releaseAlive();
       }
       this.#checkIdle();
     }
@@ -343,64 +308,19 @@ export class PoolEngine {
   #dispatch(): void {
     this.#scheduled = false;
     if (this.#state === "terminated" || this.#state === "broken") return;
-    const max = this.#o.maxTasksPerChild;
-    const ready = [...this.#workers.values()].filter((w) => w.peer && !w.retiring && !w.killed && !w.stopping);
-    const batches = new Map<_Worker, PoolTask[]>();
-    const now = performance.now();
-    // Tasks a starting worker (or one we may still start) will take: never queue those behind a busy one.
-    let reserve = this.#o.onDemand ? this.#o.size : 0;
-    for (const w of this.#workers.values()) {
-      if (w.retiring || w.stopping || w.killed) continue;
-      if (this.#o.onDemand) reserve--;
-      if (!w.peer) reserve++;
-    }
-    let progress = true;
-    while (this.#queued > 0 && progress) {
-      progress = false;
-      for (const w of ready) {
-        if (w.inflight.length >= w.window || (max !== undefined && w.assigned >= max)) continue;
-        // Refill a big window in batches (one message for many tasks), once it is half empty.
-        if (w.window > 2 && w.inflight.length > w.window >> 1 && !batches.has(w)) continue;
-        // A worker whose current task runs longer than a window's worth gets nothing more queued:
-        // an idle (or new) worker should take the next task instead.
-        if (w.inflight.length > 0 && (now - w.progress > _WINDOW_MS || this.#queued <= reserve)) continue;
-        if (w.inflight.length === 0) w.progress = now;
-        let t = this.#queue.shift();
-        while (t && t.state !== _QUEUED) t = this.#queue.shift();
-        if (!t) break;
-        this.#queued--;
-        t.state = _DISPATCHED;
-        t.worker = w;
-        w.inflight.push(t);
-        w.assigned++;
-        if (max !== undefined && w.assigned >= max) w.retiring = true;
-        let b = batches.get(w);
-        if (!b) batches.set(w, (b = []));
-        b.push(t);
-        progress = true;
-      }
-    }
-    for (const [w, tasks] of batches) this.#send(w, tasks);
+    for (const [w, tasks] of this.#tasks.plan(this.#workers.values(), this.#o)) this.#send(w, tasks);
     this.#replenish();
   }
 
   /** Sends tasks to a worker; a task whose payload cannot be sent fails alone. */
-  #send(w: _Worker, tasks: PoolTask[]): void {
-    const flat = (ts: PoolTask[]): unknown[] => {
-      const out: unknown[] = [];
-      for (const t of ts) {
-        const first = !w.known.has(t.fnId);
-        out.push(t.id, t.fnId, first ? this.#specs[t.fnId] : 0, t.mode, t.payload);
-      }
-      return out;
-    };
+  #send(w: PoolWorker, tasks: PoolTask[]): void {
     try {
-      w.peer!.notify(WORKER_INBOX, "run", [flat(tasks)]);
+      w.peer!.notify(WORKER_INBOX, "run", [this.#functions.runFields(tasks, w.known)]);
       for (const t of tasks) w.known.add(t.fnId);
     } catch {
       for (const t of tasks) {
         try {
-          w.peer!.notify(WORKER_INBOX, "run", [flat([t])]);
+          w.peer!.notify(WORKER_INBOX, "run", [this.#functions.runFields([t], w.known)]);
           w.known.add(t.fnId);
         } catch (e) {
           w.inflight.splice(w.inflight.indexOf(t), 1);
@@ -427,7 +347,7 @@ export class PoolEngine {
     let live = 0;
     let starting = 0;
     for (const w of this.#workers.values()) {
-      if (w.retiring || w.stopping || w.killed) continue;
+      if (!takesTasks(w)) continue;
       live++;
       if (!w.peer) starting++;
     }
@@ -435,40 +355,21 @@ export class PoolEngine {
       if (this.#state !== "open" && this.#outstanding === 0) return;
       for (; live < this.#o.size; live++) this.#spawn();
     } else {
-      for (; live < this.#o.size && starting < this.#queued; live++, starting++) this.#spawn();
+      for (; live < this.#o.size && starting < this.#tasks.queued; live++, starting++) this.#spawn();
     }
   }
 
   /** Kills a worker on purpose (a task's timeout or abort): its other tasks go back to the queue. */
-  #kill(w: _Worker): void {
+  #kill(w: PoolWorker): void {
     w.killed = true;
-    this.#requeue(w.inflight.splice(0));
+    this.#tasks.requeue(w.inflight.splice(0));
     w.proc.kill();
     this.#schedule();
   }
 
-  #requeue(tasks: PoolTask[]): void {
-    const back = tasks.filter((t) => t.state === _DISPATCHED);
-    for (const t of back) {
-      t.state = _QUEUED;
-      t.worker = undefined;
-    }
-    this.#queue.unshiftAll(back);
-    this.#queued += back.length;
-  }
-
-  #stopProcess(w: _Worker, force: boolean): void {
-    if (w.proc.exitCode !== null) return;
-    w.stopping = true;
-    if (!force && w.peer) {
-      w.peer.notify(WORKER_INBOX, "stop", []);
-      this.#replenish();
-      return;
-    }
-    w.proc.terminate();
-    // A worker stuck in a loop that ignores SIGTERM still goes.
-    const t = setTimeout(() => w.proc.exitCode === null && w.proc.kill(), 1000);
-    void w.proc._exited!.then(() => clearTimeout(t));
+  /** Stops a worker; one asked to stop after its tasks is replaced now if work needs it. */
+  #stopProcess(w: PoolWorker, force: boolean): void {
+    if (stopWorker(w, force)) this.#replenish();
   }
 
   /** When closed and nothing is left to do, tell the workers to stop. */
@@ -495,7 +396,7 @@ export class PoolEngine {
     return ++this.#startFailures >= _MAX_START_FAILURES ? `${broke} (${this.#startFailures} in a row ended before they were ready)` : undefined;
   }
 
-  #onExit(w: _Worker, code: number): void {
+  #onExit(w: PoolWorker, code: number): void {
     this.#workers.delete(w.wid);
     const tasks = w.inflight.splice(0);
     if (this.#state === "terminated" || this.#state === "broken") {
@@ -532,7 +433,7 @@ export class PoolEngine {
         this.#finish(first, false, err);
       }
     }
-    this.#requeue(tasks);
+    this.#tasks.requeue(tasks);
     this.#replenish();
     this.#schedule();
   }

@@ -14,6 +14,7 @@ import { encodeError } from "../channel/codec.ts";
 import type { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
 import { resolveFunction, type TargetSpec } from "../core/target.ts";
+import { Fifo } from "../core/fifo.ts";
 
 type _Fn = (...a: unknown[]) => unknown;
 
@@ -47,8 +48,8 @@ async function _resolve(spec: TargetSpec & { k: "fn" }): Promise<_Fn> {
 async function _workerLoop(poolId: string, workerId: number): Promise<void> {
   const peer: Peer = await node.peer(node.parentAddress!);
   const fns = new Map<number, _Fn | Promise<_Fn>>();
-  const queue: unknown[] = [];
-  let head = 0;
+  /** Tasks not started yet, {@linkcode TASK_FIELDS} values each. */
+  const queue = new Fifo<unknown>();
   let running = false;
   let stopping = false;
   let stopped!: () => void;
@@ -87,18 +88,12 @@ async function _workerLoop(poolId: string, workerId: number): Promise<void> {
 
   const drain = async (): Promise<void> => {
     running = true;
-    while (head < queue.length) {
-      const id = queue[head] as number;
-      const fnId = queue[head + 1] as number;
-      const spec = queue[head + 2] as (TargetSpec & { k: "fn" }) | 0;
-      const mode = queue[head + 3] as number;
-      const payload = queue[head + 4];
-      queue.fill(undefined, head, head + TASK_FIELDS);
-      head += TASK_FIELDS;
-      if (head > 4096 && head * 2 > queue.length) {
-        queue.splice(0, head);
-        head = 0;
-      }
+    while (queue.length > 0) {
+      const id = queue.shift() as number;
+      const fnId = queue.shift() as number;
+      const spec = queue.shift() as (TargetSpec & { k: "fn" }) | 0;
+      const mode = queue.shift() as number;
+      const payload = queue.shift();
       if (spec) {
         const p = _resolve(spec);
         p.catch(() => {});
@@ -120,7 +115,7 @@ async function _workerLoop(poolId: string, workerId: number): Promise<void> {
       }
       send(id, ok, value, performance.now() - t0);
       // The next task may end this process: put this result on the wire first.
-      if (head < queue.length) peer.flush();
+      if (queue.length > 0) peer.flush();
     }
     running = false;
     if (stopping) stopped();

@@ -3,7 +3,9 @@
  * accounting, waiting getters and putters, the items *leased* to consumers in other processes
  * (handed out in batches, held until acknowledged, put back at their place in line if the
  * consumer's process dies or closes the queue), and the unfinished-task count of a JoinableQueue.
- * Items are kept as the producer's encoded bytes; only consumers decode them.
+ * For `Queue` handles, items are kept as the producer's encoded bytes; only consumers decode
+ * them. A manager serves its queues with the same class (`manager/queue.ts`): its proxies take
+ * one decoded item per request, never a lease.
  *
  * @module
  */
@@ -11,29 +13,24 @@ import type { Peer } from "../channel/peer.ts";
 import type { Served } from "../core/node.ts";
 import { Empty, Full, StateError } from "../errors.ts";
 import { Fifo } from "../core/fifo.ts";
-import { holdAlive, releaseAlive } from "../core/hold_alive.ts";
+import { WaitList } from "../core/wait_list.ts";
 
-/** An item in line: its sequence number (its place in line) and its encoded bytes. */
+/** An item in line: its sequence number (its place in line) and the item (a Queue's: encoded bytes). */
 interface _Item {
   s: number;
-  b: Uint8Array;
+  b: unknown;
 }
 
+/** A blocked get (see {@linkcode QueueServer.get} for `want`). */
 interface _Getter {
   peer: Peer | null;
   client: string;
   want: number;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-  timer?: ReturnType<typeof setTimeout>;
 }
 
 interface _Putter {
   peer: Peer | null;
-  bytes: Uint8Array;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-  timer?: ReturnType<typeof setTimeout>;
+  item: unknown;
 }
 
 interface _Lease {
@@ -51,20 +48,24 @@ export class QueueServer implements Served {
   #maxsize: number;
   #leased = 0;
   #leases = new Map<string, _Lease>();
-  #getters: _Getter[] = [];
-  #putters: _Putter[] = [];
+  // Only a get or put of this process keeps it alive; a join() does, wherever it comes from.
+  #getters = new WaitList<unknown, _Getter>({ holdRemote: false });
+  #putters = new WaitList<void, _Putter>({ holdRemote: false });
   #joinable: boolean;
   #unfinished = 0;
-  #joiners: Array<() => void> = [];
+  #joiners = new WaitList<void>();
   #scheduled = false;
+  #label: string;
 
   /**
    * @param maxsize Most items in the queue at once (0: no limit).
    * @param joinable Count unfinished tasks (JoinableQueue).
+   * @param label What errors call the queue (default "Queue").
    */
-  constructor(maxsize: number, joinable: boolean) {
+  constructor(maxsize: number, joinable: boolean, label = "Queue") {
     this.#maxsize = maxsize;
     this.#joinable = joinable;
+    this.#label = label;
   }
 
   /** Dispatches a call from a handle in another process. */
@@ -77,7 +78,7 @@ export class QueueServer implements Served {
         return this.put(a[0] as Uint8Array, Boolean(a[1]), a[2] as number, peer);
       case "g":
         this.ack(String(a[0]), a[1] as number[]);
-        return this.get(String(a[0]), a[2] as number, Boolean(a[3]), a[4] as number, peer);
+        return this.get(String(a[0]), Math.max(1, a[2] as number), Boolean(a[3]), a[4] as number, peer);
       case "k":
         return void this.ack(String(a[0]), a[1] as number[]);
       case "b":
@@ -91,7 +92,7 @@ export class QueueServer implements Served {
       case "t":
         return this.taskDone();
       case "j":
-        return this.join();
+        return this.join(peer);
       case "y":
         return null;
       default:
@@ -113,45 +114,28 @@ export class QueueServer implements Served {
    * Adds an item, waiting for a free slot (up to `timeout` ms) when the queue is full.
    * @returns Undefined when added at once, else a promise; rejects with Full.
    */
-  put(bytes: Uint8Array, block: boolean, timeout: number | undefined, peer: Peer | null): void | Promise<unknown> {
-    if (!this.full() && this.#putters.length === 0) return this.#append(bytes);
-    if (!block) throw _full(this.#maxsize);
-    return new Promise((resolve, reject) => {
-      const p: _Putter = { peer, bytes, resolve, reject };
-      if (peer === null) holdAlive();
-      if (timeout !== undefined && timeout !== null && Number.isFinite(timeout)) {
-        p.timer = setTimeout(() => {
-          this.#putters = this.#putters.filter((x) => x !== p);
-          this.#settle(p);
-          reject(_full(this.#maxsize));
-        }, Math.max(0, timeout));
-      }
-      this.#putters.push(p);
+  put(item: unknown, block: boolean, timeout: number | undefined, peer: Peer | null): void | Promise<unknown> {
+    if (!this.full() && this.#putters.length === 0) return this.#append(item);
+    if (!block) throw this.#fullError();
+    return this.#putters.add({ peer, item }, _limit(timeout), () => {
+      throw this.#fullError();
     });
   }
 
   /**
-   * Takes items: one for a local caller (`peer` null), up to `want` for a consumer elsewhere
-   * (leased to `client` until acknowledged). Waits up to `timeout` ms; rejects with Empty.
-   * @returns For a local caller the bytes; for a remote one a flat array `[seq, bytes, seq, bytes, ...]`.
+   * Takes items: one outright for a local caller (`peer` null) or with `want` 0 (a manager proxy),
+   * else up to `want` for a consumer elsewhere (leased to `client` until acknowledged). Waits up
+   * to `timeout` ms; rejects with Empty.
+   * @returns The item when taken outright; else a flat array `[seq, bytes, seq, bytes, ...]`.
    */
   get(client: string, want: number, block: boolean, timeout: number | undefined, peer: Peer | null): unknown {
     if (this.#items.length > 0 && ((this.#getters.length === 0 && !this.#leasedByOthers(client)) || !block)) {
       return this.#take(peer, client, want);
     }
-    if (!block) throw _empty();
+    if (!block) throw this.#emptyError();
     this.#recall(client);
-    return new Promise((resolve, reject) => {
-      const g: _Getter = { peer, client, want, resolve, reject };
-      if (peer === null) holdAlive();
-      if (timeout !== undefined && timeout !== null && Number.isFinite(timeout)) {
-        g.timer = setTimeout(() => {
-          this.#getters = this.#getters.filter((x) => x !== g);
-          this.#settle(g);
-          reject(_empty());
-        }, Math.max(0, timeout));
-      }
-      this.#getters.push(g);
+    return this.#getters.add({ peer, client, want }, _limit(timeout), () => {
+      throw this.#emptyError();
     });
   }
 
@@ -190,44 +174,41 @@ export class QueueServer implements Served {
 
   /** Rejects the waiting gets of `client` (its handle was closed). */
   cancelGets(client: string): void {
-    this.#getters = this.#getters.filter((g) => {
-      if (g.client !== client) return true;
-      this.#settle(g);
-      g.reject(new StateError("Queue is closed: it was closed while get() waited"));
-      return false;
-    });
+    this.#getters.settleWhere(
+      (g) => g.client === client,
+      (_, _resolve, reject) => reject(new StateError(`${this.#label} is closed: it was closed while get() waited`)),
+    );
   }
 
   /** JoinableQueue: one task is done. @throws {StateError} If called more times than items were put. */
   taskDone(): void {
-    if (this.#unfinished === 0) throw new StateError("taskDone() called too many times: call it once per item taken with get()");
-    if (--this.#unfinished === 0) {
-      for (const j of this.#joiners.splice(0)) {
-        releaseAlive();
-        j();
-      }
+    if (this.#unfinished === 0) {
+      throw new StateError(`taskDone() called too many times on ${this.#label}: call it once per item taken with get()`);
     }
+    if (--this.#unfinished === 0) this.#joiners.wakeAll(undefined);
   }
 
-  /** JoinableQueue: resolves once every item put has been marked done. */
-  join(): void | Promise<void> {
+  /**
+   * JoinableQueue: resolves once every item put has been marked done.
+   * @param peer The link the request came over, or null for a local join().
+   */
+  join(peer: Peer | null): void | Promise<void> {
     if (this.#unfinished === 0) return;
-    holdAlive(); // a local join() must keep this process waiting, like Python's
-    return new Promise((r) => this.#joiners.push(r));
+    return this.#joiners.add({ peer }, null, () => undefined);
   }
 
   /** Forgets a process whose link closed: its leased items return to the line, its waits end. */
   peerClosed(peer: Peer): void {
-    this.#getters = this.#getters.filter((g) => g.peer !== peer || (this.#settle(g), false));
-    this.#putters = this.#putters.filter((p) => p.peer !== peer || (this.#settle(p), false));
+    this.#getters.dropPeer(peer);
+    this.#putters.dropPeer(peer);
     for (const [client, lease] of [...this.#leases]) {
       if (lease.peer === peer) this.giveBack(client, [...lease.items.keys()]);
     }
     this.#freed();
   }
 
-  #append(bytes: Uint8Array): void {
-    this.#items.push({ s: ++this.#seq, b: bytes });
+  #append(item: unknown): void {
+    this.#items.push({ s: ++this.#seq, b: item });
     if (this.#joinable) this.#unfinished++;
     if (this.#getters.length > 0) this.#schedule();
   }
@@ -243,14 +224,14 @@ export class QueueServer implements Served {
   }
 
   #take(peer: Peer | null, client: string, want: number): unknown {
-    if (peer === null) {
+    if (want === 0 || peer === null) {
       const it = this.#items.shift()!;
       this.#freed();
       return it.b;
     }
     // Competing consumers get one item at a time; a lone one gets a batch.
     const alone = this.#getters.length === 0 && !this.#leasedByOthers(client);
-    const n = alone ? Math.max(1, want) : 1;
+    const n = alone ? want : 1;
     const out: unknown[] = [];
     let lease = this.#leases.get(client);
     if (!lease) this.#leases.set(client, lease = { peer, items: new Map() });
@@ -258,7 +239,7 @@ export class QueueServer implements Served {
     for (let i = 0; i < n && this.#items.length > 0 && (i === 0 || bytes < _BATCH_BYTES); i++) {
       const it = this.#items.shift()!;
       lease.items.set(it.s, it);
-      bytes += it.b.length;
+      bytes += (it.b as Uint8Array).length;
       out.push(it.s, it.b);
     }
     this.#leased += out.length / 2;
@@ -271,32 +252,22 @@ export class QueueServer implements Served {
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
-      while (this.#items.length > 0 && this.#getters.length > 0) {
-        const g = this.#getters[0];
-        if (g.peer?.closed) {
-          this.#getters.shift();
-          this.#settle(g);
-          continue;
-        }
+      while (this.#items.length > 0) {
+        const g = this.#getters.first();
+        if (g === undefined) return;
         if (this.#leasedByOthers(g.client)) {
           this.#recall(g.client);
           return;
         }
-        this.#getters.shift();
-        this.#settle(g);
-        g.resolve(this.#take(g.peer, g.client, g.want));
+        this.#getters.wakeFirstWith((w) => this.#take(w.peer, w.client, w.want));
       }
     });
   }
 
   /** A slot came free: admit waiting putters in order. */
   #freed(): void {
-    while (this.#putters.length > 0 && !this.full()) {
-      const p = this.#putters.shift()!;
-      this.#settle(p);
-      if (p.peer?.closed) continue;
-      this.#append(p.bytes);
-      p.resolve(undefined);
+    while (!this.full()) {
+      if (this.#putters.wakeFirstWith((p) => this.#append(p.item)) === undefined) return;
     }
   }
 
@@ -307,16 +278,16 @@ export class QueueServer implements Served {
     }
   }
 
-  #settle(w: { peer: Peer | null; timer?: ReturnType<typeof setTimeout> }): void {
-    if (w.timer !== undefined) clearTimeout(w.timer);
-    if (w.peer === null) releaseAlive();
+  #fullError(): Full {
+    return new Full(`${this.#label} is full (maxsize ${this.#maxsize}): wait with put({ timeout }) or take items out first`);
+  }
+
+  #emptyError(): Empty {
+    return new Empty(`${this.#label} is empty: nothing arrived in time; wait longer with get({ timeout }) or put items first`);
   }
 }
 
-function _full(maxsize: number): Full {
-  return new Full(`Queue is full (maxsize ${maxsize}): wait with put({ timeout }) or take items out first`);
-}
-
-function _empty(): Empty {
-  return new Empty("Queue is empty: nothing arrived in time; wait longer with get({ timeout }) or put items first");
+/** A wait's limit for {@linkcode WaitList.add}: null (none) unless `timeout` is a finite number. */
+function _limit(timeout: number | undefined | null): number | null {
+  return timeout !== undefined && timeout !== null && Number.isFinite(timeout) ? Math.max(0, timeout) : null;
 }

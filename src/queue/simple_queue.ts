@@ -6,8 +6,7 @@
  */
 import { registerType } from "../channel/codec.ts";
 import { Queue } from "../queue.ts";
-
-let _rebuildSimple: Queue<unknown> | undefined;
+import { REBUILD } from "../core/rebuild.ts";
 
 /**
  * A simpler unbounded queue (Python's `SimpleQueue`): `put`, `get`, `empty`, `close`.
@@ -24,9 +23,11 @@ export class SimpleQueue<T = unknown> {
   #q: Queue<T>;
 
   /** Makes an empty queue. */
-  constructor() {
-    this.#q = (_rebuildSimple as Queue<T> | undefined) ?? new Queue<T>();
-    _rebuildSimple = undefined;
+  constructor();
+  /** @internal A handle rebuilt in another process (see `core/rebuild.ts`). */
+  constructor(tag: typeof REBUILD, q: Queue<T>);
+  constructor(tag?: typeof REBUILD, q?: Queue<T>) {
+    this.#q = tag === REBUILD && q ? q : new Queue<T>();
   }
 
   /**
@@ -79,10 +80,7 @@ export class SimpleQueue<T = unknown> {
       tag: "multiproc.SimpleQueue",
       cls: SimpleQueue,
       reduce: (s) => s.#q,
-      rebuild: (q) => {
-        _rebuildSimple = q as Queue<unknown>;
-        return new SimpleQueue();
-      },
+      rebuild: (q) => new SimpleQueue(REBUILD, q as Queue<unknown>),
     });
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * A pool's worker processes as the engine sees them: the record it keeps per worker, how one is
+ * started, and how one is stopped.
+ *
+ * @module
+ */
+import type { Peer } from "../channel/peer.ts";
+import { moduleBeside } from "../runtime/_common.ts";
+import { Process } from "../process.ts";
+import type { PoolTask } from "./task.ts";
+import { poolWorker, WORKER_INBOX } from "./worker.ts";
+
+const _WORKER_MODULE: string = moduleBeside(import.meta.url, "./worker.ts", "pool_worker").href;
+
+/** One worker process and the engine's view of it. */
+export interface PoolWorker {
+  wid: number;
+  proc: Process;
+  /** The link, once the worker said hello; `peer` is set once it is ready for tasks. */
+  link: Peer | undefined;
+  peer: Peer | undefined;
+  /** Its window: tasks sent and not answered yet, the first one running. */
+  inflight: PoolTask[];
+  /** Function numbers whose spec it has been sent. */
+  known: Set<number>;
+  /** Tasks given to it so far (for maxTasksPerChild). */
+  assigned: number;
+  /** How many tasks its window may hold (see `pool/scheduler.ts`). */
+  window: number;
+  /** Moving average of its task times in ms (-1: none yet). */
+  ewma: number;
+  /** When the worker last finished a task, or got one while idle (performance.now()). */
+  progress: number;
+  /** No new tasks: retiring (maxTasksPerChild), told to stop, or killed. */
+  retiring: boolean;
+  stopping: boolean;
+  killed: boolean;
+}
+
+/**
+ * Starts worker number `wid` of the pool registered as `poolId` (a daemon child).
+ * @param poolId The id the pool registered on this process's node.
+ * @param wid The worker's number.
+ * @returns Its record.
+ * @throws {Error} If the system refuses a process.
+ */
+export function startWorker(poolId: string, wid: number): PoolWorker {
+  const proc = new Process({
+    target: poolWorker,
+    module: _WORKER_MODULE,
+    args: [poolId, wid],
+    daemon: true,
+    name: `SpawnPoolWorker-${wid}`,
+  });
+  const w: PoolWorker = {
+    wid,
+    proc,
+    link: undefined,
+    peer: undefined,
+    inflight: [],
+    known: new Set(),
+    assigned: 0,
+    window: 1,
+    ewma: -1,
+    progress: 0,
+    retiring: false,
+    stopping: false,
+    killed: false,
+  };
+  proc.start();
+  return w;
+}
+
+/** Whether a worker may get new tasks once ready (it is not retiring, stopping or killed). */
+export function takesTasks(w: PoolWorker): boolean {
+  return !w.retiring && !w.stopping && !w.killed;
+}
+
+/**
+ * Stops a worker: asks a ready one to stop after its tasks (unless `force`), else sends SIGTERM,
+ * then SIGKILL after 1 s.
+ * @param w The worker.
+ * @param force Terminate even a ready worker.
+ * @returns True when the worker was asked to stop (it exits once its tasks are done).
+ */
+export function stopWorker(w: PoolWorker, force: boolean): boolean {
+  if (w.proc.exitCode !== null) return false;
+  w.stopping = true;
+  if (!force && w.peer) {
+    w.peer.notify(WORKER_INBOX, "stop", []);
+    return true;
+  }
+  w.proc.terminate();
+  // A worker stuck in a loop that ignores SIGTERM still goes.
+  const t = setTimeout(() => w.proc.exitCode === null && w.proc.kill(), 1000);
+  void w.proc._exited!.then(() => clearTimeout(t));
+  return false;
+}
