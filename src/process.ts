@@ -87,7 +87,7 @@ export interface ProcessOptions {
 
 const _BOOTSTRAP: string = fileURLToPath(moduleBeside(import.meta.url, "./child/bootstrap.ts", "bootstrap"));
 
-const _GUARD_MESSAGE = "A process was started while a child process was importing its target's module. " +
+const _GUARD_MESSAGE: string = "A process was started while a child process was importing its target's module. " +
   "A script that starts processes must guard its entry point, or every child would start processes again:\n\n" +
   "  if (isMainProcess(import.meta)) {\n    // start processes here\n  }\n\n" +
   "In CommonJS: if (require.main === module) { ... }\n";

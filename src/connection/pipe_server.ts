@@ -13,7 +13,7 @@ import { Fifo } from "../core/fifo.ts";
 import { WaitList } from "../core/wait_list.ts";
 
 /** Bytes a buffer may hold before a sender that asked for room waits (like a socket buffer). */
-export const PIPE_HIGH_WATER = 4 * 1024 * 1024;
+export const PIPE_HIGH_WATER: number = 4 * 1024 * 1024;
 
 /** A blocked `recv` (answered with a message) or `poll` (answered with a boolean). */
 interface _Waiter {

@@ -137,7 +137,7 @@ const _INT_RANGES: ReadonlyMap<string, [bigint, bigint]> = new Map([
 ]);
 
 /** Most items of a manager Array made from a size: a short request must not make the server allocate without bound. */
-export const MAX_ARRAY_SIZE = 1 << 24;
+export const MAX_ARRAY_SIZE: number = 1 << 24;
 
 /**
  * Checks a typecode (Python's `array` codes plus "c").

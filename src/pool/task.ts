@@ -19,7 +19,7 @@ export class PoolTask {
   /** Engine-wide id. */
   id = 0;
   /** 0 queued, 1 in a worker's window, 2 settled. */
-  state = _QUEUED;
+  state: number = _QUEUED;
   /** The worker whose window holds the task. */
   worker: unknown;
   /** Function number (see {@linkcode PoolEngine.functionId}). */
