@@ -15,7 +15,8 @@ import { loadDenoNative } from "./deno/shm.ts";
 import { loadBunNative } from "./bun/shm.ts";
 import { loadNodeNative } from "./node/shm.ts";
 import { type AsyncWaiter, createBlockingCallWaiter, createThreadWaiter } from "./shm_waiter.ts";
-import { privateEntry, processStamp, stampGone } from "./_common.ts";
+import { processStamp, stampGone } from "./liveness.ts";
+import { privateEntry } from "./private_entry.ts";
 
 /** What a futex wait ended with. `"ok"` may be spurious: callers re-check their condition. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";

@@ -20,7 +20,7 @@ import { createRequire } from "node:module";
 import process from "node:process";
 import { Worker } from "node:worker_threads";
 import { detect } from "./adapter.ts";
-import { moduleBeside } from "./_common.ts";
+import { moduleBeside } from "./module_beside.ts";
 
 let _started = false;
 

@@ -6,7 +6,8 @@
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
-import { commonOps, exitCodeOf } from "../_common.ts";
+import { commonOps } from "../_common.ts";
+import { exitCodeOf } from "../signals.ts";
 import { bunConnect, bunListen } from "./net.ts";
 import { forwardedExecArgv } from "../node/adapter.ts";
 

@@ -6,7 +6,8 @@
  */
 import process from "node:process";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
-import { commonOps, exitCodeOf } from "../_common.ts";
+import { commonOps } from "../_common.ts";
+import { exitCodeOf } from "../signals.ts";
 import { denoConnect, denoListen } from "./net.ts";
 
 interface _DenoChild {

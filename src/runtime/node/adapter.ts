@@ -10,7 +10,9 @@ import * as path from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
-import { commonOps, exitCodeOf, privateEntry } from "../_common.ts";
+import { commonOps } from "../_common.ts";
+import { privateEntry } from "../private_entry.ts";
+import { exitCodeOf } from "../signals.ts";
 import { netConnect, netListen } from "./net.ts";
 
 // Flags that belong to the parent's own invocation and must not reach a child.
