@@ -4,14 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
+import { detect } from "../src/runtime/adapter.ts";
 import { processGone } from "../src/runtime/liveness.ts";
 
 /** Which runtime runs this test file. */
-export const RUNTIME: "node" | "deno" | "bun" = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined"
-  ? "deno"
-  : typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
-  ? "bun"
-  : "node";
+export const RUNTIME: "node" | "deno" | "bun" = detect();
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(): { dir: string; file(name: string): string; cleanup(): void } {

@@ -9,6 +9,7 @@ import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
 import { commonOps } from "../_common.ts";
 import { exitCodeOf } from "../signals.ts";
 import { bunConnect, bunListen } from "./net.ts";
+import { loadBunNative } from "./shm.ts";
 import { forwardedExecArgv } from "../node/adapter.ts";
 
 interface _BunProc {
@@ -75,4 +76,5 @@ export const bunAdapter: RuntimeAdapter = {
   exit: (code) => process.exit(code),
   mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
   isMainModule: (meta) => (meta as { main?: boolean }).main,
+  loadShmNative: loadBunNative,
 };

@@ -9,6 +9,7 @@ import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
 import { commonOps } from "../_common.ts";
 import { exitCodeOf } from "../signals.ts";
 import { denoConnect, denoListen } from "./net.ts";
+import { loadDenoNative } from "./shm.ts";
 
 interface _DenoChild {
   pid: number;
@@ -108,6 +109,7 @@ export const denoAdapter: RuntimeAdapter = {
   exit: (code) => Deno.exit(code),
   mainScript: () => Deno.mainModule,
   isMainModule: (meta) => (meta as { main?: boolean }).main,
+  loadShmNative: loadDenoNative,
 };
 
 void process;

@@ -14,6 +14,7 @@ import { commonOps } from "../_common.ts";
 import { privateEntry } from "../private_entry.ts";
 import { exitCodeOf } from "../signals.ts";
 import { netConnect, netListen } from "./net.ts";
+import { loadNodeNative } from "./shm.ts";
 
 // Flags that belong to the parent's own invocation and must not reach a child.
 const _DROP = /^--(test|watch|inspect|eval|print|input-type|check|interactive|experimental-test|env-file)/;
@@ -111,4 +112,5 @@ export const nodeAdapter: RuntimeAdapter = {
   exit: (code) => process.exit(code),
   mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
   isMainModule: (meta) => (meta as { main?: boolean }).main,
+  loadShmNative: loadNodeNative,
 };
