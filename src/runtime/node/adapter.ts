@@ -13,7 +13,7 @@ import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
 import { commonOps } from "../_common.ts";
 import { privateEntry } from "../private_entry.ts";
 import { exitCodeOf } from "../signals.ts";
-import { netConnect, netListen } from "./net.ts";
+import { nodeConnect, nodeListen } from "./net.ts";
 import { loadNodeNative } from "./shm.ts";
 
 // Flags that belong to the parent's own invocation and must not reach a child.
@@ -106,8 +106,8 @@ function _spawn(options: SpawnOptions): ChildHandle {
 export const nodeAdapter: RuntimeAdapter = {
   name: "node",
   spawn: _spawn,
-  listen: netListen,
-  connect: netConnect,
+  listen: nodeListen,
+  connect: nodeConnect,
   ...commonOps,
   exit: (code) => process.exit(code),
   mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
