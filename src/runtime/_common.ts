@@ -1,6 +1,7 @@
 /**
  * The process-level operations every adapter shares (signal a pid, exit hook, environment, blocking
- * stdin read), all through `node:process`/`node:fs`, which the three runtimes implement alike.
+ * stdin read, `import.meta.main`), all through `node:process`/`node:fs`, which the three runtimes
+ * implement alike.
  *
  * @module
  */
@@ -15,7 +16,7 @@ export { privateEntry } from "./private_entry.ts";
 export { processGone, processStamp, stampGone } from "./liveness.ts";
 
 /** The {@linkcode RuntimeAdapter} methods that are the same on every runtime. */
-export const commonOps: Pick<RuntimeAdapter, "signal" | "onExit" | "getEnv" | "deleteEnv" | "readStdin"> = {
+export const commonOps: Pick<RuntimeAdapter, "signal" | "onExit" | "getEnv" | "deleteEnv" | "readStdin" | "isMainModule"> = {
   signal(pid: number, signal: "SIGTERM" | "SIGKILL" | "SIGINT" | 0): boolean {
     try {
       process.kill(pid, signal);
@@ -59,4 +60,5 @@ export const commonOps: Pick<RuntimeAdapter, "signal" | "onExit" | "getEnv" | "d
     }
     return out.subarray(0, got);
   },
+  isMainModule: (meta) => (meta as { main?: boolean }).main,
 };

@@ -1,10 +1,10 @@
 /**
  * Deno adapter: `Deno.Command` spawns (a child gets exactly the parent's granted permissions, never
- * more), Unix sockets through `node:net`.
+ * more), Unix sockets through `Deno.listen`/`Deno.connect` (`net.ts`), shared memory through
+ * `Deno.dlopen` (`shm.ts`).
  *
  * @module
  */
-import process from "node:process";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
 import { commonOps } from "../_common.ts";
 import { exitCodeOf } from "../signals.ts";
@@ -108,8 +108,5 @@ export const denoAdapter: RuntimeAdapter = {
   ...commonOps,
   exit: (code) => Deno.exit(code),
   mainScript: () => Deno.mainModule,
-  isMainModule: (meta) => (meta as { main?: boolean }).main,
   loadShmNative: loadDenoNative,
 };
-
-void process;

@@ -1,5 +1,6 @@
 /**
- * Node adapter: `node:child_process` spawns, Unix sockets through `node:net`.
+ * Node adapter: `node:child_process` spawns, Unix sockets through `node:net` (`net.ts`), shared
+ * memory through the optional `koffi` package (`shm.ts`).
  *
  * @module
  */
@@ -45,8 +46,9 @@ let _cacheDir: string | undefined | null;
 
 /**
  * `dir` made (or found) private: a real directory, not a symlink, owned by this uid, mode 0700 (the
- * check sweeps use too, `privateEntry`). Anything else at that path is left alone and refused (another user may have planted a
- * symlink or an open directory in the shared temp folder to make us write where they choose).
+ * check sweeps use too, `privateEntry`). Anything else at that path is left alone and refused
+ * (another user may have planted a symlink or an open directory in the shared temp folder to make
+ * us write where they choose).
  * @param dir The directory.
  * @returns `dir`, or undefined when it cannot be used.
  * @internal
@@ -111,6 +113,5 @@ export const nodeAdapter: RuntimeAdapter = {
   ...commonOps,
   exit: (code) => process.exit(code),
   mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
-  isMainModule: (meta) => (meta as { main?: boolean }).main,
   loadShmNative: loadNodeNative,
 };
