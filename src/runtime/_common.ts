@@ -16,7 +16,10 @@ export { privateEntry } from "./private_entry.ts";
 export { processGone, processStamp, stampGone } from "./liveness.ts";
 
 /** The {@linkcode RuntimeAdapter} methods that are the same on every runtime. */
-export const commonOps: Pick<RuntimeAdapter, "signal" | "onExit" | "getEnv" | "deleteEnv" | "readStdin" | "isMainModule"> = {
+export const commonOps: Pick<
+  RuntimeAdapter,
+  "signal" | "onExit" | "getEnv" | "deleteEnv" | "readStdin" | "isMainModule"
+> = {
   signal(pid: number, signal: "SIGTERM" | "SIGKILL" | "SIGINT" | 0): boolean {
     try {
       process.kill(pid, signal);

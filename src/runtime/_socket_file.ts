@@ -21,7 +21,10 @@ function _remove(address: string): void {
  * stops it.
  * @returns The listener; closing it stops listening and removes the file.
  */
-export async function socketFileListener(address: string, listen: () => Promise<() => void> | (() => void)): Promise<Listener> {
+export async function socketFileListener(
+  address: string,
+  listen: () => Promise<() => void> | (() => void),
+): Promise<Listener> {
   _remove(address);
   const stop = await listen();
   try {
