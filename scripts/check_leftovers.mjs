@@ -1,19 +1,11 @@
 // After the suite: no socket directories and no shared-memory segments of dead trees may remain.
-// Names carry the tree root's stamp, <pid>-<start time>-<pid namespace> (src/runtime/_common.ts);
+// Names carry the tree root's stamp, <pid>-<start time>-<pid namespace> (src/runtime/liveness.ts);
 // an entry is a leftover when its stamp names a process that is gone. Entries in the older naming
 // (pid only) count as leftovers when that pid does not run.
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { stampGone } from "../src/runtime/_common.ts";
+import { processGone, stampGone } from "../src/runtime/liveness.ts";
 
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const stale = [];
 for (const [dir, prefix] of [[tmpdir(), "multiproc"], ["/dev/shm", "mp"]]) {
   let names = [];
@@ -27,7 +19,7 @@ for (const [dir, prefix] of [[tmpdir(), "multiproc"], ["/dev/shm", "mp"]]) {
   for (const n of names) {
     const s = stamped.exec(n);
     const p = s ? null : pidOnly.exec(n);
-    if ((s && stampGone(s[1]) === true) || (p && !alive(Number(p[1])))) stale.push(`${dir}/${n}`);
+    if ((s && stampGone(s[1]) === true) || (p && processGone(Number(p[1])))) stale.push(`${dir}/${n}`);
   }
 }
 if (stale.length) {

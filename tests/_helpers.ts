@@ -4,13 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
+import { detect } from "../src/runtime/adapter.ts";
+import { processGone } from "../src/runtime/liveness.ts";
 
 /** Which runtime runs this test file. */
-export const RUNTIME: "node" | "deno" | "bun" = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined"
-  ? "deno"
-  : typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
-  ? "bun"
-  : "node";
+export const RUNTIME: "node" | "deno" | "bun" = detect();
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(): { dir: string; file(name: string): string; cleanup(): void } {
@@ -70,19 +68,7 @@ export function runScript(script: string, args: string[] = [], options: { timeou
 }
 
 /** True when no process `pid` runs (zombies count as gone: PID 1 here does not reap them). */
-export function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
-  } catch {
-    return true;
-  }
-}
+export const isGone: (pid: number) => boolean = processGone;
 
 /** Waits until `cond()` holds, checking every 20 ms; false after `timeout` ms. */
 export async function until(cond: () => boolean, timeout: number): Promise<boolean> {

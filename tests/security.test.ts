@@ -9,7 +9,7 @@ import * as path from "node:path";
 import process from "node:process";
 import { Event, Process } from "../mod.ts";
 import { runtime } from "../src/runtime/adapter.ts";
-import { processStamp } from "../src/runtime/_common.ts";
+import { processStamp } from "../src/runtime/liveness.ts";
 import { privateCacheDir } from "../src/runtime/node/adapter.ts";
 import { loadSharedMemory, sweepStaleSegments } from "../src/runtime/shm.ts";
 import { connectAuthenticated } from "../src/channel/auth.ts";

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { processStamp } from "../src/runtime/_common.ts";
+import { processStamp } from "../src/runtime/liveness.ts";
 import {
   loadSharedMemory,
   type Segment,

@@ -7,7 +7,7 @@
  */
 import process from "node:process";
 import { runtime } from "../runtime/adapter.ts";
-import { moduleBeside } from "../runtime/_common.ts";
+import { moduleBeside } from "../runtime/module_beside.ts";
 import { startWatchdog } from "../runtime/watchdog.ts";
 import { connectAuthenticated } from "../channel/auth.ts";
 import { decode, setTypeLoader } from "../channel/codec.ts";

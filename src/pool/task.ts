@@ -3,7 +3,7 @@
  *
  * @module
  */
-import * as os from "node:os";
+import { signalName } from "../runtime/signals.ts";
 
 /** Task states. */
 export const TASK_QUEUED = 0;
@@ -57,11 +57,6 @@ export class PoolTask {
   }
 }
 
-function _signalName(code: number): string {
-  for (const [name, n] of Object.entries(os.constants.signals)) if (n === -code) return name;
-  return `signal ${-code}`;
-}
-
 /** Signals another process sends (a user, a supervisor, the OOM killer); a crash raises others. */
 const _OUTSIDE_SIGNALS: ReadonlySet<string> = new Set(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]);
 
@@ -70,10 +65,10 @@ const _OUTSIDE_SIGNALS: ReadonlySet<string> = new Set(["SIGKILL", "SIGTERM", "SI
  * SIGHUP, SIGQUIT) rather than ending by itself (an exit code, or a crash such as SIGSEGV/SIGABRT).
  */
 export function killedFromOutside(code: number): boolean {
-  return code < 0 && _OUTSIDE_SIGNALS.has(_signalName(code));
+  return code < 0 && _OUTSIDE_SIGNALS.has(signalName(-code));
 }
 
 /** Describes how a worker ended, for error messages. */
 export function describeExit(code: number): string {
-  return code < 0 ? `was killed by ${_signalName(code)} (exit code ${code})` : `exited with code ${code}`;
+  return code < 0 ? `was killed by ${signalName(-code)} (exit code ${code})` : `exited with code ${code}`;
 }

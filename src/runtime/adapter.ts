@@ -1,10 +1,13 @@
 /**
  * The runtime adapter interface: the only door through which the rest of the library reaches the
- * host runtime's processes, sockets and signals. One implementation per runtime (`node.ts`,
- * `deno.ts`, `bun.ts`); {@linkcode runtime} is the one for the runtime we run on.
+ * host runtime's processes, sockets, signals and FFI. One implementation per runtime
+ * (`node/adapter.ts`, `deno/adapter.ts`, `bun/adapter.ts`, each built from the same-named `net.ts`
+ * and `shm.ts` beside it); {@linkcode detect} is the one place that tells the runtimes apart, and
+ * {@linkcode runtime} is the adapter for the runtime we run on.
  *
  * @module
  */
+import type { ShmNative } from "./shm.ts";
 import { nodeAdapter } from "./node/adapter.ts";
 import { denoAdapter } from "./deno/adapter.ts";
 import { bunAdapter } from "./bun/adapter.ts";
@@ -97,6 +100,13 @@ export interface RuntimeAdapter {
   mainScript(): string | undefined;
   /** `import.meta.main` where the runtime has it. */
   isMainModule(meta: ImportMeta): boolean | undefined;
+  /**
+   * Binds the libc calls shared memory needs (`shm.ts`), through this runtime's FFI. Never prompts
+   * for a permission. Each call binds anew; `shm.ts` caches per thread.
+   * @returns The binding, or a sentence saying why it cannot be made (no FFI permission, a missing
+   * package).
+   */
+  loadShmNative(): ShmNative | string;
 }
 
 /** Detects the runtime this code runs on. */

@@ -1,8 +1,8 @@
 /**
  * Cross-process shared memory: POSIX `shm_open` + `mmap(MAP_SHARED)` segments whose `ArrayBuffer`
  * works with `Atomics`, plus a shared (not process-private) futex to sleep on a word of it.
- * {@linkcode loadSharedMemory} picks the runtime's FFI (`deno/shm.ts`, `bun/shm.ts`, `node/shm.ts`);
- * everything else here is runtime-neutral.
+ * {@linkcode loadSharedMemory} binds libc through the runtime adapter's FFI (`runtime.loadShmNative`,
+ * implemented by `node/shm.ts`, `deno/shm.ts`, `bun/shm.ts`); everything else here is runtime-neutral.
  *
  * Mappings are never unmapped: `munmap` under a live view crashes the process, so a closed segment's
  * mapping is reused if the same name is opened again and otherwise leaks until exit.
@@ -11,11 +11,10 @@
  */
 import process from "node:process";
 import * as fs from "node:fs";
-import { loadDenoNative } from "./deno/shm.ts";
-import { loadBunNative } from "./bun/shm.ts";
-import { loadNodeNative } from "./node/shm.ts";
+import { runtime } from "./adapter.ts";
 import { type AsyncWaiter, createBlockingCallWaiter, createThreadWaiter } from "./shm_waiter.ts";
-import { privateEntry, processStamp, stampGone } from "./_common.ts";
+import { processStamp, stampGone } from "./liveness.ts";
+import { privateEntry } from "./private_entry.ts";
 
 /** What a futex wait ended with. `"ok"` may be spurious: callers re-check their condition. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
@@ -125,10 +124,7 @@ export function syscallNumbers(): SyscallNumbers | undefined {
  */
 export function loadNative(): ShmNative | string {
   if (!syscallNumbers()) return `shared memory needs Linux on x64 or arm64, not ${process.platform}/${process.arch}`;
-  const g = globalThis as Record<string, unknown>;
-  if (typeof g.Deno !== "undefined") return loadDenoNative();
-  if (typeof g.Bun !== "undefined") return loadBunNative();
-  return loadNodeNative();
+  return runtime.loadShmNative();
 }
 
 /**

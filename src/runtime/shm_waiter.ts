@@ -17,7 +17,7 @@
 import process from "node:process";
 import { Worker } from "node:worker_threads";
 import type { ShmNative, SyscallNumbers, WaitResult } from "./shm.ts";
-import { moduleBeside } from "./_common.ts";
+import { moduleBeside } from "./module_beside.ts";
 
 /** One wait as the waiter sees it. @internal */
 export interface WaitRequest {

@@ -19,8 +19,8 @@
 import { createRequire } from "node:module";
 import process from "node:process";
 import { Worker } from "node:worker_threads";
-import { detect } from "./adapter.ts";
-import { moduleBeside } from "./_common.ts";
+import { runtime } from "./adapter.ts";
+import { moduleBeside } from "./module_beside.ts";
 
 let _started = false;
 
@@ -78,7 +78,7 @@ function _workerUrl(): URL {
 export function startWatchdog(parentPid: number): void {
   if (_started) return;
   _started = true;
-  const rt = detect();
+  const rt = runtime.name;
   // MULTIPROC_WATCHDOG=thread forces the portable thread (the tests check both ways).
   const threadOnly = process.env.MULTIPROC_WATCHDOG === "thread";
   if (threadOnly) return _startThread(rt);

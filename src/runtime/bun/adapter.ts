@@ -1,14 +1,19 @@
 /**
- * Bun adapter: `Bun.spawn` spawns, Unix sockets through `node:net`.
+ * Bun adapter: `Bun.spawn` spawns, Unix sockets through `Bun.listen`/`Bun.connect` (`net.ts`), shared
+ * memory through `bun:ffi` (`shm.ts`).
+ *
+ * Bun takes Node's command line and `process` model, so this adapter reuses the Node adapter's
+ * pieces for them: the flags passed on to a child (`forwardedExecArgv`), `exit` and `mainScript`.
  *
  * @module
  */
 import process from "node:process";
-import { pathToFileURL } from "node:url";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
-import { commonOps, exitCodeOf } from "../_common.ts";
+import { commonOps } from "../_common.ts";
+import { exitCodeOf } from "../signals.ts";
+import { forwardedExecArgv, nodeAdapter } from "../node/adapter.ts";
 import { bunConnect, bunListen } from "./net.ts";
-import { forwardedExecArgv } from "../node/adapter.ts";
+import { loadBunNative } from "./shm.ts";
 
 interface _BunProc {
   pid: number;
@@ -71,7 +76,7 @@ export const bunAdapter: RuntimeAdapter = {
   listen: bunListen,
   connect: bunConnect,
   ...commonOps,
-  exit: (code) => process.exit(code),
-  mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
-  isMainModule: (meta) => (meta as { main?: boolean }).main,
+  exit: nodeAdapter.exit,
+  mainScript: nodeAdapter.mainScript,
+  loadShmNative: loadBunNative,
 };

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import * as fs from "node:fs";
 import type { ByteStream, Listener } from "../adapter.ts";
+import { socketFileListener } from "../_socket_file.ts";
 import { unsentError, WriteProgress } from "../_write_progress.ts";
 
 interface _Sock {
@@ -161,22 +161,10 @@ const _handlers = (onOpen?: (s: ByteStream) => void): _Handlers => ({
 
 /** Listens on a Unix socket path; the listener never keeps the process alive by itself. */
 export function bunListen(address: string, onConnection: (s: ByteStream) => void): Promise<Listener> {
-  try {
-    fs.unlinkSync(address);
-  } catch { /* not there */ }
-  const server = Bun.listen({ unix: address, socket: _handlers(onConnection) });
-  try {
-    fs.chmodSync(address, 0o600);
-  } catch { /* the directory is 0700 anyway */ }
-  server.unref();
-  return Promise.resolve({
-    address,
-    close: () => {
-      server.stop(true);
-      try {
-        fs.unlinkSync(address);
-      } catch { /* gone */ }
-    },
+  return socketFileListener(address, () => {
+    const server = Bun.listen({ unix: address, socket: _handlers(onConnection) });
+    server.unref();
+    return () => server.stop(true);
   });
 }
 

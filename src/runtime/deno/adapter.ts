@@ -1,13 +1,15 @@
 /**
  * Deno adapter: `Deno.Command` spawns (a child gets exactly the parent's granted permissions, never
- * more), Unix sockets through `node:net`.
+ * more), Unix sockets through `Deno.listen`/`Deno.connect` (`net.ts`), shared memory through
+ * `Deno.dlopen` (`shm.ts`).
  *
  * @module
  */
-import process from "node:process";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
-import { commonOps, exitCodeOf } from "../_common.ts";
+import { commonOps } from "../_common.ts";
+import { exitCodeOf } from "../signals.ts";
 import { denoConnect, denoListen } from "./net.ts";
+import { loadDenoNative } from "./shm.ts";
 
 interface _DenoChild {
   pid: number;
@@ -106,7 +108,5 @@ export const denoAdapter: RuntimeAdapter = {
   ...commonOps,
   exit: (code) => Deno.exit(code),
   mainScript: () => Deno.mainModule,
-  isMainModule: (meta) => (meta as { main?: boolean }).main,
+  loadShmNative: loadDenoNative,
 };
-
-void process;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ByteStream, Listener } from "../adapter.ts";
+import { socketFileListener } from "../_socket_file.ts";
 import { unsentError, WriteProgress } from "../_write_progress.ts";
 
 interface _Conn {
@@ -21,8 +22,6 @@ interface _DenoListener extends AsyncIterable<_Conn> {
 declare const Deno: {
   listen(o: { transport: "unix"; path: string }): _DenoListener;
   connect(o: { transport: "unix"; path: string }): Promise<_Conn>;
-  chmodSync(path: string, mode: number): void;
-  removeSync(path: string): void;
 };
 
 const _READ = 64 * 1024;
@@ -125,27 +124,17 @@ function _wrap(conn: _Conn): ByteStream {
 
 /** Listens on a Unix socket path; the listener never keeps the process alive by itself. */
 export function denoListen(address: string, onConnection: (s: ByteStream) => void): Promise<Listener> {
-  try {
-    Deno.removeSync(address);
-  } catch { /* not there */ }
-  const listener = Deno.listen({ transport: "unix", path: address });
-  try {
-    Deno.chmodSync(address, 0o600);
-  } catch { /* the directory is 0700 anyway */ }
-  listener.unref();
-  (async () => {
-    for await (const conn of listener) onConnection(_wrap(conn));
-  })().catch(() => {});
-  return Promise.resolve({
-    address,
-    close: () => {
+  return socketFileListener(address, () => {
+    const listener = Deno.listen({ transport: "unix", path: address });
+    listener.unref();
+    (async () => {
+      for await (const conn of listener) onConnection(_wrap(conn));
+    })().catch(() => {});
+    return () => {
       try {
         listener.close();
       } catch { /* closed */ }
-      try {
-        Deno.removeSync(address);
-      } catch { /* gone */ }
-    },
+    };
   });
 }
 

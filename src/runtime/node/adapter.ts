@@ -1,5 +1,6 @@
 /**
- * Node adapter: `node:child_process` spawns, Unix sockets through `node:net`.
+ * Node adapter: `node:child_process` spawns, Unix sockets through `node:net` (`net.ts`), shared
+ * memory through the optional `koffi` package (`shm.ts`).
  *
  * @module
  */
@@ -10,8 +11,11 @@ import * as path from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
-import { commonOps, exitCodeOf, privateEntry } from "../_common.ts";
-import { netConnect, netListen } from "./net.ts";
+import { commonOps } from "../_common.ts";
+import { privateEntry } from "../private_entry.ts";
+import { exitCodeOf } from "../signals.ts";
+import { nodeConnect, nodeListen } from "./net.ts";
+import { loadNodeNative } from "./shm.ts";
 
 // Flags that belong to the parent's own invocation and must not reach a child.
 const _DROP = /^--(test|watch|inspect|eval|print|input-type|check|interactive|experimental-test|env-file)/;
@@ -42,8 +46,9 @@ let _cacheDir: string | undefined | null;
 
 /**
  * `dir` made (or found) private: a real directory, not a symlink, owned by this uid, mode 0700 (the
- * check sweeps use too, `privateEntry`). Anything else at that path is left alone and refused (another user may have planted a
- * symlink or an open directory in the shared temp folder to make us write where they choose).
+ * check sweeps use too, `privateEntry`). Anything else at that path is left alone and refused
+ * (another user may have planted a symlink or an open directory in the shared temp folder to make
+ * us write where they choose).
  * @param dir The directory.
  * @returns `dir`, or undefined when it cannot be used.
  * @internal
@@ -103,10 +108,10 @@ function _spawn(options: SpawnOptions): ChildHandle {
 export const nodeAdapter: RuntimeAdapter = {
   name: "node",
   spawn: _spawn,
-  listen: netListen,
-  connect: netConnect,
+  listen: nodeListen,
+  connect: nodeConnect,
   ...commonOps,
   exit: (code) => process.exit(code),
   mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
-  isMainModule: (meta) => (meta as { main?: boolean }).main,
+  loadShmNative: loadNodeNative,
 };

@@ -1,12 +1,12 @@
 /**
- * Unix-socket streams over `node:net`, which Node, Deno and Bun all provide. The adapters share
- * it; a runtime may swap in its native socket API where that measures faster.
+ * Node's Unix-socket streams, through `node:net`. (Deno and Bun have their own `net.ts` over their
+ * native socket APIs, which measure faster there than their `node:net`.)
  *
  * @module
  */
 import * as net from "node:net";
-import * as fs from "node:fs";
 import type { ByteStream, Listener } from "../adapter.ts";
+import { socketFileListener } from "../_socket_file.ts";
 import { unsentError, WriteProgress } from "../_write_progress.ts";
 
 function _wrap(sock: net.Socket): ByteStream {
@@ -64,34 +64,21 @@ function _wrap(sock: net.Socket): ByteStream {
 }
 
 /** Listens on a Unix socket path; the listener never keeps the process alive by itself. */
-export function netListen(address: string, onConnection: (s: ByteStream) => void): Promise<Listener> {
-  try {
-    fs.unlinkSync(address);
-  } catch { /* not there */ }
-  return new Promise((resolve, reject) => {
-    const server = net.createServer((sock) => onConnection(_wrap(sock)));
-    server.once("error", reject);
-    server.listen(address, () => {
-      server.off("error", reject);
-      try {
-        fs.chmodSync(address, 0o600);
-      } catch { /* directory is 0700 anyway */ }
-      server.unref();
-      resolve({
-        address,
-        close: () => {
-          server.close();
-          try {
-            fs.unlinkSync(address);
-          } catch { /* gone */ }
-        },
+export function nodeListen(address: string, onConnection: (s: ByteStream) => void): Promise<Listener> {
+  return socketFileListener(address, () =>
+    new Promise((resolve, reject) => {
+      const server = net.createServer((sock) => onConnection(_wrap(sock)));
+      server.once("error", reject);
+      server.listen(address, () => {
+        server.off("error", reject);
+        server.unref();
+        resolve(() => server.close());
       });
-    });
-  });
+    }));
 }
 
 /** Connects to a Unix socket path. */
-export function netConnect(address: string): Promise<ByteStream> {
+export function nodeConnect(address: string): Promise<ByteStream> {
   return new Promise((resolve, reject) => {
     const sock = net.createConnection(address);
     sock.once("error", reject);
