@@ -9,7 +9,7 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { runtime, type ChildHandle } from "./runtime/adapter.ts";
-import { moduleBeside } from "./runtime/_common.ts";
+import { moduleBeside } from "./runtime/module_beside.ts";
 import { randomBytes } from "./channel/auth.ts";
 import { encode, withTypeModules } from "./channel/codec.ts";
 import type { Peer } from "./channel/peer.ts";
@@ -360,7 +360,3 @@ export function currentProcessObject(cls: new (...a: unknown[]) => unknown, fiel
 }
 
 export { _GUARD_MESSAGE as GUARD_MESSAGE };
-
-// child/bootstrap.ts imports these from here; they live in process/current.ts and process/setup.ts.
-export { finishChildren } from "./process/current.ts";
-export { CHILD_TOKEN_BYTES, type ChildSetup } from "./process/setup.ts";

@@ -14,7 +14,9 @@ import { decode, setTypeLoader } from "../channel/codec.ts";
 import { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
 import { importModule, resolveClass, resolveFunction } from "../core/target.ts";
-import { CHILD_TOKEN_BYTES, currentProcessObject, finishChildren, Process, type ChildSetup } from "../process.ts";
+import { currentProcessObject, Process } from "../process.ts";
+import { finishChildren } from "../process/current.ts";
+import { CHILD_TOKEN_BYTES, type ChildSetup } from "../process/setup.ts";
 
 // The whole library: loaded when a message holds a library object of a type this child has not
 // loaded yet (the target's module usually imports the library anyway).

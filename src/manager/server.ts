@@ -9,7 +9,7 @@ import type { Peer } from "../channel/peer.ts";
 import { node, type Ref, type Served } from "../core/node.ts";
 import { resolveFunction, type TargetSpec } from "../core/target.ts";
 import { StateError } from "../errors.ts";
-import { moduleBeside } from "../runtime/_common.ts";
+import { moduleBeside } from "../runtime/module_beside.ts";
 import { servedArray, servedDict, servedList, servedNamespace, servedValue } from "./data.ts";
 import { managedRef } from "./proxies.ts";
 import { ServedQueue } from "./queue.ts";

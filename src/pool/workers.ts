@@ -5,7 +5,7 @@
  * @module
  */
 import type { Peer } from "../channel/peer.ts";
-import { moduleBeside } from "../runtime/_common.ts";
+import { moduleBeside } from "../runtime/module_beside.ts";
 import { Process } from "../process.ts";
 import type { PoolTask } from "./task.ts";
 import { poolWorker, WORKER_INBOX } from "./worker.ts";

@@ -9,12 +9,6 @@ import * as fs from "node:fs";
 import process from "node:process";
 import type { RuntimeAdapter } from "./adapter.ts";
 
-// Until their importers outside src/runtime/ (core/node.ts, process.ts, pool/engine.ts,
-// manager/server.ts) import the modules that now hold them.
-export { moduleBeside } from "./module_beside.ts";
-export { privateEntry } from "./private_entry.ts";
-export { processGone, processStamp, stampGone } from "./liveness.ts";
-
 /** The {@linkcode RuntimeAdapter} methods that are the same on every runtime. */
 export const commonOps: Pick<
   RuntimeAdapter,

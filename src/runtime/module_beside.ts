@@ -7,9 +7,9 @@
 
 /**
  * A module that a child process or thread runs by path, next to the calling module: `source`
- * (relative to `base`) when running from TypeScript source, else `built` plus the calling
- * bundle's own extension (`.js`, or `.cjs` in the CommonJS build). Each `built` name is an entry of
- * `tsup.config.ts`.
+ * (relative to `base`) when running from TypeScript source, else `built` + `.js` beside the bundle
+ * (the npm build is ES modules only; CommonJS programs load it through require(esm)). Each `built`
+ * name is an entry of `tsup.config.ts`.
  * @param base The caller's `import.meta.url`.
  * @param source Path of the TypeScript source, relative to `base`.
  * @param built File name (no extension) of the built entry, beside the bundle.
@@ -21,5 +21,5 @@
  */
 export function moduleBeside(base: string, source: string, built: string): URL {
   if (base.endsWith(".ts")) return new URL(source, base);
-  return new URL(`./${built}${base.endsWith(".cjs") ? ".cjs" : ".js"}`, base);
+  return new URL(`./${built}.js`, base);
 }
