@@ -92,6 +92,9 @@ const _GUARD_MESSAGE: string = "A process was started while a child process was 
   "  if (isMainProcess(import.meta)) {\n    // start processes here\n  }\n\n" +
   "In CommonJS: if (require.main === module) { ... }\n";
 
+/** How long an exit waits for the child's link to report its end before `join()` returns anyway. */
+const _LINK_GONE_MS = 2000;
+
 function _hex(b: Uint8Array): string {
   let s = "";
   for (const x of b) s += x.toString(16).padStart(2, "0");
@@ -254,7 +257,7 @@ export class Process implements AsyncDisposable {
     this.#handle = handle;
     if (this.#daemon) handle.unref();
     const untrack = trackChild(this);
-    this.#exited = handle.exited.then((code) => {
+    this.#exited = handle.exited.then((code) => this.#linkGone().then(() => code)).then((code) => {
       this.#exitCode = code;
       untrack();
       node.forgetChild(id);
@@ -334,6 +337,24 @@ export class Process implements AsyncDisposable {
   /** Resolves with the exit code once the process has exited (used by `wait()`). */
   get _exited(): Promise<number> | undefined {
     return this.#exited;
+  }
+
+  /**
+   * Resolves once this process has seen the end of its link to the exited child, so whatever the
+   * objects it serves do about a departed process (drop its waiters, release its leases) is done
+   * by the time `join()` returns: the exit is often reported before the socket's EOF is read.
+   * Bounded, in case the EOF never comes (the socket was inherited by a process still alive).
+   */
+  #linkGone(): Promise<void> {
+    const peer = this.#peer;
+    if (!peer || peer.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, _LINK_GONE_MS);
+      peer.onClose(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   #signal(sig: "SIGTERM" | "SIGKILL"): void {

@@ -3,7 +3,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import process from "node:process";
-import { activeChildren, cpuCount, currentProcess, Lock, parentProcess, Pipe, Process, StateError } from "../mod.ts";
+import { activeChildren, Barrier, cpuCount, currentProcess, Event, Lock, parentProcess, Pipe, Process, StateError } from "../mod.ts";
+import { forceBackend } from "../src/sync/shm/arena.ts";
+import { blockInBarrier } from "./fixtures/sync_tasks.ts";
 import { lockFromPipe } from "./fixtures/plain_targets.ts";
 import {
   busyLoop,
@@ -204,6 +206,30 @@ describe("Process", () => {
     assert.equal(p.exitCode, 0);
     assert.deepEqual(readJson(t.file("lock.json")), { ok: true, cls: "Lock" });
     t.cleanup();
+  });
+
+  test("join() of a killed child returns after the objects this process serves have dropped that child's waits", async () => {
+    // The exit is often reported before the EOF of the child's link: join() must cover both, or a
+    // served Barrier still counts the dead party and hands it the next round's slot.
+    forceBackend("served");
+    try {
+      for (let round = 0; round < 5; round++) {
+        const kids = 6;
+        const barrier = new Barrier(kids + 1);
+        const ready = Array.from({ length: kids }, () => new Event());
+        const ps = ready.map((ev) => new Process({ target: blockInBarrier, args: [barrier, ev] }));
+        for (const p of ps) p.start();
+        for (const ev of ready) assert.equal(await ev.wait(60_000), true);
+        const end = Date.now() + 60_000;
+        while ((await barrier.nWaiting()) < kids && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+        assert.equal(await barrier.nWaiting(), kids);
+        for (const p of ps) p.kill();
+        await Promise.all(ps.map((p) => p.join()));
+        assert.equal(await barrier.nWaiting(), 0, `round ${round}: dead parties are still counted after join()`);
+      }
+    } finally {
+      forceBackend(undefined);
+    }
   });
 
   test("cpuCount() is a positive integer", () => {
