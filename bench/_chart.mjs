@@ -145,7 +145,7 @@ function ratioPanel(report, top) {
   const drawn = others.filter((s) => rows.some((e) => e.ratios[s.name]));
   const bh = 9, gap = 2;
   const rowH = Math.max(34, drawn.length * (bh + gap) + 12);
-  const labelX = 206, x0 = 216, x1 = WIDTH - 64;
+  const labelX = 226, x0 = 236, x1 = WIDTH - 64;
   const y0 = top + 34;
   let lo = 1, hi = 1;
   for (const e of rows) {
@@ -172,7 +172,10 @@ function ratioPanel(report, top) {
     const ry = y0 + i * rowH;
     const mid = ry + rowH / 2;
     out.push(text(labelX, mid - 2, e.label, `text-anchor="end"`));
-    out.push(text(labelX, mid + 12, [e.metric, e.unit].filter(Boolean).join(", "), `text-anchor="end" class="m"`));
+    // the metric is shortened to fit the label column, the unit never is
+    const room = 34 - (e.unit ? e.unit.length + 2 : 0);
+    const metric = e.metric && e.metric.length > room ? e.metric.slice(0, room - 1) + "…" : e.metric;
+    out.push(text(labelX, mid + 12, [metric, e.unit].filter(Boolean).join(", "), `text-anchor="end" class="m"`));
     const barsTop = mid - (drawn.length * (bh + gap) - gap) / 2;
     drawn.forEach((s, j) => {
       const st = e.ratios[s.name];

@@ -45,7 +45,12 @@ import { convertUnit, formatSpread, lowerIsBetterUnit, renderMarkdown } from "./
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT ?? 120) * 1000;
-/** What --quick runs: one scenario per family, and cpu_bound for the chart's speedup panel. */
+/** The order of the table and chart: processes, messaging, pools, synchronisation, managers; others after. */
+const ORDER = [
+  "spawn", "pipe_rtt", "pipe_bytes", "queue_throughput", "pool_map", "apply_async", "cpu_bound", "pool_start",
+  "pool_terminate", "lock_uncontended", "lock_contended", "event_latency", "manager_dict",
+];
+/** What --quick runs: process start, a message round trip, and cpu_bound for the chart's speedup panel. */
 const QUICK_SCENARIOS = ["spawn", "pipe_rtt", "cpu_bound"];
 /** Scenarios that take worker counts as their argument. */
 const WORKER_SCENARIOS = new Set(["cpu_bound"]);
@@ -310,6 +315,11 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
   });
 }
 
+function inOrder(names) {
+  const rank = (n) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
 function clock(s) {
   const m = Math.floor(s / 60);
   return `${m}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
@@ -357,7 +367,7 @@ async function main() {
   const fullSet = !opts.names.length && !quick && systems.length === registry.length;
   const scenarioNames = opts.names.length
     ? [...new Set(opts.names)]
-    : (quick ? QUICK_SCENARIOS : [...tsKnown].sort()).filter((n) => known.has(n));
+    : (quick ? QUICK_SCENARIOS : inOrder([...tsKnown])).filter((n) => known.has(n));
   for (const n of scenarioNames) {
     if (!known.has(n)) return log(`unknown scenario "${n}": no bench/${n}.bench.ts and no peer knows it`), 2;
   }
