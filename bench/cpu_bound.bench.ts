@@ -4,7 +4,7 @@
 //   node bench/cpu_bound.bench.ts cpu_bound 1,2,4     (or BENCH_WORKERS=1,2,4; default 1..cpuCount())
 //
 // There are max(4, 2 × the largest count) tasks, so every worker gets at least two, each sized so that
-// running them all one after another takes ~0.5 s here (0.16 s under BENCH_QUICK=1). byWorkers holds
+// running them all one after another takes ~0.5 s here (0.1 s under BENCH_QUICK=1). byWorkers holds
 // the speedup per count; the headline value is the one at min(2, cpuCount()) workers (else the last
 // count given). Python's peer does the same.
 import process from "node:process";
@@ -28,7 +28,7 @@ if (isMainProcess(import.meta)) {
   const tasks = Math.max(4, 2 * Math.max(...counts));
   // JITs run this loop far faster than CPython and differ among themselves, so N is calibrated here,
   // as the peer does; the probe also warms the loop up, so the sequential run is not charged for compiling.
-  const taskS = sized(0.5, 0.16) / tasks;
+  const taskS = sized(0.5, 0.1) / tasks;
   countLoop(5_000_000);
   const probeN = 50_000_000;
   const tp = performance.now();

@@ -203,9 +203,9 @@ def s_apply_async():
 
 def s_cpu_bound(counts):
     # As bench/cpu_bound.bench.ts: max(4, 2 x the largest count) tasks, n calibrated so that running
-    # them one after another takes ~0.5 s (quick: 0.16 s).
+    # them one after another takes ~0.5 s (quick: 0.1 s).
     tasks = max(4, 2 * max(counts))
-    task_s = sized(0.5, 0.16) / tasks
+    task_s = sized(0.5, 0.1) / tasks
     probe_n = 1000000
     t = now()
     count_loop(probe_n)
