@@ -39,11 +39,16 @@ export function formatNumber(value) {
   return String(Number(value.toPrecision(3)));
 }
 
-/** "4.1–4.52M": both ends formatted, a shared k/M/G suffix written once. */
+/**
+ * "4.1–4.52M", "100–200k", "557k–1.03M": a k/M/G shared by both ends is written once, and a lower
+ * end too small for one of its own takes the upper end's.
+ */
 export function formatRange(min, max) {
   const a = formatNumber(min), b = formatNumber(max);
   const sa = /[kMG]$/.exec(a)?.[0], sb = /[kMG]$/.exec(b)?.[0];
-  return `${sa && sa === sb ? a.slice(0, -1) : a}–${b}`;
+  if (sa && sa === sb) return `${a.slice(0, -1)}–${b}`;
+  if (!sa && sb && Number.isFinite(min)) return `${Number((min / { k: 1e3, M: 1e6, G: 1e9 }[sb]).toPrecision(3))}–${b}`;
+  return `${a}–${b}`;
 }
 
 /** A ratio as "1.52×", or "—" when there is none. */

@@ -11,6 +11,7 @@
 //   npm run bench -- --workers 1,2,4              cpu_bound worker counts (default 1..CPUs and 2 × CPUs;
 //                                                 quick: 1..CPUs)
 //   npm run bench -- --svg out.svg                where the chart goes (as well as bench/results/latest.svg)
+//   npm run bench -- --replot                     redraw table and chart from bench/results/latest.json, no runs
 //   BENCH_RUNTIMES=node,bun npm run bench         restrict systems (node, deno, bun, python)
 //   BENCH_TIMEOUT=120                             per-program limit in seconds (default 120)
 //
@@ -33,7 +34,7 @@
 // names and exit 2 for a scenario they do not know.
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -87,6 +88,7 @@ function progress(render) {
 function usage() {
   log(
     "usage: node bench/run.mjs [--quick] [--rounds N] [--warmup N] [--workers 1,2,4] [--svg PATH] [scenario ...]\n" +
+      "       node bench/run.mjs --replot [--svg PATH]\n" +
       "       env BENCH_RUNTIMES=node,deno,bun,python  BENCH_TIMEOUT=seconds",
   );
 }
@@ -109,6 +111,7 @@ function parseArgs(argv) {
     };
     if (flag === "-h" || flag === "--help") opts.help = true;
     else if (flag === "--quick") opts.quick = true;
+    else if (flag === "--replot") opts.replot = true;
     else if (flag === "--rounds") opts.rounds = count(1);
     else if (flag === "--warmup") opts.warmup = count(0);
     else if (flag === "--svg") opts.svg = value();
@@ -325,6 +328,28 @@ function clock(s) {
   return `${m}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 }
 
+/**
+ * Writes bench/results/latest.{json,md,svg}, and the chart to `chart` too when given (docs/bench.svg
+ * for a complete run: every scenario, every system, full sizes), and prints the table.
+ */
+function writeReport(report, chart, note) {
+  const md = renderMarkdown(report);
+  const svg = renderSvg(report);
+  const outDir = path.join(BENCH, "results");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(path.join(outDir, "latest.md"), md);
+  writeFileSync(path.join(outDir, "latest.svg"), svg);
+  const shown = (p) => (path.relative(process.cwd(), p).startsWith("..") ? path.resolve(p) : path.relative(process.cwd(), p));
+  const written = ["latest.json", "latest.md", "latest.svg"].map((f) => shown(path.join(outDir, f)));
+  if (chart) {
+    writeFileSync(chart, svg);
+    written.push(shown(chart));
+  }
+  process.stdout.write("\n" + md);
+  log(`\nwrote ${written.join(", ")} (${note})`);
+}
+
 async function main() {
   let opts;
   try {
@@ -335,6 +360,11 @@ async function main() {
     return 2;
   }
   if (opts.help) return usage(), 0;
+  if (opts.replot) {
+    const report = JSON.parse(readFileSync(path.join(BENCH, "results", "latest.json"), "utf8"));
+    writeReport(report, opts.svg ?? (report.complete ? path.join(ROOT, "docs", "bench.svg") : undefined), "redrawn");
+    return 0;
+  }
   const quick = opts.quick;
   const rounds = opts.rounds ?? (quick ? 3 : 5);
   const warmup = opts.warmup ?? (quick ? 0 : 1);
@@ -444,6 +474,7 @@ async function main() {
     systems: systems.map((s) => ({ name: s.name, color: s.color, multiproc: s.multiproc, reference: !!s.reference })),
     reference,
     quick,
+    complete: fullSet,
     rounds,
     warmup,
     workers,
@@ -453,22 +484,8 @@ async function main() {
     failures,
     scenarios: scenarios.map(({ entries: _, ...s }) => s),
   };
-  const md = renderMarkdown(report);
-  const svg = renderSvg(report);
-  const outDir = path.join(BENCH, "results");
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
-  writeFileSync(path.join(outDir, "latest.md"), md);
-  writeFileSync(path.join(outDir, "latest.svg"), svg);
-  const shown = (p) => (path.relative(process.cwd(), p).startsWith("..") ? path.resolve(p) : path.relative(process.cwd(), p));
-  const written = ["latest.json", "latest.md", "latest.svg"].map((f) => shown(path.join(outDir, f)));
-  const chart = opts.svg ?? (fullSet ? path.join(ROOT, "docs", "bench.svg") : undefined);
-  if (chart) {
-    writeFileSync(chart, svg);
-    written.push(shown(chart));
-  }
-  process.stdout.write("\n" + md);
-  log(`\nwrote ${written.join(", ")} (${clock(report.totalS)} for ${plan.length} program runs)`);
+  writeReport(report, opts.svg ?? (fullSet ? path.join(ROOT, "docs", "bench.svg") : undefined),
+    `${clock(report.totalS)} for ${plan.length} program runs`);
   return failures.length ? 1 : 0;
 }
 
