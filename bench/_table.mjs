@@ -25,15 +25,6 @@ export function convertUnit(value, from, to) {
   return (value * TIME_UNITS[fb]) / TIME_UNITS[tb];
 }
 
-/**
- * Ratio of `ours` to `theirs` oriented so that > 1 means `ours` is better:
- * ours/theirs when higher is better, theirs/ours when lower is better.
- */
-export function betterRatio(ours, theirs, higherIsBetter) {
-  if (!Number.isFinite(ours) || !Number.isFinite(theirs) || ours <= 0 || theirs <= 0) return undefined;
-  return higherIsBetter ? ours / theirs : theirs / ours;
-}
-
 /** A number in at most ~4 characters of precision: 0.523, 86.7, 1,213, 169k, 4.15M. */
 export function formatNumber(value) {
   if (value === undefined || value === null || Number.isNaN(value)) return "—";
@@ -48,10 +39,36 @@ export function formatNumber(value) {
   return String(Number(value.toPrecision(3)));
 }
 
+/**
+ * "4.1–4.52M", "100–200k", "557k–1.03M": a k/M/G shared by both ends is written once, and a lower
+ * end too small for one of its own takes the upper end's.
+ */
+export function formatRange(min, max) {
+  const a = formatNumber(min), b = formatNumber(max);
+  const sa = /[kMG]$/.exec(a)?.[0], sb = /[kMG]$/.exec(b)?.[0];
+  if (sa && sa === sb) return `${a.slice(0, -1)}–${b}`;
+  if (!sa && sb && Number.isFinite(min)) return `${Number((min / { k: 1e3, M: 1e6, G: 1e9 }[sb]).toPrecision(3))}–${b}`;
+  return `${a}–${b}`;
+}
+
 /** A ratio as "1.52×", or "—" when there is none. */
 export function formatRatio(ratio) {
   if (ratio === undefined || !Number.isFinite(ratio)) return "—";
   return `${ratio >= 100 ? ratio.toFixed(0) : ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
+}
+
+/** A ratio spread as "1.21× (1.10–1.30)". */
+export function formatRatioSpread(s) {
+  if (!s) return "—";
+  const bare = (r) => formatRatio(r).slice(0, -1);
+  return s.n > 1 ? `${formatRatio(s.median)} (${bare(s.min)}–${bare(s.max)})` : formatRatio(s.median);
+}
+
+/** A sample spread as "4.33M (4.1–4.52M)", marked with the count of good rounds when some failed. */
+export function formatSpread(s, rounds) {
+  if (!s) return "—";
+  const core = s.n > 1 ? `${formatNumber(s.median)} (${formatRange(s.min, s.max)})` : formatNumber(s.median);
+  return s.n < rounds ? `${core} [${s.n}/${rounds}]` : core;
 }
 
 function escapeCell(text) {
@@ -65,68 +82,88 @@ export function markdownTable(headers, rows, align = []) {
   return [line(headers), `|${rule.join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-function cellFor(result) {
-  if (!result) return "—";
-  if (result.skipped) return "—";
-  if (result.error) return result.timedOut ? "timeout" : "error";
-  return formatNumber(result.value);
+/** One line saying how the samples were taken, for the Markdown report and the chart. */
+export function samplingLine(report) {
+  const order = report.systems.map((s) => s.name).join(", ");
+  const warm = report.warmup ? ` after ${report.warmup} discarded warm-up round${report.warmup > 1 ? "s" : ""}` : ", no warm-up round";
+  return `${report.rounds} round${report.rounds > 1 ? "s" : ""}${warm}; each round runs every system once (${order}); ` +
+    `median (min–max) over rounds`;
 }
 
 /**
- * Renders the whole report (title, host line, table, legend, errors) from the runner's results object.
- * The table has one row per scenario: value per runtime and for Python, then the ratio to Python per
- * runtime, then, when any scenario reports `peers`, one value column and one ratio column per peer name.
+ * Renders the whole report (title, host line, table, legend, peers, failures) from the runner's report.
+ * One row per entry (a scenario, or a scenario at one worker count): median (min–max) per system, then
+ * the ratio to the reference system (Python) per other system.
  */
 export function renderMarkdown(report) {
-  const runtimes = report.runtimes;
-  const peerNames = [...new Set(report.scenarios.flatMap((s) =>
-    Object.values(s.results).flatMap((r) => Object.keys(r?.peers ?? {}))
-  ))].sort();
-  const headers = ["scenario", "metric", "unit", ...runtimes];
-  const align = ["l", "l", "l", ...runtimes.map(() => "r")];
-  const ts = runtimes.filter((r) => r !== "python");
-  if (runtimes.includes("python")) {
-    for (const r of ts) { headers.push(`${r} vs py`); align.push("r"); }
-  }
-  for (const p of peerNames) {
-    headers.push(`${p} (${ts.join("/")})`, `vs ${p}`);
-    align.push("r", "r");
-  }
-  const rows = report.scenarios.map((s) => {
-    const row = [s.scenario, s.metric ?? "—", s.unit ?? "—", ...runtimes.map((r) => cellFor(s.results[r]))];
-    if (runtimes.includes("python")) {
-      for (const r of ts) row.push(formatRatio(s.ratios?.[r]));
-    }
-    for (const p of peerNames) {
-      row.push(ts.map((r) => formatNumber(s.results[r]?.peers?.[p])).join(" / "));
-      row.push(ts.map((r) => formatRatio(s.peerRatios?.[r]?.[p])).join(" / "));
-    }
+  const names = report.systems.map((s) => s.name);
+  const ref = report.reference;
+  const others = report.systems.filter((s) => s.name !== ref).map((s) => s.name);
+  const headers = ["scenario", "unit", ...names];
+  const align = ["l", "l", ...names.map(() => "r")];
+  if (ref) for (const r of others) headers.push(`${r} vs ${shortName(ref)}`), align.push("r");
+  const rows = report.entries.map((e) => {
+    const row = [e.label, e.unit ?? "—", ...names.map((r) => cellFor(e, r, report))];
+    if (ref) for (const r of others) row.push(formatRatioSpread(e.ratios[r]));
     return row;
   });
 
   const out = [];
-  out.push(`# multiproc benchmarks`, "");
+  out.push(`# multiproc benchmarks${report.quick ? " (quick run)" : ""}`, "");
   out.push(`${report.date} — ${report.host.platform} ${report.host.arch}, ${report.host.cpus} CPUs` +
     (report.host.cpuModel ? ` (${report.host.cpuModel})` : ""), "");
   const versions = Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(", ");
   if (versions) out.push(`Runtimes: ${versions}.`, "");
-  out.push(markdownTable(headers, rows, align), "");
-  out.push(
-    "Ratios are oriented so that **> 1 means multiproc is better**: multiproc ÷ other for " +
-      "higher-is-better metrics (throughput), other ÷ multiproc for lower-is-better ones (latency, time). " +
-      "`vs py` compares with Python's multiprocessing (spawn start method) measured in the same run.",
-  );
-  if (peerNames.length) {
-    out.push("");
+  out.push(`Sampling: ${samplingLine(report)}.`, "");
+  if (report.quick) {
     out.push(
-      `Peer columns (${peerNames.map((p) => `\`${p}\``).join(", ")}) are what the scenario itself measured ` +
-        `without multiproc on each runtime (e.g. \`raw\`: the runtime's own spawn of an empty script), ` +
-        `listed ${ts.join(" / ")}; \`vs\` is multiproc against that peer, same orientation.`,
+      `**Quick run** (\`npm run bench -- --quick\`): smaller sizes and fewer rounds, to check the bench works; ` +
+        `not numbers to quote.`,
+      "",
     );
   }
-  const problems = report.scenarios.flatMap((s) =>
-    Object.entries(s.results).filter(([, r]) => r?.error).map(([r, res]) => `- ${s.scenario} on ${r}: ${res.error}`)
-  );
-  if (problems.length) out.push("", "Failures:", "", ...problems);
+  out.push(markdownTable(headers, rows, align), "");
+  if (ref) {
+    out.push(
+      `\`vs ${shortName(ref)}\` compares with Python's multiprocessing (spawn start method) and is oriented so that ` +
+        "**> 1 means multiproc is better**: multiproc ÷ Python for higher-is-better metrics (throughput, speedup), " +
+        "Python ÷ multiproc for lower-is-better ones (latency, time). It is the median of the per-round ratios " +
+        "(each round runs both back to back, under the same machine load), with their min–max.",
+    );
+  }
+  const peerLines = [];
+  for (const e of report.entries) {
+    for (const [p, bySystem] of Object.entries(e.peers ?? {})) {
+      const sys = names.filter((r) => bySystem[r]);
+      if (!sys.length) continue;
+      peerLines.push(
+        `- \`${e.label}\` ${p} peer (${sys.join(" / ")}): ${sys.map((r) => formatNumber(bySystem[r].median)).join(" / ")} ` +
+          `${e.unit ?? ""}; multiproc vs ${p}: ${sys.map((r) => formatRatio(e.peerRatios?.[p]?.[r]?.median)).join(" / ")}`,
+      );
+    }
+  }
+  if (peerLines.length) {
+    out.push(
+      "",
+      "Peers measured by the scenario itself in the same program, without multiproc (`raw`: the runtime's own " +
+        "spawn of an empty script, or a bare Unix socket round trip), medians over rounds:",
+      "",
+      ...peerLines,
+    );
+  }
+  if (report.failures.length) {
+    out.push("", "Failures:", "", ...report.failures.map((f) => `- ${f.scenario} on ${f.system}, round ${f.round}: ${f.error}`));
+  }
   return out.join("\n") + "\n";
+}
+
+function shortName(name) {
+  return name === "python" ? "py" : name;
+}
+
+function cellFor(entry, system, report) {
+  const st = entry.stats[system];
+  if (st) return formatSpread(st, report.rounds);
+  const why = entry.status?.[system];
+  return why === "failed" ? "error" : why === "timeout" ? "timeout" : "—";
 }

@@ -1,45 +1,65 @@
-// Speedup of Pool.map over sequential for 4 CPU-bound tasks (the seed's counting loop), for every
-// worker count 1..cpuCount(). The headline value is the speedup at 2 workers, like the Python peer.
+// cpu_bound: speedup of Pool.map over running the same CPU-bound tasks (the seed's counting loop) one
+// after another in this process, at each worker count asked for:
+//
+//   node bench/cpu_bound.bench.ts cpu_bound 1,2,4     (or BENCH_WORKERS=1,2,4; default 1..cpuCount())
+//
+// There are max(4, 2 × the largest count) tasks, so every worker gets at least two, each sized so that
+// running them all one after another takes ~0.5 s here (0.1 s under BENCH_QUICK=1). byWorkers holds
+// the speedup per count; the headline value is the one at min(2, cpuCount()) workers (else the last
+// count given). Python's peer does the same.
 import process from "node:process";
 import { cpuCount, isMainProcess, Pool } from "../mod.ts";
 import { countLoop } from "./_pool_tasks.ts";
+import { report, sized } from "./_util.ts";
+
+/** Worker counts from the first argument that looks like `2` or `1,2,4`, else BENCH_WORKERS, else 1..cores. */
+function workerCounts(cores: number): number[] {
+  const spec = process.argv.slice(2).find((a) => /^\d+(,\d+)*$/.test(a)) ?? process.env.BENCH_WORKERS;
+  const counts = spec ? spec.split(",").map(Number) : Array.from({ length: cores }, (_, i) => i + 1);
+  if (!counts.length || counts.some((w) => !Number.isInteger(w) || w < 1)) {
+    throw new RangeError(`Worker counts must be positive integers, got ${JSON.stringify(spec)}; pass e.g. 1,2,4.`);
+  }
+  return counts;
+}
 
 if (isMainProcess(import.meta)) {
-  // The JIT makes this loop far faster than CPython's; scale N so one task takes ~0.3-1 s like there.
-  // Calibrate N so one task takes ~0.6 s on this runtime (JITs differ a lot on this loop), after
-  // warming the loop up, so the sequential baseline is not charged for compilation.
+  const cores = cpuCount();
+  const counts = workerCounts(cores);
+  const tasks = Math.max(4, 2 * Math.max(...counts));
+  // JITs run this loop far faster than CPython and differ among themselves, so N is calibrated here,
+  // as the peer does; the probe also warms the loop up, so the sequential run is not charged for compiling.
+  const taskS = sized(0.5, 0.1) / tasks;
   countLoop(5_000_000);
   const probeN = 50_000_000;
   const tp = performance.now();
   countLoop(probeN);
   const probeS = (performance.now() - tp) / 1000;
-  const n = Number(process.env.CPU_N_TS ?? Math.round((probeN * 0.6) / Math.max(probeS, 1e-3)));
-  const tasks = 4;
+  const n = Number(process.env.CPU_N_TS ?? Math.round((probeN * taskS) / Math.max(probeS, 1e-3)));
   const t0 = performance.now();
   const seq: number[] = [];
   for (let i = 0; i < tasks; i++) seq.push(countLoop(n));
   const seqS = (performance.now() - t0) / 1000;
-  const speedups: Record<number, number> = {};
-  const poolS: Record<number, number> = {};
-  const cores = cpuCount();
-  for (let workers = 1; workers <= cores; workers++) {
+  const speedups: Record<string, number> = {};
+  const poolS: Record<string, number> = {};
+  for (const workers of counts) {
     await using pool = new Pool(workers);
-    // Warm the workers' JIT the way the sequential baseline was warmed.
-    await pool.map(countLoop, Array(workers * 2).fill(5_000_000), { chunksize: 1 });
+    // Every worker runs the loop before the clock starts, as the sequential baseline did.
+    await pool.map(countLoop, Array(workers * 2).fill(Math.min(n, 5_000_000)), { chunksize: 1 });
     const t = performance.now();
     const par = await pool.map(countLoop, Array(tasks).fill(n), { chunksize: 1 });
     poolS[workers] = (performance.now() - t) / 1000;
     if (par.some((v, i) => v !== seq[i])) throw new Error("wrong result");
     speedups[workers] = seqS / poolS[workers];
   }
-  const headline = speedups[Math.min(2, cores)];
+  const headline = counts.includes(Math.min(2, cores)) ? Math.min(2, cores) : counts[counts.length - 1];
   console.error(Object.entries(speedups).map(([w, s]) => `${w} workers: ${s.toFixed(2)}x`).join(", "));
-  console.log(JSON.stringify({
+  report({
     scenario: "cpu_bound",
     metric: "speedup vs sequential",
-    value: headline,
+    value: speedups[headline],
     unit: "x",
     higherIsBetter: true,
-    extra: { n, tasks, workers: Math.min(2, cores), sequentialS: seqS, poolS, speedupByWorkers: speedups, cpuCount: cores },
-  }));
+    byWorkers: speedups,
+    extra: { n, tasks, taskS, workers: headline, sequentialS: seqS, poolS, cpuCount: cores },
+  });
 }

@@ -5,13 +5,13 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Event, isMainProcess, Process } from "../mod.ts";
 import { backend } from "../src/sync/shm/arena.ts";
-import { median, report } from "./_util.ts";
+import { median, QUICK, report, sized } from "./_util.ts";
 import { runServed } from "./_served.ts";
 import { eventEcho } from "./fixtures/sync.ts";
 
 if (isMainProcess(import.meta)) {
   const served = process.argv.includes("served");
-  const rounds = served ? 500 : 2000, warm = 100;
+  const rounds = served ? 500 : sized(2000, 500), warm = 100;
   const ping = new Event(), pong = new Event();
   const p = new Process({ target: eventEcho, args: [ping, pong, rounds + warm] });
   p.start();
@@ -26,7 +26,7 @@ if (isMainProcess(import.meta)) {
   }
   await p.join();
   const extra: Record<string, unknown> = { rounds, mean: +(samples.reduce((a, b) => a + b, 0) / samples.length).toFixed(2), backend: backend() };
-  if (!served) {
+  if (!served && !QUICK) {
     const s = runServed(fileURLToPath(import.meta.url));
     if (s) extra.servedMicros = s.value;
   }

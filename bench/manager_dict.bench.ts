@@ -1,9 +1,9 @@
 // manager_dict: alternating DictProxy.set()/get() round trips per second from the parent to a
 // Manager process, as bench/python/peer.py measures with multiprocessing.Manager().dict().
 import { isMainProcess, Manager } from "../mod.ts";
-import { report } from "./_util.ts";
+import { report, sized } from "./_util.ts";
 
-const N = 20_000;
+const N = sized(10_000, 2000);
 
 if (isMainProcess(import.meta)) {
   const m = await Manager.start();

@@ -1,10 +1,10 @@
 // pipe_bytes: throughput of 1 MiB sendBytes messages parent→child (the value) and child→parent
 // (extra), as Python's peer.
 import { type Connection, isMainProcess, Pipe, Process } from "../mod.ts";
-import { report } from "./_util.ts";
+import { report, sized } from "./_util.ts";
 
 const MiB = 1024 * 1024;
-const COUNT = 500;
+const COUNT = sized(100, 30);
 
 export async function bytesSink(conn: Connection, count: number): Promise<void> {
   for (let i = 0; i < count; i++) await conn.recvBytes();

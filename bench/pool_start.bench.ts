@@ -1,10 +1,11 @@
-// Time from new Pool(2) until both workers have run a task (median of 5), like the Python peer.
+// Time from new Pool(2) until both workers have run a task (median of 3), like the Python peer.
 import { isMainProcess, Pool } from "../mod.ts";
 import { pidAfterMs } from "./_pool_tasks.ts";
+import { median, report } from "./_util.ts";
 
 if (isMainProcess(import.meta)) {
   const samples: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 3; i++) {
     const t = performance.now();
     const pool = new Pool(2);
     const pids = new Set<number>();
@@ -12,13 +13,17 @@ if (isMainProcess(import.meta)) {
     samples.push(performance.now() - t);
     await pool.terminate();
   }
-  samples.sort((a, b) => a - b);
-  console.log(JSON.stringify({
+  report({
     scenario: "pool_start",
     metric: "Pool(2) ready",
-    value: samples[2],
+    value: median(samples),
     unit: "ms",
     higherIsBetter: false,
-    extra: { samples: 5, min: samples[0], max: samples[4], note: "task sleeps 1 ms so each worker runs one" },
-  }));
+    extra: {
+      samples: samples.length,
+      min: Math.min(...samples),
+      max: Math.max(...samples),
+      note: "task sleeps 1 ms so each worker runs one",
+    },
+  });
 }

@@ -1,10 +1,11 @@
-// Time of terminate() (which waits for the workers to exit) on an idle Pool(2) (median of 5).
+// Time of terminate() (which waits for the workers to exit) on an idle Pool(2) (median of 3), like the Python peer.
 import { isMainProcess, Pool } from "../mod.ts";
 import { pidAfterMs } from "./_pool_tasks.ts";
+import { median, report } from "./_util.ts";
 
 if (isMainProcess(import.meta)) {
   const samples: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 3; i++) {
     const pool = new Pool(2);
     const pids = new Set<number>();
     while (pids.size < 2) for (const p of await pool.map(pidAfterMs, [0, 1], { chunksize: 1 })) pids.add(p);
@@ -13,13 +14,12 @@ if (isMainProcess(import.meta)) {
     await pool.terminate();
     samples.push(performance.now() - t);
   }
-  samples.sort((a, b) => a - b);
-  console.log(JSON.stringify({
+  report({
     scenario: "pool_terminate",
     metric: "terminate()+join()",
-    value: samples[2],
+    value: median(samples),
     unit: "ms",
     higherIsBetter: false,
-    extra: { samples: 5, min: samples[0], max: samples[4] },
-  }));
+    extra: { samples: samples.length, min: Math.min(...samples), max: Math.max(...samples) },
+  });
 }

@@ -1,9 +1,9 @@
 // queue_throughput: small items (ints) put by the parent, taken by one child, as Python's peer:
 // the child announces itself first (its start is not measured), takes `count` items, then reports.
 import { isMainProcess, Process, Queue } from "../mod.ts";
-import { report } from "./_util.ts";
+import { report, sized } from "./_util.ts";
 
-const COUNT = 100_000;
+const COUNT = sized(100_000, 20_000);
 
 export async function queueConsumer(q: Queue<number>, done: Queue<string>, count: number): Promise<void> {
   await done.put("ready");

@@ -1,65 +1,147 @@
 #!/usr/bin/env node
-// Runs every benchmark scenario on Node, Deno and Bun, and Python's multiprocessing as the peer,
-// one after another in this run, then prints a Markdown table of values and ratios and writes
-// bench/results/latest.{json,md}.
+// Runs the benchmark scenarios on every system (multiproc on Node, Deno and Bun; Python's
+// multiprocessing as the reference), several times each, and writes a Markdown table (stdout and
+// bench/results/latest.md), everything measured (bench/results/latest.json) and a chart
+// (bench/results/latest.svg; a full run of every scenario also writes docs/bench.svg).
 //
-//   npm run bench                              all bench/*.bench.ts scenarios
-//   npm run bench -- pipe_rtt queue_throughput a subset (a name with no .bench.ts runs Python only)
-//   BENCH_RUNTIMES=node,bun npm run bench      restrict runtimes (node, deno, bun, python)
-//   BENCH_TIMEOUT=120                          per-run limit in seconds (default 120)
+//   npm run bench                                 every scenario: 1 warm-up round, then 5 rounds
+//   npm run bench -- --quick                      under a minute: a few scenarios, smaller sizes, 3 rounds
+//   npm run bench -- pipe_rtt queue_throughput    a subset (a name with no .bench.ts runs Python only)
+//   npm run bench -- --rounds 7 --warmup 0        how many samples / discarded rounds
+//   npm run bench -- --workers 1,2,4              cpu_bound worker counts (default 1..CPUs and 2 × CPUs;
+//                                                 quick: 1..CPUs)
+//   npm run bench -- --svg out.svg                where the chart goes (as well as bench/results/latest.svg)
+//   npm run bench -- --replot                     redraw table and chart from bench/results/latest.json, no runs
+//   BENCH_RUNTIMES=node,bun npm run bench         restrict systems (node, deno, bun, python)
+//   BENCH_TIMEOUT=120                             per-program limit in seconds (default 120)
+//
+// Sampling: a round runs every system once on the scenario, back to back, in a fixed order
+// (node deno bun python node deno bun python ...), so slow drifts in machine load hit every system
+// alike; each program run is one sample. Warm-up rounds run the same way and are discarded. A value is
+// the median over rounds with its min–max; a ratio to Python is the median (min–max) of the ratios
+// taken round by round. Every system gets the same warm-up and the same number of rounds.
 //
 // Scenario contract: bench/<scenario>.bench.ts is a program, run as `<runtime> bench/<scenario>.bench.ts
-// <scenario>` from the repository root, that prints ONE line of JSON to stdout (other lines are ignored):
+// <scenario> [args]` from the repository root, that prints ONE line of JSON to stdout (other lines are
+// ignored):
 //   {"scenario": "<scenario>", "metric": "round trip", "value": 49.0, "unit": "µs",
-//    "higherIsBetter": false, "extra": {...}, "peers": {"raw": 31.2}}
+//    "higherIsBetter": false, "extra": {...}, "peers": {"raw": 31.2}, "byWorkers": {"1": 0.98, "2": 1.9}}
 // `peers` is optional: values measured in the same program without multiproc (e.g. "raw", the runtime's
-// own spawn of an empty script), in the same unit and orientation as `value`. bench/python/peer.py
-// prints the same shape for the same scenario names and exits 2 for a scenario it does not know.
+// own spawn of an empty script), in the same unit and orientation as `value`. `byWorkers` is optional:
+// the same metric at several worker counts (cpu_bound, which gets the counts as its argument); each
+// count becomes a row of its own. BENCH_QUICK=1 in the environment asks for the quick sizes. The other
+// systems (bench/_systems.mjs), e.g. bench/python/peer.py, print the same shape for the same scenario
+// names and exit 2 for a scenario they do not know.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { betterRatio, convertUnit, formatNumber, lowerIsBetterUnit, renderMarkdown } from "./_table.mjs";
+import { renderSvg } from "./_chart.mjs";
+import { pairedRatios, spread } from "./_stats.mjs";
+import { systems as allSystems } from "./_systems.mjs";
+import { convertUnit, formatSpread, lowerIsBetterUnit, renderMarkdown } from "./_table.mjs";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SUFFIX = ".bench.ts";
-const PEER = path.join(BENCH, "python", "peer.py");
-const ALL_RUNTIMES = ["node", "deno", "bun", "python"];
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT ?? 120) * 1000;
+/** The order of the table and chart: processes, messaging, pools, synchronisation, managers; others after. */
+const ORDER = [
+  "spawn", "pipe_rtt", "pipe_bytes", "queue_throughput", "pool_map", "apply_async", "cpu_bound", "pool_start",
+  "pool_terminate", "lock_uncontended", "lock_contended", "event_latency", "manager_dict",
+];
+/** What --quick runs: process start, a message round trip, and cpu_bound for the chart's speedup panel. */
+const QUICK_SCENARIOS = ["spawn", "pipe_rtt", "cpu_bound"];
+/** Scenarios that take worker counts as their argument. */
+const WORKER_SCENARIOS = new Set(["cpu_bound"]);
 
-const bin = (name) => path.join(ROOT, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
+const TTY = process.stderr.isTTY;
+let progressShown = false;
 
-/** How each runtime runs a file: [command, args before the file]. */
-const COMMANDS = {
-  node: [bin("node"), []],
-  deno: [bin("deno"), ["run", "-A"]],
-  bun: [bin("bun"), []],
-  python: ["python3", []],
-};
-
+/** A line that stays, above the progress line. */
 function log(msg) {
+  if (progressShown) process.stderr.write("\r\x1b[K");
+  progressShown = false;
   process.stderr.write(msg + "\n");
 }
 
-function usage() {
-  log("usage: node bench/run.mjs [scenario ...]   (env BENCH_RUNTIMES=node,deno,bun,python, BENCH_TIMEOUT=seconds)");
+/**
+ * The progress line: rewritten in place on a terminal (and redrawn every second while a program runs,
+ * so the clock moves), one line per update in a log.
+ * @param {() => string} render
+ */
+function progress(render) {
+  clearInterval(progress.ticker);
+  const draw = () => {
+    const msg = render();
+    const width = process.stderr.columns || 120;
+    process.stderr.write("\r\x1b[K" + (msg.length >= width ? msg.slice(0, width - 2) + "…" : msg));
+    progressShown = true;
+  };
+  if (!TTY) return void process.stderr.write(render() + "\n");
+  draw();
+  progress.ticker = setInterval(draw, 1000);
+  progress.ticker.unref();
 }
 
-function versionOf(runtime) {
-  const [cmd] = COMMANDS[runtime];
-  const res = spawnSync(cmd, ["--version"], { encoding: "utf8", timeout: 30_000 });
+function usage() {
+  log(
+    "usage: node bench/run.mjs [--quick] [--rounds N] [--warmup N] [--workers 1,2,4] [--svg PATH] [scenario ...]\n" +
+      "       node bench/run.mjs --replot [--svg PATH]\n" +
+      "       env BENCH_RUNTIMES=node,deno,bun,python  BENCH_TIMEOUT=seconds",
+  );
+}
+
+function parseArgs(argv) {
+  const opts = { quick: false, names: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith("--") && a.includes("=") ? a.split(/=(.*)/s) : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const count = (min) => {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new Error(`${flag} takes an integer >= ${min}, got ${v}`);
+      return n;
+    };
+    if (flag === "-h" || flag === "--help") opts.help = true;
+    else if (flag === "--quick") opts.quick = true;
+    else if (flag === "--replot") opts.replot = true;
+    else if (flag === "--rounds") opts.rounds = count(1);
+    else if (flag === "--warmup") opts.warmup = count(0);
+    else if (flag === "--svg") opts.svg = value();
+    else if (flag === "--workers") {
+      const v = value();
+      if (!/^\d+(,\d+)*$/.test(v) || v.split(",").some((w) => Number(w) < 1)) {
+        throw new Error(`--workers takes positive counts like 1,2,4, got ${v}`);
+      }
+      opts.workers = [...new Set(v.split(",").map(Number))].sort((x, y) => x - y);
+    } else if (a.startsWith("-")) throw new Error(`unknown option ${a}`);
+    else opts.names.push(a);
+  }
+  return opts;
+}
+
+/** 1..CPUs (powers of two past 8), and twice the CPUs to show what oversubscription costs. */
+function defaultWorkerCounts(cpus) {
+  const counts = new Set();
+  for (let w = 1; w <= cpus; w = w < 8 ? w + 1 : w * 2) counts.add(w);
+  counts.add(cpus);
+  counts.add(2 * cpus);
+  return [...counts].sort((a, b) => a - b);
+}
+
+function versionOf(system) {
+  const [cmd, ...args] = system.versionCommand;
+  const res = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
   if (res.error || res.status !== 0) return undefined;
   const text = `${res.stdout}${res.stderr}`.trim().split("\n")[0];
   return text.replace(/^(deno|Python)\s+/i, "").replace(/\s*\(.*$/, "").replace(/^v/, "");
-}
-
-function pythonScenarios() {
-  const res = spawnSync(COMMANDS.python[0], [PEER, "--list"], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
-  if (res.error || res.status !== 0) return new Set();
-  return new Set(res.stdout.split("\n").map((s) => s.trim()).filter(Boolean));
 }
 
 /** Finds the JSON result line for `scenario` in a program's stdout. */
@@ -76,25 +158,37 @@ function parseResult(stdout, scenario) {
   return found.find((o) => o.scenario === scenario) ?? found.at(-1);
 }
 
+/** Numbers only, from a {name: number} object of a result line; complains about the rest. */
+function numbers(obj, what, where) {
+  const out = {};
+  for (const [k, v] of Object.entries(obj ?? {})) {
+    if (typeof v === "number" && Number.isFinite(v)) out[k] = v;
+    else log(`  warning: ${where}: ${what} "${k}" is not a number, ignored`);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+let running; // the child being measured, so that Ctrl-C ends its whole process group too
+
 function killGroup(child) {
   try {
     process.kill(-child.pid, "SIGKILL");
   } catch { /* group already gone */ }
 }
 
-/** Runs one program to completion (or timeout) and returns a result record. */
-function runOne(runtime, file, scenario) {
-  const [cmd, pre] = COMMANDS[runtime];
-  const args = [...pre, file, scenario];
+/** Runs one program to completion (or timeout) and returns one sample, or an error. */
+function runOne(system, scenario, args, env) {
+  const [cmd, ...pre] = system.argv(scenario);
   const started = performance.now();
   return new Promise((resolve) => {
     // Own process group, so a timeout (or children left behind) can be ended as one.
-    const child = spawn(cmd, args, {
+    const child = spawn(cmd, [...pre, scenario, ...args], {
       cwd: ROOT,
       detached: process.platform !== "win32",
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1", BENCH_RUNTIME: runtime },
+      env: { ...process.env, NO_COLOR: "1", BENCH_RUNTIME: system.name, ...system.env(), ...env },
     });
+    running = child;
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -106,10 +200,12 @@ function runOne(runtime, file, scenario) {
     }, TIMEOUT_MS);
     child.on("error", (err) => {
       clearTimeout(timer);
+      running = undefined;
       resolve({ error: `could not start ${cmd}: ${err.message}`, wallS: 0 });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      running = undefined;
       killGroup(child); // daemonic leftovers must not run into the next measurement
       const wallS = (performance.now() - started) / 1000;
       if (timedOut) return resolve({ error: `timed out after ${TIMEOUT_MS / 1000} s`, timedOut: true, wallS });
@@ -123,134 +219,274 @@ function runOne(runtime, file, scenario) {
       if (typeof parsed.value !== "number") {
         return resolve({ error: `"value" is not a number: ${JSON.stringify(parsed.value)}`, wallS });
       }
-      const peers = {};
-      for (const [k, v] of Object.entries(parsed.peers ?? {})) {
-        if (typeof v === "number") peers[k] = v;
-        else log(`  warning: ${scenario} on ${runtime}: peer "${k}" is not a number, ignored`);
-      }
+      const where = `${scenario} on ${system.name}`;
+      const peers = numbers(parsed.peers, "peer", where);
+      const byWorkers = numbers(parsed.byWorkers, "byWorkers count", where);
       resolve({
         metric: parsed.metric,
         value: parsed.value,
         unit: parsed.unit,
         higherIsBetter: typeof parsed.higherIsBetter === "boolean" ? parsed.higherIsBetter : undefined,
+        ...(peers ? { peers } : {}),
+        ...(byWorkers ? { byWorkers } : {}),
         extra: parsed.extra ?? {},
-        ...(Object.keys(peers).length ? { peers } : {}),
         wallS,
       });
     });
   });
 }
 
-function summarize(scenario, file, runtimes, results) {
-  const ts = runtimes.filter((r) => r !== "python");
-  const ok = (r) => results[r] && !results[r].error && !results[r].skipped;
-  // metric, unit and orientation come from the first TypeScript run that worked, else from Python
-  const lead = results[ts.find(ok) ?? (ok("python") ? "python" : "")];
-  const unit = lead?.unit;
-  const higherIsBetter = lead?.higherIsBetter ?? (ok("python") ? results.python.higherIsBetter : undefined) ??
-    !lowerIsBetterUnit(unit);
-  const ratios = {};
-  const peerRatios = {};
-  for (const r of ts) {
-    if (!ok(r)) continue;
-    if (ok("python")) {
-      const py = convertUnit(results.python.value, results.python.unit, results[r].unit);
-      if (py === undefined) log(`  warning: ${scenario}: units differ (${results[r].unit} vs python ${results.python.unit})`);
-      const ratio = betterRatio(results[r].value, py, higherIsBetter);
-      if (ratio !== undefined) ratios[r] = ratio;
-    }
-    for (const [p, v] of Object.entries(results[r].peers ?? {})) {
-      const ratio = betterRatio(results[r].value, v, higherIsBetter);
-      if (ratio !== undefined) (peerRatios[r] ??= {})[p] = ratio;
-    }
+/**
+ * Turns one scenario's runs into table/chart entries: one per scenario, or one per worker count when
+ * the runs report byWorkers. Each entry has, per system, the samples by round and their spread, and per
+ * non-reference system the round-by-round ratios to the reference system.
+ */
+function entriesOf(scenario, runs, systems, reference, rounds) {
+  const ok = (r) => r && !r.error;
+  const lead = systems.map((s) => runs[s.name]?.find(ok)).find(Boolean);
+  if (!lead) return [];
+  const unit = lead.unit;
+  const higherIsBetter = lead.higherIsBetter ?? !lowerIsBetterUnit(unit);
+  const status = {};
+  for (const s of systems) {
+    const rs = runs[s.name];
+    if (rs?.length && !rs.some(ok)) status[s.name] = rs.some((r) => r.timedOut) ? "timeout" : "failed";
   }
-  return { scenario, file, metric: lead?.metric, unit, higherIsBetter, results, ratios, peerRatios };
+  // Samples in the lead's unit: a system reporting another time unit (ms vs s) is converted.
+  const inUnit = (r, v) => (r.unit === unit ? v : convertUnit(v, r.unit, unit));
+  const pick = (name, get) => Array.from({ length: rounds }, (_, i) => {
+    const r = runs[name]?.[i];
+    const v = ok(r) ? get(r) : undefined;
+    return v === undefined ? undefined : inUnit(r, v);
+  });
+  const keys = [...new Set(systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.byWorkers ?? {}))))]
+    .sort((a, b) => Number(a) - Number(b));
+  const variants = keys.length
+    ? keys.map((k) => ({
+      id: `${scenario}/${k}`,
+      label: `${scenario} · ${k} worker${k === "1" ? "" : "s"}`,
+      workers: Number(k),
+      get: (r) => r.byWorkers?.[k],
+    }))
+    : [{ id: scenario, label: scenario, get: (r) => r.value }];
+  return variants.map((v) => {
+    const samples = {};
+    const stats = {};
+    for (const s of systems) {
+      if (!runs[s.name]) continue;
+      samples[s.name] = pick(s.name, v.get);
+      const st = spread(samples[s.name]);
+      if (st) stats[s.name] = st;
+    }
+    const ratios = {};
+    if (reference && samples[reference]) {
+      for (const s of systems) {
+        if (s.name === reference || !samples[s.name]) continue;
+        const st = spread(pairedRatios(samples[s.name], samples[reference], higherIsBetter));
+        if (st) ratios[s.name] = st;
+      }
+    }
+    const peers = {};
+    const peerRatios = {};
+    if (!v.workers) {
+      const peerNames = new Set(systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.peers ?? {}))));
+      for (const p of peerNames) {
+        for (const s of systems) {
+          const ps = pick(s.name, (r) => r.peers?.[p]);
+          const st = spread(ps);
+          if (!st) continue;
+          (peers[p] ??= {})[s.name] = st;
+          const rs = spread(pairedRatios(samples[s.name] ?? [], ps, higherIsBetter));
+          if (rs) (peerRatios[p] ??= {})[s.name] = rs;
+        }
+      }
+    }
+    return {
+      id: v.id,
+      scenario,
+      label: v.label,
+      ...(v.workers ? { workers: v.workers } : {}),
+      metric: lead.metric,
+      unit,
+      higherIsBetter,
+      samples,
+      stats,
+      ratios,
+      ...(Object.keys(status).length ? { status } : {}),
+      ...(Object.keys(peers).length ? { peers, peerRatios } : {}),
+    };
+  });
 }
 
-async function main() {
-  const argv = process.argv.slice(2);
-  if (argv.includes("-h") || argv.includes("--help")) return usage(), 0;
-  const unknownFlag = argv.find((a) => a.startsWith("-"));
-  if (unknownFlag) return usage(), log(`unknown option ${unknownFlag}`), 2;
+function inOrder(names) {
+  const rank = (n) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
 
-  const requested = (process.env.BENCH_RUNTIMES ?? ALL_RUNTIMES.join(","))
-    .split(",").map((s) => s.trim()).filter(Boolean);
-  const bad = requested.filter((r) => !ALL_RUNTIMES.includes(r));
-  if (bad.length) return log(`BENCH_RUNTIMES: unknown runtime(s) ${bad.join(", ")}; use ${ALL_RUNTIMES.join(", ")}`), 2;
-  const runtimes = ALL_RUNTIMES.filter((r) => requested.includes(r));
+function clock(s) {
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+}
 
-  const versions = {};
-  const available = new Set();
-  for (const r of runtimes) {
-    const v = versionOf(r);
-    if (v) {
-      versions[r] = v;
-      available.add(r);
-    } else log(`${r}: not available (${COMMANDS[r][0]}), skipped`);
-  }
-  const pyKnows = available.has("python") ? pythonScenarios() : new Set();
-
-  const files = new Map(
-    readdirSync(BENCH).filter((f) => f.endsWith(SUFFIX)).sort()
-      .map((f) => [f.slice(0, -SUFFIX.length), path.join("bench", f)]),
-  );
-  const names = argv.length ? [...new Set(argv)] : [...files.keys()];
-  for (const n of names) {
-    if (!files.has(n) && !pyKnows.has(n)) return log(`unknown scenario "${n}": no bench/${n}${SUFFIX} and no Python peer`), 2;
-  }
-  if (!names.length) {
-    log(`no bench/*${SUFFIX} scenarios found; name scenarios to run the Python peer alone, e.g. npm run bench -- spawn`);
-    return 0;
-  }
-
-  const scenarios = [];
-  const t0 = performance.now();
-  for (const name of names) {
-    const file = files.get(name);
-    const results = {};
-    for (const r of runtimes) {
-      if (!available.has(r)) {
-        results[r] = { skipped: "runtime not available" };
-        continue;
-      }
-      if (r === "python" ? !pyKnows.has(name) : !file) {
-        results[r] = { skipped: r === "python" ? "no Python peer for this scenario" : "no TypeScript scenario file" };
-        continue;
-      }
-      const res = await runOne(r, r === "python" ? path.relative(ROOT, PEER) : file, name);
-      results[r] = res;
-      log(res.error
-        ? `${name.padEnd(20)} ${r.padEnd(6)} FAILED (${res.wallS.toFixed(1)} s): ${res.error}`
-        : `${name.padEnd(20)} ${r.padEnd(6)} ${formatNumber(res.value).padStart(8)} ${res.unit ?? ""}` +
-          (res.peers ? `  peers ${JSON.stringify(res.peers)}` : "") + `  (${res.wallS.toFixed(1)} s)`);
-    }
-    scenarios.push(summarize(name, file, runtimes, results));
-  }
-
-  const report = {
-    date: new Date().toISOString(),
-    host: {
-      platform: process.platform,
-      arch: process.arch,
-      cpus: os.availableParallelism?.() ?? os.cpus().length,
-      cpuModel: os.cpus()[0]?.model?.trim(),
-    },
-    versions,
-    runtimes,
-    timeoutS: TIMEOUT_MS / 1000,
-    totalS: (performance.now() - t0) / 1000,
-    scenarios,
-  };
+/**
+ * Writes bench/results/latest.{json,md,svg}, and the chart to `chart` too when given (docs/bench.svg
+ * for a complete run: every scenario, every system, full sizes), and prints the table.
+ */
+function writeReport(report, chart, note) {
   const md = renderMarkdown(report);
+  const svg = renderSvg(report);
   const outDir = path.join(BENCH, "results");
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(path.join(outDir, "latest.md"), md);
+  writeFileSync(path.join(outDir, "latest.svg"), svg);
+  const shown = (p) => (path.relative(process.cwd(), p).startsWith("..") ? path.resolve(p) : path.relative(process.cwd(), p));
+  const written = ["latest.json", "latest.md", "latest.svg"].map((f) => shown(path.join(outDir, f)));
+  if (chart) {
+    writeFileSync(chart, svg);
+    written.push(shown(chart));
+  }
   process.stdout.write("\n" + md);
-  log(`\nwrote ${path.relative(process.cwd(), path.join(outDir, "latest.json"))} and latest.md ` +
-    `(${report.totalS.toFixed(1)} s)`);
-  return scenarios.some((s) => Object.values(s.results).some((r) => r.error)) ? 1 : 0;
+  log(`\nwrote ${written.join(", ")} (${note})`);
 }
 
-if (!existsSync(PEER)) log(`warning: ${PEER} is missing; Python column will be empty`);
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    usage();
+    log(err.message);
+    return 2;
+  }
+  if (opts.help) return usage(), 0;
+  if (opts.replot) {
+    const report = JSON.parse(readFileSync(path.join(BENCH, "results", "latest.json"), "utf8"));
+    writeReport(report, opts.svg ?? (report.complete ? path.join(ROOT, "docs", "bench.svg") : undefined), "redrawn");
+    return 0;
+  }
+  const quick = opts.quick;
+  const rounds = opts.rounds ?? (quick ? 3 : 5);
+  const warmup = opts.warmup ?? (quick ? 0 : 1);
+  const cpus = os.availableParallelism?.() ?? os.cpus().length;
+  // Oversubscription costs a pool of 2 × CPUs per run on every system: not in a quick run.
+  const workers = opts.workers ?? (quick ? Array.from({ length: cpus }, (_, i) => i + 1) : defaultWorkerCounts(cpus));
+
+  const registry = allSystems(ROOT);
+  const names = registry.map((s) => s.name);
+  const requested = (process.env.BENCH_RUNTIMES ?? names.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = requested.filter((r) => !names.includes(r));
+  if (bad.length) return log(`BENCH_RUNTIMES: unknown system(s) ${bad.join(", ")}; use ${names.join(", ")}`), 2;
+
+  const versions = {};
+  const systems = [];
+  for (const s of registry.filter((s) => requested.includes(s.name))) {
+    const v = versionOf(s);
+    if (!v) {
+      log(`${s.name}: not available (${s.versionCommand[0]}), skipped`);
+      continue;
+    }
+    versions[s.name] = v;
+    systems.push(s);
+  }
+  const reference = systems.find((s) => s.reference)?.name;
+
+  const known = new Set(systems.flatMap((s) => [...s.scenarios()]));
+  const tsKnown = registry.find((s) => s.multiproc)?.scenarios() ?? new Set();
+  // docs/bench.svg is only replaced by a full run: every scenario, every system, full sizes.
+  const fullSet = !opts.names.length && !quick && systems.length === registry.length;
+  const scenarioNames = opts.names.length
+    ? [...new Set(opts.names)]
+    : (quick ? QUICK_SCENARIOS : inOrder([...tsKnown])).filter((n) => known.has(n));
+  for (const n of scenarioNames) {
+    if (!known.has(n)) return log(`unknown scenario "${n}": no bench/${n}.bench.ts and no peer knows it`), 2;
+  }
+  if (!scenarioNames.length || !systems.length) return log("nothing to run"), 0;
+
+  // The whole plan up front, so the progress line can count.
+  const plan = [];
+  for (const name of scenarioNames) {
+    const runners = systems.filter((s) => s.argv(name));
+    for (let round = 0; round < warmup + rounds; round++) {
+      for (const s of runners) plan.push({ name, system: s, round });
+    }
+  }
+  const env = quick ? { BENCH_QUICK: "1" } : { BENCH_QUICK: "0" };
+  log(
+    `${quick ? "quick run: " : ""}${scenarioNames.length} scenario(s) × ${systems.map((s) => s.name).join("/")}, ` +
+      `${warmup} warm-up + ${rounds} round${rounds > 1 ? "s" : ""}, ${plan.length} program runs` +
+      (scenarioNames.some((n) => WORKER_SCENARIOS.has(n)) ? `; cpu_bound workers ${workers.join(",")}` : ""),
+  );
+
+  process.on("SIGINT", () => {
+    if (running) killGroup(running);
+    log("\ninterrupted");
+    process.exit(130);
+  });
+
+  const t0 = performance.now();
+  const scenarios = [];
+  const failures = [];
+  let done = 0;
+  for (const name of scenarioNames) {
+    const runs = {};
+    const skipped = {};
+    for (const s of systems) {
+      if (s.argv(name)) runs[s.name] = [];
+      else skipped[s.name] = s.multiproc ? "no TypeScript scenario file" : `${s.name} has no peer for this scenario`;
+    }
+    const args = WORKER_SCENARIOS.has(name) ? [workers.join(",")] : [];
+    for (const step of plan.filter((p) => p.name === name)) {
+      const { system: s, round } = step;
+      const warm = round < warmup;
+      const start = (performance.now() - t0) / 1000;
+      const left = done ? (start / done) * (plan.length - done) : undefined;
+      const what = `[${done + 1}/${plan.length}] ${s.name} ${name} ` +
+        (warm ? `warm-up ${round + 1}/${warmup}` : `round ${round - warmup + 1}/${rounds}`);
+      progress(() => {
+        const now = (performance.now() - t0) / 1000;
+        return `${what} … ${clock(now)} elapsed` + (left !== undefined ? `, ~${clock(Math.max(0, left - (now - start)))} left` : "");
+      });
+      const res = await runOne(s, name, args, env);
+      clearInterval(progress.ticker);
+      done++;
+      if (res.error) {
+        log(`${name} on ${s.name}, ${warm ? "warm-up" : "round"} ${warm ? round + 1 : round - warmup + 1}: FAILED ` +
+          `(${res.wallS.toFixed(1)} s): ${res.error}`);
+      }
+      if (warm) continue;
+      runs[s.name][round - warmup] = res;
+      if (res.error) failures.push({ scenario: name, system: s.name, round: round - warmup + 1, error: res.error });
+    }
+    const entries = entriesOf(name, runs, systems, reference, rounds);
+    for (const e of entries) {
+      log(`${e.label.padEnd(26)} ` + systems.filter((s) => runs[s.name])
+        .map((s) => `${s.name} ${formatSpread(e.stats[s.name], rounds)}`).join("  ") + `  ${e.unit ?? ""}`);
+    }
+    scenarios.push({ scenario: name, args, runs, ...(Object.keys(skipped).length ? { skipped } : {}), entries });
+  }
+  if (progressShown) log("");
+
+  const report = {
+    date: new Date().toISOString(),
+    host: { platform: process.platform, arch: process.arch, cpus, cpuModel: os.cpus()[0]?.model?.trim() },
+    versions,
+    systems: systems.map((s) => ({ name: s.name, color: s.color, multiproc: s.multiproc, reference: !!s.reference })),
+    reference,
+    quick,
+    complete: fullSet,
+    rounds,
+    warmup,
+    workers,
+    timeoutS: TIMEOUT_MS / 1000,
+    totalS: (performance.now() - t0) / 1000,
+    entries: scenarios.flatMap((s) => s.entries),
+    failures,
+    scenarios: scenarios.map(({ entries: _, ...s }) => s),
+  };
+  writeReport(report, opts.svg ?? (fullSet ? path.join(ROOT, "docs", "bench.svg") : undefined),
+    `${clock(report.totalS)} for ${plan.length} program runs`);
+  return failures.length ? 1 : 0;
+}
+
 process.exitCode = await main();

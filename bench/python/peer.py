@@ -1,12 +1,15 @@
 """Python multiprocessing peer for the multiproc benchmarks.
 
-Usage: python3 bench/python/peer.py <scenario> [workers]
+Usage: python3 bench/python/peer.py <scenario> [workers]      (workers: cpu_bound only, e.g. 2 or 1,2,4)
+       python3 bench/python/peer.py --list
 
 Prints ONE line of JSON to stdout:
   {"scenario": ..., "metric": ..., "value": <number>, "unit": ..., "higherIsBetter": bool, "extra": {...}}
-Exits with status 2 (and prints nothing to stdout) for an unknown scenario, so the
-runner can tell "this peer does not know the scenario" from a failure.
-Every scenario uses the spawn start method, like multiproc's children.
+(cpu_bound adds "byWorkers": {"<workers>": speedup, ...}). Exits with status 2 (and prints nothing to
+stdout) for an unknown scenario, so the runner can tell "this peer does not know the scenario" from a
+failure. Every scenario uses the spawn start method, like multiproc's children. Each one does the same
+warm-up and takes the same sizes as its bench/<scenario>.bench.ts twin; BENCH_QUICK=1 (set by
+`npm run bench -- --quick`) selects the smaller sizes on both sides.
 """
 
 import json
@@ -18,6 +21,11 @@ import time
 
 CTX = mp.get_context("spawn")
 MiB = 1048576
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+
+
+def sized(full, quick):
+    return quick if QUICK else full
 
 
 def now():
@@ -87,16 +95,17 @@ def event_echo(ping, pong, rounds):
 # ---- scenarios: each returns (metric, value, unit, higher_is_better, extra) ----
 
 def s_spawn():
+    warm, rounds = sized(2, 1), sized(7, 3)
     samples = []
-    for i in range(17):
+    for i in range(warm + rounds):
         t = now()
         p = CTX.Process(target=noop)
         p.start()
         p.join()
-        if i >= 2:  # two warmups
+        if i >= warm:
             samples.append((now() - t) * 1e3)
     return ("start+join latency", statistics.median(samples), "ms", False,
-            {"samples": len(samples), "min": min(samples), "max": max(samples)})
+            {"warmUps": warm, "samples": len(samples), "min": min(samples), "max": max(samples)})
 
 
 def s_pipe_rtt():
@@ -104,10 +113,10 @@ def s_pipe_rtt():
     p = CTX.Process(target=pipe_echo, args=(b,))
     p.start()
     msg = b"12345678"
-    for _ in range(1000):
+    for _ in range(sized(500, 200)):
         a.send(msg)
         a.recv()
-    rounds = 20000
+    rounds = sized(5000, 1000)
     t = now()
     for _ in range(rounds):
         a.send(msg)
@@ -120,7 +129,7 @@ def s_pipe_rtt():
 
 
 def s_pipe_bytes():
-    count = 500
+    count = sized(100, 30)
     payload = b"x" * MiB
     # parent -> child
     a, b = CTX.Pipe()
@@ -150,7 +159,7 @@ def s_pipe_bytes():
 
 
 def s_queue_throughput():
-    count = 100000
+    count = sized(100000, 20000)
     q = CTX.Queue()
     done = CTX.Queue()
     p = CTX.Process(target=queue_consumer, args=(q, done, count))
@@ -167,7 +176,7 @@ def s_queue_throughput():
 
 
 def s_pool_map():
-    n = 200000
+    n = sized(200000, 100000)
     with CTX.Pool(2) as pool:
         pool.map(noop, range(100))  # warm: workers started and importing done
         t = now()
@@ -176,11 +185,11 @@ def s_pool_map():
     assert len(out) == n and out[-1] == n - 1
     return ("map trivial fn", n / elapsed, "items/s", True,
             {"items": n, "workers": 2, "totalS": elapsed,
-             "chunksize": "default (ceil(n / (4 * workers)) = 25000)"})
+             "chunksize": f"default (ceil(n / (4 * workers)) = {-(-n // 8)})"})
 
 
 def s_apply_async():
-    n = 5000
+    n = sized(5000, 1000)
     with CTX.Pool(2) as pool:
         pool.map(noop, range(100))
         t = now()
@@ -192,26 +201,39 @@ def s_apply_async():
             {"tasks": n, "workers": 2, "totalS": elapsed})
 
 
-def s_cpu_bound(workers):
-    n = int(os.environ.get("CPU_N", "20000000"))
-    tasks = 4
+def s_cpu_bound(counts):
+    # As bench/cpu_bound.bench.ts: max(4, 2 x the largest count) tasks, n calibrated so that running
+    # them one after another takes ~0.5 s (quick: 0.1 s).
+    tasks = max(4, 2 * max(counts))
+    task_s = sized(0.5, 0.1) / tasks
+    probe_n = 1000000
+    t = now()
+    count_loop(probe_n)
+    probe_s = now() - t
+    n = int(os.environ.get("CPU_N", round(probe_n * task_s / max(probe_s, 1e-3))))
     t = now()
     seq = [count_loop(n) for _ in range(tasks)]
     seq_s = now() - t
-    with CTX.Pool(workers) as pool:
-        pool.map(noop, range(workers * 2))
-        t = now()
-        par = pool.map(count_loop, [n] * tasks, chunksize=1)
-        par_s = now() - t
-    assert seq == par == [n] * tasks
-    return ("speedup vs sequential", seq_s / par_s, "x", True,
-            {"n": n, "tasks": tasks, "workers": workers, "sequentialS": seq_s,
-             "poolS": par_s, "cpuCount": os.cpu_count()})
+    speedups, pool_s = {}, {}
+    for workers in counts:
+        with CTX.Pool(workers) as pool:
+            # every worker runs the loop before the clock starts, like the TypeScript side
+            pool.map(count_loop, [min(n, 100000)] * (workers * 2), chunksize=1)
+            t = now()
+            par = pool.map(count_loop, [n] * tasks, chunksize=1)
+            pool_s[str(workers)] = now() - t
+        assert seq == par == [n] * tasks
+        speedups[str(workers)] = seq_s / pool_s[str(workers)]
+    cores = os.cpu_count() or 1
+    headline = min(2, cores) if min(2, cores) in counts else counts[-1]
+    return ("speedup vs sequential", speedups[str(headline)], "x", True,
+            {"n": n, "tasks": tasks, "taskS": task_s, "workers": headline, "sequentialS": seq_s,
+             "poolS": pool_s, "cpuCount": cores, "byWorkers": speedups})
 
 
 def s_pool_start():
     samples = []
-    for _ in range(5):
+    for _ in range(3):
         t = now()
         pool = CTX.Pool(2)
         # one trivial task per worker; _pid sleeps 1 ms so one worker cannot take both
@@ -233,7 +255,7 @@ def _pid(_x):
 
 def s_pool_terminate():
     samples = []
-    for _ in range(5):
+    for _ in range(3):
         pool = CTX.Pool(2)
         pids = set()
         while len(pids) < 2:
@@ -249,21 +271,24 @@ def s_pool_terminate():
 
 def s_lock_uncontended():
     lock = CTX.Lock()
-    n = 1000000
-    samples = []
-    for _ in range(3):
-        acquire, release = lock.acquire, lock.release
+    n = sized(1000000, 200000)
+    acquire, release = lock.acquire, lock.release
+
+    def timed(ops):
         t = now()
-        for _ in range(n):
+        for _ in range(ops):
             acquire()
             release()
-        samples.append((now() - t) / n * 1e9)
+        return (now() - t) / ops * 1e9
+
+    timed(n // 10)  # warm-up, as the TypeScript side does
+    samples = [timed(n) for _ in range(3)]
     return ("acquire+release", statistics.median(samples), "ns/op", False,
             {"ops": n, "repeats": len(samples)})
 
 
 def s_lock_contended():
-    iterations = 200000
+    iterations = sized(200000, 50000)
     lock = CTX.Lock()
     value = CTX.Value("i", 0, lock=False)
     barrier = CTX.Barrier(3)  # both children up before the clock starts, both done when it stops
@@ -284,7 +309,7 @@ def s_lock_contended():
 
 
 def s_event_latency():
-    rounds = 2000
+    rounds = sized(2000, 500)
     warm = 100
     ping, pong = CTX.Event(), CTX.Event()
     p = CTX.Process(target=event_echo, args=(ping, pong, rounds + warm))
@@ -304,7 +329,7 @@ def s_event_latency():
 
 
 def s_manager_dict():
-    n = 20000
+    n = sized(10000, 2000)
     with CTX.Manager() as m:
         d = m.dict()
         for i in range(200):
@@ -345,15 +370,22 @@ def main(argv):
     if fn is None:
         print(f"peer.py: unknown scenario {name!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
         return 2
+    line = {"scenario": name}
     if name == "cpu_bound":
-        workers = int(argv[2]) if len(argv) > 2 else 2
-        metric, value, unit, hib, extra = fn(workers)
+        spec = argv[2] if len(argv) > 2 else os.environ.get("BENCH_WORKERS")
+        cores = os.cpu_count() or 1
+        counts = [int(w) for w in spec.split(",")] if spec else list(range(1, cores + 1))
+        if not counts or any(w < 1 for w in counts):
+            print(f"peer.py: worker counts must be positive integers, got {spec!r}", file=sys.stderr)
+            return 2
+        metric, value, unit, hib, extra = fn(counts)
+        line["byWorkers"] = extra.pop("byWorkers")
     else:
         metric, value, unit, hib, extra = fn()
     extra["python"] = sys.version.split()[0]
     extra["startMethod"] = "spawn"
-    print(json.dumps({"scenario": name, "metric": metric, "value": value, "unit": unit,
-                      "higherIsBetter": hib, "extra": extra}, ensure_ascii=False))
+    line.update({"metric": metric, "value": value, "unit": unit, "higherIsBetter": hib, "extra": extra})
+    print(json.dumps(line, ensure_ascii=False))
     return 0
 
 

@@ -1,0 +1,96 @@
+// The systems bench/run.mjs compares. A system is a name and a command: for each scenario it runs
+// `<command ...> <scenario> [scenario args]` from the repository root and reads the one JSON result
+// line from stdout (see run.mjs for the contract). Each system is
+//   { name, color, multiproc, reference?, env(), versionCommand, scenarios(), argv(scenario) }
+// where argv(scenario) is the command, or undefined when the system does not run that scenario.
+// Adding a system, e.g. a piscina peer written as bench/peers/piscina.mjs that answers `--list`,
+// is one more entry in systems():
+//
+//   peerProgram("piscina", [bin("node"), "bench/peers/piscina.mjs"], { color: "#56B4E9", cwd: root }),
+
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const SUFFIX = ".bench.ts";
+
+/**
+ * multiproc itself on one runtime: runs bench/<scenario>.bench.ts with `command`.
+ * @param {string} name
+ * @param {string[]} command the runtime and its arguments before the file
+ * @param {{ color: string, benchDir: string, env?: () => Record<string, string> }} options
+ */
+function multiprocRuntime(name, command, { color, benchDir, env = () => ({}) }) {
+  const files = new Set(readdirSync(benchDir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)));
+  return {
+    name,
+    color,
+    multiproc: true,
+    env,
+    versionCommand: [command[0], "--version"],
+    scenarios: () => files,
+    argv: (scenario) => (files.has(scenario) ? [...command, path.join("bench", scenario + SUFFIX)] : undefined),
+  };
+}
+
+/**
+ * A program that measures the same scenarios with something other than multiproc: run as
+ * `<command ...> <scenario> [args]`, it prints the same JSON line, and lists the scenarios it knows,
+ * one a line, for `<command ...> --list` (exiting 2 for a scenario it does not know).
+ * @param {string} name
+ * @param {string[]} command
+ * @param {{ color: string, cwd: string, reference?: boolean, versionCommand?: string[] }} options
+ */
+function peerProgram(name, command, { color, cwd, reference = false, versionCommand = [command[0], "--version"] }) {
+  let known;
+  const scenarios = () => {
+    if (!known) {
+      const res = spawnSync(command[0], [...command.slice(1), "--list"], { cwd, encoding: "utf8", timeout: 30_000 });
+      known = new Set(res.error || res.status !== 0 ? [] : res.stdout.split("\n").map((s) => s.trim()).filter(Boolean));
+    }
+    return known;
+  };
+  return {
+    name,
+    color,
+    reference,
+    multiproc: false,
+    env: () => ({}),
+    versionCommand,
+    scenarios,
+    argv: (scenario) => (scenarios().has(scenario) ? command : undefined),
+  };
+}
+
+/**
+ * NODE_COMPILE_CACHE for the Node programs: the folder multiproc's Node adapter already gives its
+ * children (src/runtime/node.ts), when it exists and is private to us. The program's own start is
+ * not measured by any scenario, but type-stripping the library on every start costs ~0.5 s of CPU a
+ * run (0.1 s cached), which adds up over a run's hundreds of programs; children see the same
+ * NODE_COMPILE_CACHE they would get anyway.
+ */
+function nodeCompileCache() {
+  const dir = path.join(os.tmpdir(), `multiproc-node-cache-${process.getuid?.() ?? "u"}`);
+  try {
+    const st = statSync(dir);
+    if (st.isDirectory() && (st.mode & 0o777) === 0o700 && st.uid === process.getuid?.()) return { NODE_COMPILE_CACHE: dir };
+  } catch { /* not there yet: the first child creates it */ }
+  return {};
+}
+
+/**
+ * Every system, in the order rounds run them. `reference` is the one ratios are taken against.
+ * @param {string} root repository root
+ */
+export function systems(root) {
+  const bin = (name) => path.join(root, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
+  const benchDir = path.join(root, "bench");
+  // Okabe–Ito colours: told apart with the common colour-vision deficiencies.
+  return [
+    multiprocRuntime("node", [bin("node")], { color: "#009E73", benchDir, env: nodeCompileCache }),
+    multiprocRuntime("deno", [bin("deno"), "run", "-A"], { color: "#0072B2", benchDir }),
+    multiprocRuntime("bun", [bin("bun")], { color: "#D55E00", benchDir }),
+    peerProgram("python", ["python3", path.join("bench", "python", "peer.py")], { color: "#6F6F6F", cwd: root, reference: true }),
+  ];
+}
