@@ -6,11 +6,10 @@
  */
 import { registerType } from "../channel/codec.ts";
 import type { AcquireOptions, ConditionBackend, SyncState } from "./_backend.ts";
+import { REBUILD } from "../core/rebuild.ts";
 import { Lock, lockBackendOf } from "./lock.ts";
-import { RLock, rlockBackendOf } from "./rlock.ts";
+import { RLock } from "./rlock.ts";
 import { servedCondition } from "./served.ts";
-
-const _REBUILD = Symbol("rebuild");
 
 /**
  * A condition variable: Python's `multiprocessing.Condition`. `wait()` releases the lock, waits for
@@ -38,7 +37,7 @@ export class Condition {
       reduce: (c) => ({ l: c.#lock, st: c.#b.state() }),
       rebuild: (s) => {
         const { l, st } = s as { l: Lock | RLock; st: SyncState };
-        return new Condition(l, _REBUILD, st);
+        return new Condition(l, REBUILD, st);
       },
     });
   }
@@ -50,15 +49,14 @@ export class Condition {
    */
   constructor(lock?: Lock | RLock);
   /** @internal */
-  constructor(lock: Lock | RLock, tag: symbol, state: SyncState);
-  constructor(lock?: Lock | RLock, tag?: symbol, state?: SyncState) {
+  constructor(lock: Lock | RLock, tag: typeof REBUILD, state: SyncState);
+  constructor(lock?: Lock | RLock, tag?: typeof REBUILD, state?: SyncState) {
     if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
       throw new TypeError("Condition(lock) needs a Lock or RLock from multiproc");
     }
     this.#lock = lock ?? new RLock();
-    const lb = this.#lock instanceof Lock ? lockBackendOf(this.#lock) : rlockBackendOf(this.#lock);
-    const at = tag === _REBUILD ? state : undefined;
-    this.#b = at && "r" in at ? servedCondition(at.r) : lb.condition(at);
+    const at = tag === REBUILD ? state : undefined;
+    this.#b = at && "r" in at ? servedCondition(at.r) : lockBackendOf(this.#lock).condition(at);
   }
 
   /**
