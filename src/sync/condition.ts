@@ -11,6 +11,12 @@ import { Lock, lockBackendOf } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 import { servedCondition } from "./served.ts";
 
+/** What a Condition reference carries: its lock, and its backend's state. */
+interface _ConditionRef {
+  l: Lock | RLock;
+  st: SyncState;
+}
+
 /**
  * A condition variable: Python's `multiprocessing.Condition`. `wait()` releases the lock, waits for
  * a `notify`, and re-acquires it; `notify(n)` wakes exactly `n` waiters (fewer if fewer wait).
@@ -35,10 +41,7 @@ export class Condition {
       tag: "multiproc.Condition",
       cls: Condition,
       reduce: (c) => ({ l: c.#lock, st: c.#b.state() }),
-      rebuild: (s) => {
-        const { l, st } = s as { l: Lock | RLock; st: SyncState };
-        return new Condition(l, REBUILD, st);
-      },
+      rebuild: (s) => new Condition(REBUILD, s as _ConditionRef),
     });
   }
 
@@ -49,13 +52,14 @@ export class Condition {
    */
   constructor(lock?: Lock | RLock);
   /** @internal */
-  constructor(lock: Lock | RLock, tag: typeof REBUILD, state: SyncState);
-  constructor(lock?: Lock | RLock, tag?: typeof REBUILD, state?: SyncState) {
+  constructor(tag: typeof REBUILD, state: _ConditionRef);
+  constructor(lockOrTag?: Lock | RLock | typeof REBUILD, state?: _ConditionRef) {
+    const lock = lockOrTag === REBUILD ? state!.l : lockOrTag;
     if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
       throw new TypeError("Condition(lock) needs a Lock or RLock from multiproc");
     }
     this.#lock = lock ?? new RLock();
-    const at = tag === REBUILD ? state : undefined;
+    const at = lockOrTag === REBUILD ? state!.st : undefined;
     this.#b = at && "r" in at ? servedCondition(at.r) : lockBackendOf(this.#lock).condition(at);
   }
 

@@ -32,9 +32,8 @@ export function lockBackendOf(l: LockBase): LockBackend {
 }
 
 /**
- * What `Lock` and `RLock` share: each picks its backend once (`sync/_backend.ts`) and forwards
- * `acquire`, `release`, `locked` and `hold` to it; they differ only in which backend
- * (`_kind`).
+ * What `Lock` and `RLock` share: the backend, picked once (`sync/_backend.ts`), and `acquire`,
+ * `release`, `locked` and `hold`, forwarded to it. They differ only in which backend (`_kind`).
  * @internal Exported to users as {@linkcode Lock} and `RLock`.
  */
 export abstract class LockBase {
