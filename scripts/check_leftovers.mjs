@@ -4,7 +4,7 @@
 // (pid only) count as leftovers when that pid does not run.
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { processGone, stampGone } from "../src/runtime/liveness.ts";
+import { nameStamp, processGone, stampGone } from "../src/runtime/liveness.ts";
 
 const stale = [];
 for (const [dir, prefix] of [[tmpdir(), "multiproc"], ["/dev/shm", "mp"]]) {
@@ -14,12 +14,11 @@ for (const [dir, prefix] of [[tmpdir(), "multiproc"], ["/dev/shm", "mp"]]) {
   } catch {
     continue;
   }
-  const stamped = new RegExp(`^${prefix}-(\\d+-\\d+-\\d+)-[A-Za-z0-9]+$`);
   const pidOnly = new RegExp(`^${prefix}-(\\d+)-[A-Za-z0-9]+$`);
   for (const n of names) {
-    const s = stamped.exec(n);
-    const p = s ? null : pidOnly.exec(n);
-    if ((s && stampGone(s[1]) === true) || (p && processGone(Number(p[1])))) stale.push(`${dir}/${n}`);
+    const s = nameStamp(n, prefix);
+    const p = s === undefined ? pidOnly.exec(n) : null;
+    if ((s !== undefined && stampGone(s) === true) || (p && processGone(Number(p[1])))) stale.push(`${dir}/${n}`);
   }
 }
 if (stale.length) {

@@ -11,6 +11,7 @@
  * @module
  */
 import { registerType } from "./channel/codec.ts";
+import { REBUILD } from "./core/rebuild.ts";
 import { StateError } from "./errors.ts";
 import { allocate, openBlock, sharedMemory, unavailableReason } from "./sync/shm/arena.ts";
 import { Lock } from "./sync/lock.ts";
@@ -92,7 +93,6 @@ const _TYPES: Record<Typecode, _Ctor> = {
   d: Float64Array,
   c: Uint8Array,
 };
-const _REBUILD = Symbol("rebuild");
 
 interface _State {
   t: Typecode;
@@ -200,7 +200,7 @@ export class Value<T extends number | bigint | string = number> {
       tag: "multiproc.Value",
       cls: Value,
       reduce: (v) => v.#st,
-      rebuild: (s) => new Value((s as _State).t, _REBUILD as never, s as never),
+      rebuild: (s) => new Value(REBUILD, s as _State),
     });
   }
 
@@ -212,9 +212,12 @@ export class Value<T extends number | bigint | string = number> {
    * @throws {TypeError} If the typecode or the value's type is wrong.
    * @throws {StateError} If shared memory is unavailable (use a Manager's Value then).
    */
-  constructor(typecode: Typecode, init?: T, options?: SharedOptions) {
-    if ((init as unknown) === _REBUILD) {
-      this.#st = options as unknown as _State;
+  constructor(typecode: Typecode, init?: T, options?: SharedOptions);
+  /** @internal */
+  constructor(tag: typeof REBUILD, state: _State);
+  constructor(typecode: Typecode | typeof REBUILD, init?: T | _State, options?: SharedOptions) {
+    if (typecode === REBUILD) {
+      this.#st = init as _State;
       this.typecode = this.#st.t;
       this.#view = _open(this.#st, "Value");
       this.#numeric = !/[lLqQc]/.test(this.typecode);
@@ -279,7 +282,7 @@ export class SharedArray<T extends number | bigint | string = number> implements
       tag: "multiproc.SharedArray",
       cls: SharedArray,
       reduce: (a) => a.#st,
-      rebuild: (s) => new SharedArray((s as _State).t, _REBUILD as never, s as never),
+      rebuild: (s) => new SharedArray(REBUILD, s as _State),
     });
   }
 
@@ -292,9 +295,12 @@ export class SharedArray<T extends number | bigint | string = number> implements
    * @throws {RangeError} If the length is not a non-negative integer.
    * @throws {StateError} If shared memory is unavailable (use a Manager's Array then).
    */
-  constructor(typecode: Typecode, sizeOrInit: number | Iterable<T>, options?: SharedOptions) {
-    if ((sizeOrInit as unknown) === _REBUILD) {
-      this.#st = options as unknown as _State;
+  constructor(typecode: Typecode, sizeOrInit: number | Iterable<T>, options?: SharedOptions);
+  /** @internal */
+  constructor(tag: typeof REBUILD, state: _State);
+  constructor(typecode: Typecode | typeof REBUILD, sizeOrInit: number | Iterable<T> | _State, options?: SharedOptions) {
+    if (typecode === REBUILD) {
+      this.#st = sizeOrInit as _State;
       this.typecode = this.#st.t;
       this.#view = _open(this.#st, "SharedArray");
       return;

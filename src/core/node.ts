@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { runtime, type Listener } from "../runtime/adapter.ts";
-import { processGone, processStamp, stampGone } from "../runtime/liveness.ts";
+import { nameStamp, processGone, processStamp, stampGone } from "../runtime/liveness.ts";
 import { privateEntry } from "../runtime/private_entry.ts";
 import { acceptAuthenticated, connectAuthenticated, type Hello, isRefused, randomBytes } from "../channel/auth.ts";
 import { Peer } from "../channel/peer.ts";
@@ -40,9 +40,8 @@ interface _Expected {
   connected(peer: Peer): void;
 }
 
-const _TREE_PREFIX = "multiproc-";
-// multiproc-<root pid>-<root start time>-<root pid namespace>-<random>
-const _TREE_NAME = /^multiproc-(\d+-\d+-\d+)-[A-Za-z0-9]+$/;
+// multiproc-<root pid>-<root start time>-<root pid namespace>-<random> (liveness.ts: nameStamp)
+const _TREE_PREFIX = "multiproc";
 
 /** Most connections a listener lets authenticate at once; more are closed on arrival. */
 export const MAX_PENDING_HANDSHAKES = 64;
@@ -68,10 +67,10 @@ export function sweepStaleTrees(tmp: string): number {
   }
   let removed = 0;
   for (const n of names) {
-    const m = _TREE_NAME.exec(n);
-    if (!m) continue;
+    const stamp = nameStamp(n, _TREE_PREFIX);
+    if (stamp === undefined) continue;
     const dir = path.join(tmp, n);
-    if (!privateEntry(dir, "dir") || stampGone(m[1]) !== true) continue;
+    if (!privateEntry(dir, "dir") || stampGone(stamp) !== true) continue;
     try {
       fs.rmSync(dir, { recursive: true, force: true });
       removed++;
@@ -123,7 +122,7 @@ export class ProcessNode {
    */
   get rootStamp(): string {
     if (this.#rootStamp === undefined) {
-      const fromDir = this.#treeDir === undefined ? undefined : _TREE_NAME.exec(path.basename(this.#treeDir))?.[1];
+      const fromDir = this.#treeDir === undefined ? undefined : nameStamp(path.basename(this.#treeDir), _TREE_PREFIX);
       // Without /proc the stamp cannot prove anything: "0" start time and namespace never match.
       this.#rootStamp = fromDir ?? (this.isChild ? undefined : processStamp(process.pid)) ?? `${this.rootPid}-0-0`;
     }
@@ -135,7 +134,7 @@ export class ProcessNode {
     if (this.#treeDir === undefined) {
       const tmp = os.tmpdir();
       sweepStaleTrees(tmp);
-      this.#treeDir = fs.mkdtempSync(path.join(tmp, `${_TREE_PREFIX}${this.rootStamp}-`));
+      this.#treeDir = fs.mkdtempSync(path.join(tmp, `${_TREE_PREFIX}-${this.rootStamp}-`));
       fs.chmodSync(this.#treeDir, 0o700);
       const dir = this.#treeDir;
       runtime.onExit(() => {

@@ -1,8 +1,9 @@
 /**
  * Whether a process still runs, judged from `process.kill(pid, 0)` and `/proc`: by pid
  * ({@linkcode processGone}), or by a stamp that names one process beyond its pid
- * ({@linkcode processStamp}, {@linkcode stampGone}). The library's sweeps, the tests and
- * `scripts/check_leftovers.mjs` all ask here.
+ * ({@linkcode processStamp}, {@linkcode stampGone}), and which stamp a leftover's name carries
+ * ({@linkcode nameStamp}). The library's sweeps, the tests and `scripts/check_leftovers.mjs` all
+ * ask here.
  *
  * @module
  */
@@ -109,4 +110,27 @@ export function stampGone(stamp: string): boolean | undefined {
   if (s === null) return true;
   if (s === undefined) return undefined;
   return s.start !== m[2] || _dead(s.state);
+}
+
+const _nameForms = new Map<string, RegExp>();
+
+/**
+ * The root stamp in the name of something a process tree leaves behind, `<prefix>-<stamp>-<random>`:
+ * its socket folder (`multiproc-…` in the temp folder) and its shared-memory segments (`mp-…` in
+ * `/dev/shm`). Names without a stamp (the older, pid-only naming) give undefined.
+ * @param name The file or folder name.
+ * @param prefix The prefix the name was made with.
+ * @returns The stamp, or undefined when `name` is not of that form.
+ * @example
+ * ```ts
+ * nameStamp("mp-12345-678901-4026531836-9f3a", "mp"); // "12345-678901-4026531836"
+ * ```
+ */
+export function nameStamp(name: string, prefix: string): string | undefined {
+  let form = _nameForms.get(prefix);
+  if (form === undefined) {
+    form = new RegExp(`^${prefix.replace(/[^A-Za-z0-9_]/g, "\\$&")}-(\\d+-\\d+-\\d+)-[A-Za-z0-9]+$`);
+    _nameForms.set(prefix, form);
+  }
+  return form.exec(name)?.[1];
 }

@@ -13,7 +13,7 @@ import process from "node:process";
 import * as fs from "node:fs";
 import { runtime } from "./adapter.ts";
 import { type AsyncWaiter, createBlockingCallWaiter, createThreadWaiter } from "./shm_waiter.ts";
-import { processStamp, stampGone } from "./liveness.ts";
+import { nameStamp, processStamp, stampGone } from "./liveness.ts";
 import { privateEntry } from "./private_entry.ts";
 
 /** What a futex wait ended with. `"ok"` may be spurious: callers re-check their condition. */
@@ -208,13 +208,12 @@ export function sweepStaleSegments(prefix = "mp"): number {
   let removed = 0;
   try {
     if (process.platform !== "linux") return 0;
-    const re = new RegExp(`^${prefix.replace(/[^A-Za-z0-9_]/g, "\\$&")}-(\\d+-\\d+-\\d+)-[0-9a-f]+$`);
     const gone = new Map<string, boolean>();
     for (const entry of fs.readdirSync("/dev/shm")) {
-      const m = re.exec(entry);
-      if (!m) continue;
-      if (!gone.has(m[1])) gone.set(m[1], stampGone(m[1]) === true);
-      if (!gone.get(m[1]) || !privateEntry("/dev/shm/" + entry, "file")) continue;
+      const stamp = nameStamp(entry, prefix);
+      if (stamp === undefined) continue;
+      if (!gone.has(stamp)) gone.set(stamp, stampGone(stamp) === true);
+      if (!gone.get(stamp) || !privateEntry("/dev/shm/" + entry, "file")) continue;
       try {
         if (loadSharedMemory() && _native) {
           if (_native.shmUnlink("/" + entry) === 0) removed++;

@@ -6,6 +6,7 @@
  * @module
  */
 import { registerType } from "../channel/codec.ts";
+import { REBUILD } from "../core/rebuild.ts";
 import type { TargetSpec } from "../core/target.ts";
 import type { Target } from "../process.ts";
 import type { BarrierBackend, SyncState } from "./_backend.ts";
@@ -15,8 +16,6 @@ import { servedBarrier } from "./served.ts";
 import { timeoutOption } from "./served/client.ts";
 import { COND_CAPACITY, shmBarrier } from "./shm.ts";
 import { backend } from "./shm/arena.ts";
-
-const _REBUILD = Symbol("rebuild");
 
 /**
  * Options of {@linkcode Barrier}.
@@ -41,6 +40,9 @@ export interface BarrierOptions {
   timeout?: number;
 }
 
+/** What a Barrier reference carries: parties, default timeout, and its backend's state. */
+type _BarrierRef = { p: number; t: number | null; a: TargetSpec | null; c: Condition | null; st: SyncState };
+
 /**
  * A barrier for a fixed number of parties: Python's `multiprocessing.Barrier`. `wait()` resolves
  * once `parties` parties wait, with a distinct index per round (exactly one gets 0). A timeout,
@@ -64,7 +66,7 @@ export class Barrier {
       tag: "multiproc.Barrier",
       cls: Barrier,
       reduce: (b) => ({ p: b.parties, t: b.#timeout, ...b.#b.state() }),
-      rebuild: (s) => new Barrier(_REBUILD as unknown as number, s as BarrierOptions),
+      rebuild: (s) => new Barrier(REBUILD, s as _BarrierRef),
     });
   }
 
@@ -75,9 +77,12 @@ export class Barrier {
    * @throws {RangeError} If `parties` is not a positive integer.
    * @throws {TypeError} If `action` is not a function or `timeout` not a number.
    */
-  constructor(parties: number, options: BarrierOptions = {}) {
-    if ((parties as unknown) === _REBUILD) {
-      const s = options as unknown as { p: number; t: number | null; a: TargetSpec | null; c: Condition | null; st: SyncState };
+  constructor(parties: number, options?: BarrierOptions);
+  /** @internal */
+  constructor(tag: typeof REBUILD, state: _BarrierRef);
+  constructor(parties: number | typeof REBUILD, options: BarrierOptions | _BarrierRef = {}) {
+    if (parties === REBUILD) {
+      const s = options as _BarrierRef;
       this.parties = s.p;
       this.#timeout = s.t;
       this.#b = "r" in s.st ? servedBarrier(s.p, s.st.r) : shmBarrier(s.p, s.t, { spec: s.a, cond: s.c!, at: s.st });
@@ -87,8 +92,9 @@ export class Barrier {
       throw new RangeError(`Barrier parties must be a positive integer, got ${String(parties)}`);
     }
     this.parties = parties;
-    this.#timeout = timeoutOption(options.timeout, "Barrier");
-    const action = options.action;
+    const o = options as BarrierOptions;
+    this.#timeout = timeoutOption(o.timeout, "Barrier");
+    const action = o.action;
     if (action !== undefined && typeof action !== "function") throw new TypeError("Barrier action must be a function");
     this.#b = backend() === "shm" && parties < COND_CAPACITY
       ? shmBarrier(parties, this.#timeout, { action, cond: () => new Condition(new Lock()) })

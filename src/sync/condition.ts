@@ -6,11 +6,16 @@
  */
 import { registerType } from "../channel/codec.ts";
 import type { AcquireOptions, ConditionBackend, SyncState } from "./_backend.ts";
+import { REBUILD } from "../core/rebuild.ts";
 import { Lock, lockBackendOf } from "./lock.ts";
-import { RLock, rlockBackendOf } from "./rlock.ts";
+import { RLock } from "./rlock.ts";
 import { servedCondition } from "./served.ts";
 
-const _REBUILD = Symbol("rebuild");
+/** What a Condition reference carries: its lock, and its backend's state. */
+interface _ConditionRef {
+  l: Lock | RLock;
+  st: SyncState;
+}
 
 /**
  * A condition variable: Python's `multiprocessing.Condition`. `wait()` releases the lock, waits for
@@ -36,10 +41,7 @@ export class Condition {
       tag: "multiproc.Condition",
       cls: Condition,
       reduce: (c) => ({ l: c.#lock, st: c.#b.state() }),
-      rebuild: (s) => {
-        const { l, st } = s as { l: Lock | RLock; st: SyncState };
-        return new Condition(l, _REBUILD, st);
-      },
+      rebuild: (s) => new Condition(REBUILD, s as _ConditionRef),
     });
   }
 
@@ -50,15 +52,15 @@ export class Condition {
    */
   constructor(lock?: Lock | RLock);
   /** @internal */
-  constructor(lock: Lock | RLock, tag: symbol, state: SyncState);
-  constructor(lock?: Lock | RLock, tag?: symbol, state?: SyncState) {
+  constructor(tag: typeof REBUILD, state: _ConditionRef);
+  constructor(lockOrTag?: Lock | RLock | typeof REBUILD, state?: _ConditionRef) {
+    const lock = lockOrTag === REBUILD ? state!.l : lockOrTag;
     if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
       throw new TypeError("Condition(lock) needs a Lock or RLock from multiproc");
     }
     this.#lock = lock ?? new RLock();
-    const lb = this.#lock instanceof Lock ? lockBackendOf(this.#lock) : rlockBackendOf(this.#lock);
-    const at = tag === _REBUILD ? state : undefined;
-    this.#b = at && "r" in at ? servedCondition(at.r) : lb.condition(at);
+    const at = lockOrTag === REBUILD ? state!.st : undefined;
+    this.#b = at && "r" in at ? servedCondition(at.r) : lockBackendOf(this.#lock).condition(at);
   }
 
   /**

@@ -5,11 +5,10 @@
  * @module
  */
 import { registerType } from "../channel/codec.ts";
+import { REBUILD } from "../core/rebuild.ts";
 import { type EventBackend, pickBackend, type SyncState } from "./_backend.ts";
 import { servedEvent } from "./served.ts";
 import { shmEvent } from "./shm.ts";
-
-const _REBUILD = Symbol("rebuild");
 
 /**
  * A flag processes and tasks wait on: Python's `multiprocessing.Event`.
@@ -30,16 +29,16 @@ export class Event {
       tag: "multiproc.Event",
       cls: Event,
       reduce: (e): SyncState => e.#b.state(),
-      rebuild: (s) => new Event(_REBUILD, s as SyncState),
+      rebuild: (s) => new Event(REBUILD, s as SyncState),
     });
   }
 
   /** Creates a cleared event. */
   constructor();
   /** @internal */
-  constructor(tag: symbol, state: SyncState);
-  constructor(tag?: symbol, state?: SyncState) {
-    this.#b = pickBackend(tag === _REBUILD ? state : undefined, shmEvent, servedEvent);
+  constructor(tag: typeof REBUILD, state: SyncState);
+  constructor(tag?: typeof REBUILD, state?: SyncState) {
+    this.#b = pickBackend(tag === REBUILD ? state : undefined, shmEvent, servedEvent);
   }
 
   /**

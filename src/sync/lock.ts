@@ -13,65 +13,54 @@
  * @module
  */
 import { registerType } from "../channel/codec.ts";
+import { REBUILD } from "../core/rebuild.ts";
 import { type AcquireOptions, type LockBackend, pickBackend, type SyncState } from "./_backend.ts";
 import { servedLock } from "./served.ts";
-import { shmLock } from "./shm.ts";
+import { shmLock, shmRLock } from "./shm.ts";
 
 export type { AcquireOptions };
 
-const _REBUILD = Symbol("rebuild");
-
-let _backendOf: (l: Lock) => LockBackend;
+let _backendOf: (l: LockBase) => LockBackend;
 
 /**
- * The backend of a lock, for `Condition`. @internal
+ * The backend of a Lock or RLock, for `Condition`. @internal
  * @param l The lock.
  * @returns Its backend.
  */
-export function lockBackendOf(l: Lock): LockBackend {
+export function lockBackendOf(l: LockBase): LockBackend {
   return _backendOf(l);
 }
 
 /**
- * A non-recursive lock shared by processes and async tasks: Python's `multiprocessing.Lock`.
- * Any process may release it. If a process dies while holding it, it stays held (as in Python);
- * a timed-out `hold()` names the holder's pid and whether it has exited.
- *
- * @example
- * ```ts
- * import { Lock } from "multiproc";
- * const lock = new Lock();
- * {
- *   await using _ = await lock.hold();
- *   // critical section
- * }
- * console.log(await lock.acquire({ timeout: 100 })); // true
- * await lock.release();
- * ```
+ * What `Lock` and `RLock` share: the backend, picked once (`sync/_backend.ts`), and `acquire`,
+ * `release`, `locked` and `hold`, forwarded to it. They differ only in which backend (`_kind`).
+ * @internal Exported to users as {@linkcode Lock} and `RLock`.
  */
-export class Lock {
+export abstract class LockBase {
   #b: LockBackend;
 
   static {
     _backendOf = (l) => l.#b;
-    registerType<Lock>({
-      tag: "multiproc.Lock",
-      cls: Lock,
-      reduce: (l): SyncState => l.#b.state(),
-      rebuild: (s) => new Lock(_REBUILD, s as SyncState),
-    });
   }
 
   /** Creates an unlocked lock. */
   constructor();
   /** @internal */
-  constructor(tag: symbol, state: SyncState);
-  constructor(tag?: symbol, state?: SyncState) {
-    this.#b = pickBackend(tag === _REBUILD ? state : undefined, shmLock, (ref) => servedLock("Lock", ref));
+  constructor(tag: typeof REBUILD, state: SyncState);
+  constructor(tag?: typeof REBUILD, state?: SyncState) {
+    const kind = this._kind;
+    const shm = kind === "Lock" ? shmLock : shmRLock;
+    this.#b = pickBackend(tag === REBUILD ? state : undefined, shm, (ref) => servedLock(kind, ref));
+  }
+
+  /** Which lock this is (`RLock` overrides it). @internal */
+  get _kind(): "Lock" | "RLock" {
+    return "Lock";
   }
 
   /**
-   * Acquires the lock, waiting (by default) until it is free.
+   * Acquires the lock, waiting (by default) until it is free; an RLock is acquired at once when the
+   * calling task already owns it.
    * @param options `block: false` answers at once (and ignores `timeout`); `timeout` in ms (negative = 0).
    * @returns true when acquired; false when not acquired (non-blocking, or timed out).
    * @throws {TypeError} If an option has the wrong type (rejects).
@@ -85,8 +74,9 @@ export class Lock {
   }
 
   /**
-   * Releases the lock (any process or task may).
-   * @throws {StateError} If it is not locked (rejects).
+   * Releases once: a Lock may be released by any process or task, an RLock only by the task that
+   * owns it.
+   * @throws {StateError} If it is not locked, or (RLock) the calling task does not own it (rejects).
    * @example
    * ```ts
    * await lock.acquire();
@@ -98,7 +88,7 @@ export class Lock {
   }
 
   /**
-   * Whether anyone holds the lock.
+   * Whether any task holds the lock.
    * @returns true while held.
    * @example
    * ```ts
@@ -111,7 +101,7 @@ export class Lock {
 
   /**
    * Acquires and resolves to a handle whose disposal releases: `await using _ = await lock.hold()`.
-   * @param options As for {@linkcode Lock.acquire}.
+   * @param options As for {@linkcode LockBase.acquire}.
    * @returns The handle.
    * @throws {TimeoutError} If it could not be acquired; the message names the holder's pid (rejects).
    * @example
@@ -121,5 +111,50 @@ export class Lock {
    */
   hold(options?: AcquireOptions): Promise<AsyncDisposable> {
     return this.#b.hold(options);
+  }
+}
+
+/**
+ * Lets a lock class travel by reference: it carries its backend's state, and the receiving process
+ * rebuilds the lock on it (see `core/rebuild.ts`). @internal
+ * @param cls `Lock` or `RLock`.
+ * @param kind Its name, for the tag.
+ * @param module The URL of the module that defines `cls` (a receiving process imports it).
+ */
+export function registerLock(
+  cls: new (tag: typeof REBUILD, state: SyncState) => LockBase,
+  kind: "Lock" | "RLock",
+  module: string,
+): void {
+  registerType<LockBase>({
+    tag: `multiproc.${kind}`,
+    cls,
+    module,
+    reduce: (l): SyncState => _backendOf(l).state(),
+    rebuild: (s) => new cls(REBUILD, s as SyncState),
+  });
+}
+
+/**
+ * A non-recursive lock shared by processes and async tasks: Python's `multiprocessing.Lock`, with
+ * `acquire`, `release`, `locked` and `hold` (see `LockBase`). Any process may release it. If a
+ * process dies while holding it, it stays held (as in Python); a timed-out `hold()` names the
+ * holder's pid and whether it has exited.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "multiproc";
+ * const lock = new Lock();
+ * {
+ *   await using _ = await lock.hold();
+ *   // critical section
+ * }
+ * console.log(await lock.acquire({ timeout: 100 })); // true
+ * await lock.release();
+ * ```
+ */
+export class Lock extends LockBase {
+  static {
+    registerLock(Lock, "Lock", import.meta.url);
   }
 }

@@ -5,11 +5,10 @@
  * @module
  */
 import { registerType } from "../channel/codec.ts";
+import { REBUILD } from "../core/rebuild.ts";
 import { type AcquireOptions, pickBackend, type SemaphoreBackend, type SyncState } from "./_backend.ts";
 import { servedSemaphore } from "./served.ts";
 import { shmSemaphore } from "./shm.ts";
-
-const _REBUILD = Symbol("rebuild");
 
 let _reduceSemaphore: (s: Semaphore) => SyncState;
 
@@ -31,7 +30,7 @@ export class Semaphore {
   static {
     const reduce = (s: Semaphore): SyncState => s.#b.state();
     _reduceSemaphore = reduce;
-    registerType<Semaphore>({ tag: "multiproc.Semaphore", cls: Semaphore, reduce, rebuild: (s) => new Semaphore(_REBUILD, s as SyncState) });
+    registerType<Semaphore>({ tag: "multiproc.Semaphore", cls: Semaphore, reduce, rebuild: (s) => new Semaphore(REBUILD, s as SyncState) });
   }
 
   /**
@@ -41,10 +40,10 @@ export class Semaphore {
    */
   constructor(value?: number);
   /** @internal */
-  constructor(tag: symbol, state: SyncState);
-  constructor(value: number | symbol = 1, state?: SyncState) {
+  constructor(tag: typeof REBUILD, state: SyncState);
+  constructor(value: number | typeof REBUILD = 1, state?: SyncState) {
     const kind = this._bounded ? "BoundedSemaphore" : "Semaphore";
-    const rebuild = value === _REBUILD ? state : undefined;
+    const rebuild = value === REBUILD ? state : undefined;
     if (!rebuild && (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0x7fffffff)) {
       throw new RangeError(`${kind} value must be an integer from 0 to 2147483647, got ${String(value)}`);
     }
@@ -127,7 +126,7 @@ export class BoundedSemaphore extends Semaphore {
       tag: "multiproc.BoundedSemaphore",
       cls: BoundedSemaphore,
       reduce: (s) => _reduceSemaphore(s),
-      rebuild: (s) => new BoundedSemaphore(_REBUILD, s as SyncState),
+      rebuild: (s) => new BoundedSemaphore(REBUILD, s as SyncState),
     });
   }
   /** Whether release above the initial value throws. @internal */

@@ -5,12 +5,13 @@
  * @module
  */
 import { createRequire } from "node:module";
+import { cBuffer, libcShm } from "../_libc.ts";
 import type { ShmNative } from "../shm.ts";
 
 type _Sym = (...args: unknown[]) => unknown;
 interface _BunFfi {
-  dlopen(path: string, symbols: Record<string, { args: string[]; returns: string }>): {
-    symbols: Record<string, _Sym>;
+  dlopen<K extends string>(path: string, symbols: Record<K, { args: string[]; returns: string }>): {
+    symbols: Record<K, _Sym>;
   };
   toArrayBuffer(ptr: number, offset: number, len: number): ArrayBuffer;
   read: { i32(ptr: number, offset: number): number };
@@ -36,23 +37,12 @@ export function loadBunNative(): ShmNative | string {
       __errno_location: { args: [], returns: "ptr" },
     });
     const errnoPtr = s.__errno_location() as number;
-    const errno = (): number => ffi.read.i32(errnoPtr, 0);
-    const check = (r: number): number => (r < 0 ? -errno() : r);
-    const enc = new TextEncoder();
-    const cstr = (name: string): Uint8Array => enc.encode(name + "\0");
-    return {
-      shmOpen: (name, flags, mode) => check(s.shm_open(cstr(name), flags, mode) as number),
-      shmUnlink: (name) => check(s.shm_unlink(cstr(name)) as number),
-      ftruncate: (fd, size) => check(s.ftruncate(fd, size) as number),
-      seekEnd: (fd) => check(Number(s.lseek(fd, 0, 2))),
-      close: (fd) => void s.close(fd),
-      mmapShared: (fd, size) => {
-        const addr = Number(s.mmap(null, size, 3, fd < 0 ? 0x21 : 0x01, fd, 0));
-        return addr === -1 ? -errno() : addr;
-      },
+    return libcShm(s, {
+      errno: () => ffi.read.i32(errnoPtr, 0),
       view: (addr, size) => ffi.toArrayBuffer(addr, 0, size),
-      syscall: (n, a1, a2, a3, a4, a5) => check(s.syscall(n, a1, a2, a3, a4, a5, 0) as number),
-    };
+      cstr: cBuffer,
+      nullPtr: null,
+    });
   } catch (e) {
     return `bun:ffi could not bind libc.so.6: ${(e as Error).message}`;
   }

@@ -4,16 +4,17 @@
  *
  * @module
  */
+import { cBuffer, libcShm } from "../_libc.ts";
 import type { ShmNative } from "../shm.ts";
 
 type _Sym = (...args: unknown[]) => unknown;
 type _Ptr = object | null;
 interface _DenoFfi {
   permissions: { querySync(d: { name: string }): { state: string } };
-  dlopen(
+  dlopen<K extends string>(
     path: string,
-    symbols: Record<string, { name?: string; parameters: string[]; result: string; nonblocking?: boolean }>,
-  ): { symbols: Record<string, _Sym> };
+    symbols: Record<K, { name?: string; parameters: string[]; result: string; nonblocking?: boolean }>,
+  ): { symbols: Record<K, _Sym> };
   UnsafePointer: { create(value: bigint): _Ptr };
   UnsafePointerView: (new (p: object) => { getInt32(offset?: number): number }) & {
     getArrayBuffer(p: object, len: number): ArrayBuffer;
@@ -50,22 +51,13 @@ export function loadDenoNative(): ShmNative | string {
       __errno_location: { parameters: [], result: "pointer" },
     });
     const errnoView = new Deno.UnsafePointerView(s.__errno_location() as object);
-    const errno = (): number => errnoView.getInt32(0);
-    const check = (r: number): number => (r < 0 ? -errno() : r);
-    const enc = new TextEncoder();
-    const cstr = (name: string): Uint8Array => enc.encode(name + "\0");
     return {
-      shmOpen: (name, flags, mode) => check(s.shm_open(cstr(name), flags, mode) as number),
-      shmUnlink: (name) => check(s.shm_unlink(cstr(name)) as number),
-      ftruncate: (fd, size) => check(s.ftruncate(fd, size) as number),
-      seekEnd: (fd) => check(Number(s.lseek(fd, 0, 2))),
-      close: (fd) => void s.close(fd),
-      mmapShared: (fd, size) => {
-        const addr = Number(s.mmap(0, size, 3, fd < 0 ? 0x21 : 0x01, fd, 0));
-        return addr === -1 ? -errno() : addr;
-      },
-      view: (addr, size) => Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(BigInt(addr))!, size),
-      syscall: (n, a1, a2, a3, a4, a5) => check(s.syscall(n, a1, a2, a3, a4, a5, 0) as number),
+      ...libcShm(s, {
+        errno: () => errnoView.getInt32(0),
+        view: (addr, size) => Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(BigInt(addr))!, size),
+        cstr: cBuffer,
+        nullPtr: 0,
+      }),
       syscallBlocking: (n, a1, a2, a3, a4, a5) => s.syscall_nb(n, a1, a2, a3, a4, a5, 0) as Promise<number>,
     };
   } catch (e) {

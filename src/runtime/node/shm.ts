@@ -5,6 +5,7 @@
  * @module
  */
 import { createRequire } from "node:module";
+import { libcShm } from "../_libc.ts";
 import type { ShmNative } from "../shm.ts";
 
 interface _KoffiFn {
@@ -32,29 +33,22 @@ export function loadNodeNative(): ShmNative | string {
   }
   try {
     const libc = koffi.load("libc.so.6");
-    const shmOpen = libc.func("int shm_open(const char *name, int oflag, uint32_t mode)");
-    const shmUnlink = libc.func("int shm_unlink(const char *name)");
-    const ftruncate = libc.func("int ftruncate(int fd, int64_t length)");
-    const lseek = libc.func("int64_t lseek(int fd, int64_t offset, int whence)");
-    const close = libc.func("int close(int fd)");
-    const mmap = libc.func("intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)");
-    const syscall = libc.func(
-      "int syscall(intptr_t n, intptr_t a1, intptr_t a2, intptr_t a3, intptr_t a4, intptr_t a5, intptr_t a6)",
-    );
-    const check = (r: number): number => (r < 0 ? -koffi.errno() : r);
-    return {
-      shmOpen: (name, flags, mode) => check(shmOpen(name, flags, mode) as number),
-      shmUnlink: (name) => check(shmUnlink(name) as number),
-      ftruncate: (fd, size) => check(ftruncate(fd, size) as number),
-      seekEnd: (fd) => check(Number(lseek(fd, 0, 2))),
-      close: (fd) => void close(fd),
-      mmapShared: (fd, size) => {
-        const addr = Number(mmap(0, size, 3, fd < 0 ? 0x21 : 0x01, fd, 0));
-        return addr === -1 ? -koffi.errno() : addr;
-      },
+    return libcShm({
+      shm_open: libc.func("int shm_open(const char *name, int oflag, uint32_t mode)"),
+      shm_unlink: libc.func("int shm_unlink(const char *name)"),
+      ftruncate: libc.func("int ftruncate(int fd, int64_t length)"),
+      lseek: libc.func("int64_t lseek(int fd, int64_t offset, int whence)"),
+      close: libc.func("int close(int fd)"),
+      mmap: libc.func("intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)"),
+      syscall: libc.func(
+        "int syscall(intptr_t n, intptr_t a1, intptr_t a2, intptr_t a3, intptr_t a4, intptr_t a5, intptr_t a6)",
+      ),
+    }, {
+      errno: () => koffi.errno(),
       view: (addr, size) => koffi.view(addr, size),
-      syscall: (n, a1, a2, a3, a4, a5) => check(syscall(n, a1, a2, a3, a4, a5, 0) as number),
-    };
+      cstr: (name) => name,
+      nullPtr: 0,
+    });
   } catch (e) {
     return `koffi could not bind libc.so.6: ${(e as Error).message}`;
   }

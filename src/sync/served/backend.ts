@@ -7,14 +7,22 @@
  */
 import { node, type Ref } from "../../core/node.ts";
 import type { BarrierBackend, BarrierState, ConditionBackend, EventBackend, LockBackend, SemaphoreBackend, ShmState, SyncState } from "../_backend.ts";
-import { LockClient, refRemote, SemaphoreClient } from "./client.ts";
+import { LockClient, refRemote, remoteOf, SemaphoreClient, type ServedClient } from "./client.ts";
 import { BarrierClient, ConditionClient, EventClient } from "./client_wait.ts";
 import { ServedCondition } from "./event.ts";
 import type { ServedLock } from "./lock.ts";
 
+/**
+ * What a reference to a served primitive carries: its state machine's reference.
+ * @param c The primitive's client.
+ * @returns `{ r }`.
+ */
+function servedState(c: ServedClient): SyncState {
+  return { r: remoteOf(c).ref };
+}
+
 /** A served `Lock` or `RLock`. */
 export class ServedLockBackend extends LockClient implements LockBackend {
-  readonly #ref: Ref;
   readonly #machine: ServedLock | null;
   /**
    * @param ref The state machine's reference.
@@ -23,11 +31,10 @@ export class ServedLockBackend extends LockClient implements LockBackend {
    */
   constructor(ref: Ref, what: string, machine: ServedLock | null) {
     super(refRemote(ref, what), what);
-    this.#ref = ref;
     this.#machine = machine;
   }
   state(): SyncState {
-    return { r: this.#ref };
+    return servedState(this);
   }
   condition(at?: ShmState): ConditionBackend {
     if (at) throw new TypeError("A shared-memory Condition needs a shared-memory lock");
@@ -38,58 +45,50 @@ export class ServedLockBackend extends LockClient implements LockBackend {
 
 /** A served `Semaphore` or `BoundedSemaphore`. */
 export class ServedSemaphoreBackend extends SemaphoreClient implements SemaphoreBackend {
-  readonly #ref: Ref;
   /**
    * @param ref The state machine's reference.
    * @param what `"Semaphore"` or `"BoundedSemaphore"`.
    */
   constructor(ref: Ref, what: string) {
     super(refRemote(ref, what), what);
-    this.#ref = ref;
   }
   state(): SyncState {
-    return { r: this.#ref };
+    return servedState(this);
   }
 }
 
 /** A served `Event`. */
 export class ServedEventBackend extends EventClient implements EventBackend {
-  readonly #ref: Ref;
   /** @param ref The state machine's reference. */
   constructor(ref: Ref) {
     super(refRemote(ref, "Event"));
-    this.#ref = ref;
   }
   state(): SyncState {
-    return { r: this.#ref };
+    return servedState(this);
   }
 }
 
 /** A served `Condition` (its lock is the served machine's). */
 export class ServedConditionBackend extends ConditionClient implements ConditionBackend {
-  readonly #ref: Ref;
   /** @param ref The state machine's reference. */
   constructor(ref: Ref) {
     super(refRemote(ref, "Condition"));
-    this.#ref = ref;
   }
   state(): SyncState {
-    return { r: this.#ref };
+    return servedState(this);
   }
 }
 
 /** A served `Barrier` (the action runs in the serving process). */
 export class ServedBarrierBackend extends BarrierClient implements BarrierBackend {
-  readonly #ref: Ref;
   /**
    * @param ref The state machine's reference.
    * @param parties How many parties make a round.
    */
   constructor(ref: Ref, parties: number) {
     super(refRemote(ref, "Barrier"), parties);
-    this.#ref = ref;
   }
   state(): BarrierState {
-    return { a: null, c: null, st: { r: this.#ref } };
+    return { a: null, c: null, st: servedState(this) };
   }
 }

@@ -15,6 +15,8 @@ import { acquireToken, callAs, currentToken } from "./owner.ts";
 
 /** How a client reaches its state machine. */
 export interface Remote {
+  /** The served object's reference. */
+  readonly ref: Ref;
   /** Runs `method` on the served object; rejects with what the object threw. */
   call(method: string, args: unknown[]): Promise<unknown>;
 }
@@ -60,7 +62,7 @@ export interface AcquireOptions {
  * ```
  */
 export function refRemote(ref: Ref, what: string): Remote {
-  return { call: (method, args) => callRef(ref, method, args, what) };
+  return { ref, call: (method, args) => callRef(ref, method, args, what) };
 }
 
 /**
@@ -107,6 +109,33 @@ export function acquireArgs(o: AcquireOptions | undefined, what: string): [boole
   const block = o.block ?? true;
   if (typeof block !== "boolean") throw new TypeError(`${what} block must be a boolean, got ${_show(block)}`);
   return [block, block ? timeoutOption(o.timeout, what) : null];
+}
+
+/**
+ * `Condition.waitFor()` on any Condition: checks `predicate` first and after each wake-up, until it
+ * is truthy or `timeout` ms have passed in all.
+ * @param predicate Checked with the lock held.
+ * @param timeout Longest total wait in ms (undefined/null: no limit).
+ * @param wait The Condition's `wait(timeout)`.
+ * @returns The predicate's last result, as a boolean.
+ * @throws {TypeError} If `predicate` is not a function or `timeout` not a number.
+ */
+export async function waitForWith(
+  predicate: () => boolean | Promise<boolean>,
+  timeout: number | undefined,
+  wait: (timeout?: number) => Promise<boolean>,
+): Promise<boolean> {
+  if (typeof predicate !== "function") throw new TypeError("Condition.waitFor() needs a predicate function");
+  const limit = timeoutOption(timeout, "Condition.waitFor()");
+  const end = limit === null ? Infinity : performance.now() + limit;
+  let result = await predicate();
+  while (!result) {
+    const left = end - performance.now();
+    if (left <= 0) break;
+    await wait(end === Infinity ? undefined : left);
+    result = await predicate();
+  }
+  return Boolean(result);
 }
 
 /**
@@ -158,8 +187,19 @@ export function clientCall(c: ServedClient, method: string, args: unknown[]): Pr
 
 /** Lock-like clients: `acquire`, `release`, `hold` (Lock, RLock, Semaphore, Condition). */
 export abstract class AcquirerClient extends ServedClient {
+  #what: string;
+  /**
+   * @param remote How to reach the state machine.
+   * @param what Name used in errors.
+   */
+  constructor(remote: Remote, what: string) {
+    super(remote);
+    this.#what = what;
+  }
   /** Name used in errors. */
-  abstract get _what(): string;
+  get _what(): string {
+    return this.#what;
+  }
 
   /**
    * Acquires, blocking (by default) until it is free.
@@ -228,19 +268,6 @@ export abstract class AcquirerClient extends ServedClient {
  * @internal Exported to users as the manager proxy `LockProxy`.
  */
 export class LockClient extends AcquirerClient {
-  #what: string;
-  /**
-   * @param remote How to reach the state machine.
-   * @param what Name used in errors.
-   */
-  constructor(remote: Remote, what: string) {
-    super(remote);
-    this.#what = what;
-  }
-  /** Name used in errors. */
-  get _what(): string {
-    return this.#what;
-  }
   /**
    * Releases once. A Lock may be released by any task or process; an RLock only by its owner.
    * @throws {StateError} If unlocked, or (RLock) not owned by the calling task (rejects).
@@ -276,19 +303,6 @@ export class LockClient extends AcquirerClient {
  * @internal Exported to users as the manager proxy `SemaphoreProxy`.
  */
 export class SemaphoreClient extends AcquirerClient {
-  #what: string;
-  /**
-   * @param remote How to reach the state machine.
-   * @param what Name used in errors.
-   */
-  constructor(remote: Remote, what: string) {
-    super(remote);
-    this.#what = what;
-  }
-  /** Name used in errors. */
-  get _what(): string {
-    return this.#what;
-  }
   override get _owned(): boolean {
     return false;
   }

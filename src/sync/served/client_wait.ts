@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { AcquirerClient, clientCall, type Remote, ServedClient, timeoutOption } from "./client.ts";
+import { AcquirerClient, clientCall, type Remote, ServedClient, timeoutOption, waitForWith } from "./client.ts";
 import type { HolderInfo } from "./lock.ts";
 import { callAs, currentToken } from "./owner.ts";
 
@@ -53,9 +53,9 @@ export class EventClient extends ServedClient {
  * @internal Exported to users as the manager proxy `ConditionProxy`.
  */
 export class ConditionClient extends AcquirerClient {
-  /** Name used in errors. */
-  get _what(): string {
-    return "Condition";
+  /** @param remote How to reach the state machine. */
+  constructor(remote: Remote) {
+    super(remote, "Condition");
   }
   /**
    * Releases the lock once.
@@ -81,21 +81,8 @@ export class ConditionClient extends AcquirerClient {
    * @returns The predicate's last result, as a boolean.
    * @throws {StateError} If the calling task does not hold the lock (rejects).
    */
-  async waitFor(predicate: () => boolean | Promise<boolean>, timeout?: number): Promise<boolean> {
-    if (typeof predicate !== "function") throw new TypeError("Condition.waitFor() needs a predicate function");
-    const limit = timeoutOption(timeout, "Condition.waitFor()");
-    const end = limit === null ? null : Date.now() + limit;
-    let result = await predicate();
-    while (!result) {
-      if (end === null) await this.wait();
-      else {
-        const left = end - Date.now();
-        if (left <= 0) break;
-        await this.wait(left);
-      }
-      result = await predicate();
-    }
-    return Boolean(result);
+  waitFor(predicate: () => boolean | Promise<boolean>, timeout?: number): Promise<boolean> {
+    return waitForWith(predicate, timeout, (t) => this.wait(t));
   }
   /**
    * Wakes up to `n` waiters (default 1).

@@ -12,7 +12,7 @@
 import { isProcessGone } from "../../core/node.ts";
 import { StateError } from "../../errors.ts";
 import type { ConditionBackend, LockBackend, ShmState, SyncState } from "../_backend.ts";
-import { type AcquireOptions, timeoutOption } from "../served/client.ts";
+import { type AcquireOptions, timeoutOption, waitForWith } from "../served/client.ts";
 import { blockAt, sharedMemory } from "./arena.ts";
 import { _PID, holdWith, type LockCore, rejecting } from "./core.ts";
 
@@ -69,18 +69,8 @@ export class ShmCondition implements ConditionBackend {
     return notified;
   }
 
-  async waitFor(predicate: () => boolean | Promise<boolean>, timeout?: number): Promise<boolean> {
-    if (typeof predicate !== "function") throw new TypeError("Condition.waitFor() needs a predicate function");
-    const limit = timeoutOption(timeout, "Condition.waitFor()");
-    const end = limit === null ? Infinity : performance.now() + limit;
-    let result = await predicate();
-    while (!result) {
-      const left = end - performance.now();
-      if (left <= 0) break;
-      await this.wait(end === Infinity ? undefined : left);
-      result = await predicate();
-    }
-    return Boolean(result);
+  waitFor(predicate: () => boolean | Promise<boolean>, timeout?: number): Promise<boolean> {
+    return waitForWith(predicate, timeout, (t) => this.wait(t));
   }
 
   notify(n = 1): Promise<void> {

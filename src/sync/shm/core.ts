@@ -49,18 +49,28 @@ export function holderText(i32: Int32Array, idx: number): string {
     : `: it is held by pid ${pid}${pid === _PID ? " (this process)" : ""}`;
 }
 
-/** A plain Lock's core: any process may release; "owned" means held by this process. */
-export class MutexCore implements LockCore {
+/** What both cores are: a mutex at `i32[idx]` (`sync/shm/futex.ts`), and who holds it. */
+abstract class _MutexAt implements LockCore {
   readonly i32: Int32Array;
   readonly idx: number;
   /**
    * @param i32 The segment's words.
-   * @param idx The mutex's first slot.
+   * @param idx The mutex's first slot (a Lock has 2 slots, an RLock 4).
    */
   constructor(i32: Int32Array, idx: number) {
     this.i32 = i32;
     this.idx = idx;
   }
+  abstract owned(): boolean;
+  abstract releaseSave(): unknown;
+  abstract restore(saved: unknown): Promise<void>;
+  holderText(): string {
+    return holderText(this.i32, this.idx);
+  }
+}
+
+/** A plain Lock's core: any process may release; "owned" means held by this process. */
+export class MutexCore extends _MutexAt {
   owned(): boolean {
     return isLocked(this.i32, this.idx) && this.i32[this.idx + 1] === _PID;
   }
@@ -71,23 +81,10 @@ export class MutexCore implements LockCore {
   async restore(): Promise<void> {
     await lockAsync(this.i32, this.idx);
   }
-  holderText(): string {
-    return holderText(this.i32, this.idx);
-  }
 }
 
 /** An RLock's core: owned by the acquiring task (owner token), re-entrant for it. */
-export class RMutexCore implements LockCore {
-  readonly i32: Int32Array;
-  readonly idx: number;
-  /**
-   * @param i32 The segment's words.
-   * @param idx The RLock's first slot (4 slots).
-   */
-  constructor(i32: Int32Array, idx: number) {
-    this.i32 = i32;
-    this.idx = idx;
-  }
+export class RMutexCore extends _MutexAt {
   #ownedBy(tok: OwnerToken | undefined): boolean {
     const i32 = this.i32, idx = this.idx;
     return tok !== undefined && i32[idx + 2] === tok.id && i32[idx + 1] === _PID && Atomics.load(i32, idx) !== 0;
@@ -153,9 +150,6 @@ export class RMutexCore implements LockCore {
       tok.inflight--;
     }
     this.#take(tok, count);
-  }
-  holderText(): string {
-    return holderText(this.i32, this.idx);
   }
 }
 
