@@ -159,7 +159,7 @@ function ratioPanel(report, top) {
   const px = (v) => x0 + ((Math.log(v) - llo) / (lhi - llo)) * (x1 - x0);
   const y1 = y0 + rows.length * rowH;
 
-  rows.forEach((e, i) => {
+  rows.forEach((_e, i) => {
     if (i % 2 === 0) out.push(`<rect x="16" y="${y0 + i * rowH}" width="${WIDTH - 32}" height="${rowH}" fill="#f6f8fa"/>`);
   });
   for (const t of ticks) {

@@ -24,7 +24,7 @@
 import process from "node:process";
 import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
-import { Empty, Full, StateError } from "./errors.ts";
+import { StateError } from "./errors.ts";
 import { Fifo } from "./core/fifo.ts";
 import { QueueServer } from "./queue/server.ts";
 import { type Route, routeTo } from "./core/route.ts";

@@ -120,13 +120,13 @@ describe("Pool", () => {
     const pool = shared();
     for (const kind of ["sync", "async"]) {
       let pulled = 0;
-      function* naturals() {
+      const naturals = function* () {
         for (let i = 0;; i++) {
           pulled++;
           yield i;
         }
       }
-      async function* asyncNaturals() {
+      const asyncNaturals = async function* () {
         yield* naturals();
       }
       const got: number[] = [];
@@ -139,7 +139,7 @@ describe("Pool", () => {
       // at most 4 × processes chunks of 2 beyond what was consumed
       assert.ok(pulled <= 40 + 4 * 2 * 2 + 2, `${kind}: pulled ${pulled} items for 40 results`);
       let unorderedPulled = 0;
-      function* counted() {
+      const counted = function* () {
         for (let i = 0;; i++) {
           unorderedPulled++;
           yield i;
@@ -153,7 +153,7 @@ describe("Pool", () => {
 
   test("Pool.imap() re-throws the input iterable's error unchanged, after the earlier chunks' results", async () => {
     const boom = new SyntaxError("input broke");
-    function* items() {
+    const items = function* () {
       yield 1;
       yield 2;
       yield 3;

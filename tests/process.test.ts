@@ -21,7 +21,7 @@ import {
   throwError,
   tryToSpawn,
 } from "./fixtures/targets.ts";
-import { fixture, isGone, readJson, RUNTIME, runScript, tempDir, until } from "./_helpers.ts";
+import { fixture, isGone, readJson, runScript, tempDir, until } from "./_helpers.ts";
 
 describe("Process", () => {
   test("Process.start() runs an exported target with its args and exits 0", async () => {
