@@ -40,8 +40,8 @@ export { registerErrorClass } from "./src/channel/codec.ts";
 export { Connection, Pipe } from "./src/connection.ts";
 export { wait } from "./src/connection/wait.ts";
 export {
-  AsyncResult,
   type ApplyAsyncOptions,
+  AsyncResult,
   type CallOptions,
   type MapAsyncOptions,
   type MapOptions,

@@ -54,7 +54,13 @@ function legend(x, y, systems, { ideal }) {
   for (const s of systems) {
     out.push(line(x, cy, x + 22, cy, `stroke="${s.color}" stroke-width="2.5"`));
     out.push(`<circle cx="${x + 11}" cy="${cy}" r="3.5" fill="${s.color}"/>`);
-    out.push(text(x + 30, cy + 4, s.multiproc ? `${s.name} (multiproc)` : s.reference ? `${s.name} (multiprocessing)` : s.name));
+    out.push(
+      text(
+        x + 30,
+        cy + 4,
+        s.multiproc ? `${s.name} (multiproc)` : s.reference ? `${s.name} (multiprocessing)` : s.name,
+      ),
+    );
     cy += 18;
   }
   if (ideal) {
@@ -89,8 +95,10 @@ function speedupPanel(report, top) {
   // more workers than CPUs: shaded
   const firstOver = counts.findIndex((w) => w > cpus);
   if (firstOver >= 0) {
-    out.push(`<rect x="${r1(x0 + firstOver * colW)}" y="${y0}" width="${r1((counts.length - firstOver) * colW)}" ` +
-      `height="${y1 - y0}" fill="#f6f8fa"/>`);
+    out.push(
+      `<rect x="${r1(x0 + firstOver * colW)}" y="${y0}" width="${r1((counts.length - firstOver) * colW)}" ` +
+        `height="${y1 - y0}" fill="#f6f8fa"/>`,
+    );
     out.push(text(x0 + firstOver * colW + 6, y0 + 14, "more workers than CPUs", `class="m"`));
   }
   for (let v = 0; v <= yTop + 1e-9; v += step) {
@@ -99,8 +107,17 @@ function speedupPanel(report, top) {
   }
   out.push(line(x0, y1, x1, y1, `stroke="${INK}"`));
   counts.forEach((w, i) => out.push(text(px(i), y1 + 18, String(w), `text-anchor="middle"`)));
-  out.push(text((x0 + x1) / 2, y1 + 36, `worker processes (this machine: ${cpus} CPUs)`, `text-anchor="middle" class="m"`));
-  out.push(text(0, 0, "speedup (×)", `transform="translate(${x0 - 44} ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle" class="m"`));
+  out.push(
+    text((x0 + x1) / 2, y1 + 36, `worker processes (this machine: ${cpus} CPUs)`, `text-anchor="middle" class="m"`),
+  );
+  out.push(
+    text(
+      0,
+      0,
+      "speedup (×)",
+      `transform="translate(${x0 - 44} ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle" class="m"`,
+    ),
+  );
 
   // ideal: min(workers, CPUs)
   const ideal = counts.map((w, i) => `${r1(px(i))},${r1(py(Math.min(w, cpus)))}`).join(" ");
@@ -118,10 +135,20 @@ function speedupPanel(report, top) {
       out.push(line(x, py(st.min), x, py(st.max), `stroke="${s.color}" stroke-width="1.5"`));
       out.push(line(x - 3, py(st.min), x + 3, py(st.min), `stroke="${s.color}" stroke-width="1.5"`));
       out.push(line(x - 3, py(st.max), x + 3, py(st.max), `stroke="${s.color}" stroke-width="1.5"`));
-      out.push(`<circle cx="${r1(x)}" cy="${r1(py(st.median))}" r="3.5" fill="${s.color}">` +
-        `<title>${esc(`${s.name}, ${e.workers} workers: ${formatNumber(st.median)}× (min ${formatNumber(st.min)}, max ${formatNumber(st.max)}, ${st.n} rounds)`)}</title></circle>`);
+      out.push(
+        `<circle cx="${r1(x)}" cy="${r1(py(st.median))}" r="3.5" fill="${s.color}">` +
+          `<title>${
+            esc(
+              `${s.name}, ${e.workers} workers: ${formatNumber(st.median)}× (min ${formatNumber(st.min)}, max ${
+                formatNumber(st.max)
+              }, ${st.n} rounds)`,
+            )
+          }</title></circle>`,
+      );
     });
-    out.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2" stroke-opacity="0.8"/>`);
+    out.push(
+      `<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2" stroke-opacity="0.8"/>`,
+    );
   });
   const lg = legend(x1 + 28, y0 + 8, drawn, { ideal: true });
   out.push(lg.svg);
@@ -132,16 +159,29 @@ function ratioPanel(report, top) {
   const ref = report.reference;
   const others = report.systems.filter((s) => s.name !== ref);
   const out = [
-    text(24, top, ref ? `Ratio to Python's multiprocessing (spawn) per scenario — right of 1× means multiproc is better` : "Ratio to Python", `class="h"`),
+    text(
+      24,
+      top,
+      ref
+        ? `Ratio to Python's multiprocessing (spawn) per scenario — right of 1× means multiproc is better`
+        : "Ratio to Python",
+      `class="h"`,
+    ),
   ];
   const rows = ref ? report.entries.filter((e) => Object.keys(e.ratios).length) : [];
   if (!rows.length) {
     out.push(text(24, top + 24, ref ? "(no scenario has a ratio)" : "(Python was not run: no ratios)", `class="m"`));
     return { svg: out.join("\n"), bottom: top + 40 };
   }
-  out.push(text(24, top + 18,
-    "Bar: median of the per-round ratios (a round runs every system back to back); whisker: their min–max. " +
-      "Time metrics are inverted so that bigger is better.", `class="m"`));
+  out.push(
+    text(
+      24,
+      top + 18,
+      "Bar: median of the per-round ratios (a round runs every system back to back); whisker: their min–max. " +
+        "Time metrics are inverted so that bigger is better.",
+      `class="m"`,
+    ),
+  );
   const drawn = others.filter((s) => rows.some((e) => e.ratios[s.name]));
   const bh = 9, gap = 2;
   const rowH = Math.max(34, drawn.length * (bh + gap) + 12);
@@ -160,13 +200,22 @@ function ratioPanel(report, top) {
   const y1 = y0 + rows.length * rowH;
 
   rows.forEach((_e, i) => {
-    if (i % 2 === 0) out.push(`<rect x="16" y="${y0 + i * rowH}" width="${WIDTH - 32}" height="${rowH}" fill="#f6f8fa"/>`);
+    if (i % 2 === 0) {
+      out.push(`<rect x="16" y="${y0 + i * rowH}" width="${WIDTH - 32}" height="${rowH}" fill="#f6f8fa"/>`);
+    }
   });
   for (const t of ticks) {
     out.push(line(px(t), y0, px(t), y1, t === 1 ? `stroke="${INK}" stroke-width="1.5"` : `stroke="${GRID}"`));
     out.push(text(px(t), y1 + 16, `${formatNumber(t)}×`, `text-anchor="middle" class="m"`));
   }
-  out.push(text((x0 + x1) / 2, y1 + 34, "multiproc ÷ Python, log scale (1× = as fast as Python)", `text-anchor="middle" class="m"`));
+  out.push(
+    text(
+      (x0 + x1) / 2,
+      y1 + 34,
+      "multiproc ÷ Python, log scale (1× = as fast as Python)",
+      `text-anchor="middle" class="m"`,
+    ),
+  );
 
   rows.forEach((e, i) => {
     const ry = y0 + i * rowH;
@@ -185,9 +234,15 @@ function ratioPanel(report, top) {
         return;
       }
       const a = px(Math.min(1, st.median)), b = px(Math.max(1, st.median));
-      const tip = `${e.label}, ${s.name}: ${formatRatio(st.median)} of Python (min ${formatRatio(st.min)}, max ${formatRatio(st.max)}, ${st.n} rounds)`;
-      out.push(`<rect x="${r1(a)}" y="${r1(by)}" width="${r1(Math.max(b - a, 1))}" height="${bh}" fill="${s.color}" fill-opacity="0.85">` +
-        `<title>${esc(tip)}</title></rect>`);
+      const tip = `${e.label}, ${s.name}: ${formatRatio(st.median)} of Python (min ${formatRatio(st.min)}, max ${
+        formatRatio(st.max)
+      }, ${st.n} rounds)`;
+      out.push(
+        `<rect x="${r1(a)}" y="${r1(by)}" width="${
+          r1(Math.max(b - a, 1))
+        }" height="${bh}" fill="${s.color}" fill-opacity="0.85">` +
+          `<title>${esc(tip)}</title></rect>`,
+      );
       const wy = by + bh / 2;
       out.push(line(px(st.min), wy, px(st.max), wy, `stroke="${INK}" stroke-width="1"`));
       out.push(line(px(st.min), wy - 3, px(st.min), wy + 3, `stroke="${INK}" stroke-width="1"`));
@@ -216,7 +271,14 @@ export function renderSvg(report) {
   let y = 96;
   if (report.quick) {
     head.push(`<rect x="24" y="76" width="${WIDTH - 48}" height="22" rx="3" fill="#fff8c5" stroke="#d4a72c"/>`);
-    head.push(text(32, 91, "Quick run (npm run bench -- --quick): smaller sizes, fewer rounds and scenarios — checks the bench works, not numbers to quote.", `class="m"`));
+    head.push(
+      text(
+        32,
+        91,
+        "Quick run (npm run bench -- --quick): smaller sizes, fewer rounds and scenarios — checks the bench works, not numbers to quote.",
+        `class="m"`,
+      ),
+    );
     y = 122;
   }
   const a = speedupPanel(report, y);

@@ -12,16 +12,20 @@ export async function rawSocketRtt(rounds: number, size = 12): Promise<number> {
   let accepted!: (s: Awaited<ReturnType<typeof runtime.connect>>) => void;
   const conn = new Promise<Awaited<ReturnType<typeof runtime.connect>>>((r) => (accepted = r));
   const listener = await runtime.listen(address, (s) => accepted(s));
-  const child = runtime.spawn({ script: fileURLToPath(new URL("./fixtures/raw_echo.ts", import.meta.url)), env: { MP_RAW_SOCKET: address } });
+  const child = runtime.spawn({
+    script: fileURLToPath(new URL("./fixtures/raw_echo.ts", import.meta.url)),
+    env: { MP_RAW_SOCKET: address },
+  });
   const s = await conn;
   s.ref();
   let got!: () => void;
   s.onData(() => got());
   const msg = new Uint8Array(size);
-  const once = () => new Promise<void>((r) => {
-    got = r;
-    s.write(msg);
-  });
+  const once = () =>
+    new Promise<void>((r) => {
+      got = r;
+      s.write(msg);
+    });
   for (let i = 0; i < 1000; i++) await once();
   const t0 = performance.now();
   for (let i = 0; i < rounds; i++) await once();

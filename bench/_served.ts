@@ -6,7 +6,11 @@ import process from "node:process";
 export function runServed(script: string): Record<string, unknown> | null {
   const isDeno = typeof (globalThis as Record<string, unknown>).Deno !== "undefined";
   const args = [...(isDeno ? ["run", "-A"] : []), script, "served"];
-  const r = spawnSync(process.execPath, args, { env: { ...process.env, MULTIPROC_SHM: "0" }, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, args, {
+    env: { ...process.env, MULTIPROC_SHM: "0" },
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   const line = (r.stdout ?? "").trim().split("\n").filter((l) => l.startsWith("{")).pop();
   if (!line) {
     process.stderr.write(`served run failed: ${r.stderr}\n`);

@@ -35,7 +35,9 @@ export function betterRatio(ours, theirs, higherIsBetter) {
 export function pairedRatios(ours, theirs, higherIsBetter) {
   const out = [];
   for (let i = 0; i < Math.min(ours.length, theirs.length); i++) {
-    const r = ours[i] === undefined || theirs[i] === undefined ? undefined : betterRatio(ours[i], theirs[i], higherIsBetter);
+    const r = ours[i] === undefined || theirs[i] === undefined
+      ? undefined
+      : betterRatio(ours[i], theirs[i], higherIsBetter);
     out.push(r);
   }
   return out;

@@ -74,7 +74,9 @@ function nodeCompileCache() {
   const dir = path.join(os.tmpdir(), `multiproc-node-cache-${process.getuid?.() ?? "u"}`);
   try {
     const st = statSync(dir);
-    if (st.isDirectory() && (st.mode & 0o777) === 0o700 && st.uid === process.getuid?.()) return { NODE_COMPILE_CACHE: dir };
+    if (st.isDirectory() && (st.mode & 0o777) === 0o700 && st.uid === process.getuid?.()) {
+      return { NODE_COMPILE_CACHE: dir };
+    }
   } catch { /* not there yet: the first child creates it */ }
   return {};
 }
@@ -91,6 +93,10 @@ export function systems(root) {
     multiprocRuntime("node", [bin("node")], { color: "#009E73", benchDir, env: nodeCompileCache }),
     multiprocRuntime("deno", [bin("deno"), "run", "-A"], { color: "#0072B2", benchDir }),
     multiprocRuntime("bun", [bin("bun")], { color: "#D55E00", benchDir }),
-    peerProgram("python", ["python3", path.join("bench", "python", "peer.py")], { color: "#6F6F6F", cwd: root, reference: true }),
+    peerProgram("python", ["python3", path.join("bench", "python", "peer.py")], {
+      color: "#6F6F6F",
+      cwd: root,
+      reference: true,
+    }),
   ];
 }

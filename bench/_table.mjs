@@ -85,8 +85,12 @@ export function markdownTable(headers, rows, align = []) {
 /** One line saying how the samples were taken, for the Markdown report and the chart. */
 export function samplingLine(report) {
   const order = report.systems.map((s) => s.name).join(", ");
-  const warm = report.warmup ? ` after ${report.warmup} discarded warm-up round${report.warmup > 1 ? "s" : ""}` : ", no warm-up round";
-  return `${report.rounds} round${report.rounds > 1 ? "s" : ""}${warm}; each round runs every system once (${order}); ` +
+  const warm = report.warmup
+    ? ` after ${report.warmup} discarded warm-up round${report.warmup > 1 ? "s" : ""}`
+    : ", no warm-up round";
+  return `${report.rounds} round${
+    report.rounds > 1 ? "s" : ""
+  }${warm}; each round runs every system once (${order}); ` +
     `median (min–max) over rounds`;
 }
 
@@ -101,17 +105,20 @@ export function renderMarkdown(report) {
   const others = report.systems.filter((s) => s.name !== ref).map((s) => s.name);
   const headers = ["scenario", "unit", ...names];
   const align = ["l", "l", ...names.map(() => "r")];
-  if (ref) for (const r of others) headers.push(`${r} vs ${shortName(ref)}`), align.push("r");
+  if (ref) { for (const r of others) headers.push(`${r} vs ${shortName(ref)}`), align.push("r"); }
   const rows = report.entries.map((e) => {
     const row = [e.label, e.unit ?? "—", ...names.map((r) => cellFor(e, r, report))];
-    if (ref) for (const r of others) row.push(formatRatioSpread(e.ratios[r]));
+    if (ref) { for (const r of others) row.push(formatRatioSpread(e.ratios[r])); }
     return row;
   });
 
   const out = [];
   out.push(`# multiproc benchmarks${report.quick ? " (quick run)" : ""}`, "");
-  out.push(`${report.date} — ${report.host.platform} ${report.host.arch}, ${report.host.cpus} CPUs` +
-    (report.host.cpuModel ? ` (${report.host.cpuModel})` : ""), "");
+  out.push(
+    `${report.date} — ${report.host.platform} ${report.host.arch}, ${report.host.cpus} CPUs` +
+      (report.host.cpuModel ? ` (${report.host.cpuModel})` : ""),
+    "",
+  );
   const versions = Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(", ");
   if (versions) out.push(`Runtimes: ${versions}.`, "");
   out.push(`Sampling: ${samplingLine(report)}.`, "");
@@ -137,8 +144,12 @@ export function renderMarkdown(report) {
       const sys = names.filter((r) => bySystem[r]);
       if (!sys.length) continue;
       peerLines.push(
-        `- \`${e.label}\` ${p} peer (${sys.join(" / ")}): ${sys.map((r) => formatNumber(bySystem[r].median)).join(" / ")} ` +
-          `${e.unit ?? ""}; multiproc vs ${p}: ${sys.map((r) => formatRatio(e.peerRatios?.[p]?.[r]?.median)).join(" / ")}`,
+        `- \`${e.label}\` ${p} peer (${sys.join(" / ")}): ${
+          sys.map((r) => formatNumber(bySystem[r].median)).join(" / ")
+        } ` +
+          `${e.unit ?? ""}; multiproc vs ${p}: ${
+            sys.map((r) => formatRatio(e.peerRatios?.[p]?.[r]?.median)).join(" / ")
+          }`,
       );
     }
   }
@@ -152,7 +163,12 @@ export function renderMarkdown(report) {
     );
   }
   if (report.failures.length) {
-    out.push("", "Failures:", "", ...report.failures.map((f) => `- ${f.scenario} on ${f.system}, round ${f.round}: ${f.error}`));
+    out.push(
+      "",
+      "Failures:",
+      "",
+      ...report.failures.map((f) => `- ${f.scenario} on ${f.system}, round ${f.round}: ${f.error}`),
+    );
   }
   return out.join("\n") + "\n";
 }

@@ -25,10 +25,21 @@ if (isMainProcess(import.meta)) {
     if (i >= warm) samples.push(dt * 1000);
   }
   await p.join();
-  const extra: Record<string, unknown> = { rounds, mean: +(samples.reduce((a, b) => a + b, 0) / samples.length).toFixed(2), backend: backend() };
+  const extra: Record<string, unknown> = {
+    rounds,
+    mean: +(samples.reduce((a, b) => a + b, 0) / samples.length).toFixed(2),
+    backend: backend(),
+  };
   if (!served && !QUICK) {
     const s = runServed(fileURLToPath(import.meta.url));
     if (s) extra.servedMicros = s.value;
   }
-  report({ scenario: "event_latency", metric: "set→wait round trip", value: +median(samples).toFixed(2), unit: "µs", higherIsBetter: false, extra });
+  report({
+    scenario: "event_latency",
+    metric: "set→wait round trip",
+    value: +median(samples).toFixed(2),
+    unit: "µs",
+    higherIsBetter: false,
+    extra,
+  });
 }

@@ -23,10 +23,23 @@ if (isMainProcess(import.meta)) {
   const seconds = (performance.now() - t) / 1000;
   await Promise.all(ps.map((p) => p.join()));
   if (value && value.value !== 2 * n) throw new Error(`final value ${value.value}, expected ${2 * n}`);
-  const extra: Record<string, unknown> = { processes: 2, iterationsEach: n, finalValue: value?.value ?? null, totalS: +seconds.toFixed(3), backend: backend() };
+  const extra: Record<string, unknown> = {
+    processes: 2,
+    iterationsEach: n,
+    finalValue: value?.value ?? null,
+    totalS: +seconds.toFixed(3),
+    backend: backend(),
+  };
   if (!served && !QUICK) {
     const s = runServed(fileURLToPath(import.meta.url));
     if (s) extra.servedOpsPerS = s.value;
   }
-  report({ scenario: "lock_contended", metric: "locked increments", value: Math.round((2 * n) / seconds), unit: "ops/s", higherIsBetter: true, extra });
+  report({
+    scenario: "lock_contended",
+    metric: "locked increments",
+    value: Math.round((2 * n) / seconds),
+    unit: "ops/s",
+    higherIsBetter: true,
+    extra,
+  });
 }

@@ -45,5 +45,12 @@ if (isMainProcess(import.meta)) {
       if (s) extra.servedNsPerOp = s.value;
     }
   }
-  report({ scenario: "lock_uncontended", metric: "acquire+release", value: +median(a).toFixed(1), unit: "ns/op", higherIsBetter: false, extra });
+  report({
+    scenario: "lock_uncontended",
+    metric: "acquire+release",
+    value: +median(a).toFixed(1),
+    unit: "ns/op",
+    higherIsBetter: false,
+    extra,
+  });
 }

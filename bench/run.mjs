@@ -48,8 +48,19 @@ const ROOT = path.dirname(BENCH);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT ?? 120) * 1000;
 /** The order of the table and chart: processes, messaging, pools, synchronisation, managers; others after. */
 const ORDER = [
-  "spawn", "pipe_rtt", "pipe_bytes", "queue_throughput", "pool_map", "apply_async", "cpu_bound", "pool_start",
-  "pool_terminate", "lock_uncontended", "lock_contended", "event_latency", "manager_dict",
+  "spawn",
+  "pipe_rtt",
+  "pipe_bytes",
+  "queue_throughput",
+  "pool_map",
+  "apply_async",
+  "cpu_bound",
+  "pool_start",
+  "pool_terminate",
+  "lock_uncontended",
+  "lock_contended",
+  "event_latency",
+  "manager_dict",
 ];
 /** What --quick runs: process start, a message round trip, and cpu_bound for the chart's speedup panel. */
 const QUICK_SCENARIOS = ["spawn", "pipe_rtt", "cpu_bound"];
@@ -254,12 +265,15 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
   }
   // Samples in the lead's unit: a system reporting another time unit (ms vs s) is converted.
   const inUnit = (r, v) => (r.unit === unit ? v : convertUnit(v, r.unit, unit));
-  const pick = (name, get) => Array.from({ length: rounds }, (_, i) => {
-    const r = runs[name]?.[i];
-    const v = ok(r) ? get(r) : undefined;
-    return v === undefined ? undefined : inUnit(r, v);
-  });
-  const keys = [...new Set(systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.byWorkers ?? {}))))]
+  const pick = (name, get) =>
+    Array.from({ length: rounds }, (_, i) => {
+      const r = runs[name]?.[i];
+      const v = ok(r) ? get(r) : undefined;
+      return v === undefined ? undefined : inUnit(r, v);
+    });
+  const keys = [
+    ...new Set(systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.byWorkers ?? {})))),
+  ]
     .sort((a, b) => Number(a) - Number(b));
   const variants = keys.length
     ? keys.map((k) => ({
@@ -289,7 +303,9 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
     const peers = {};
     const peerRatios = {};
     if (!v.workers) {
-      const peerNames = new Set(systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.peers ?? {}))));
+      const peerNames = new Set(
+        systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.peers ?? {}))),
+      );
       for (const p of peerNames) {
         for (const s of systems) {
           const ps = pick(s.name, (r) => r.peers?.[p]);
@@ -340,7 +356,9 @@ function writeReport(report, chart, note) {
   writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(path.join(outDir, "latest.md"), md);
   writeFileSync(path.join(outDir, "latest.svg"), svg);
-  const shown = (p) => (path.relative(process.cwd(), p).startsWith("..") ? path.resolve(p) : path.relative(process.cwd(), p));
+  const shown = (
+    p,
+  ) => (path.relative(process.cwd(), p).startsWith("..") ? path.resolve(p) : path.relative(process.cwd(), p));
   const written = ["latest.json", "latest.md", "latest.svg"].map((f) => shown(path.join(outDir, f)));
   if (chart) {
     writeFileSync(chart, svg);
@@ -445,14 +463,17 @@ async function main() {
         (warm ? `warm-up ${round + 1}/${warmup}` : `round ${round - warmup + 1}/${rounds}`);
       progress(() => {
         const now = (performance.now() - t0) / 1000;
-        return `${what} … ${clock(now)} elapsed` + (left !== undefined ? `, ~${clock(Math.max(0, left - (now - start)))} left` : "");
+        return `${what} … ${clock(now)} elapsed` +
+          (left !== undefined ? `, ~${clock(Math.max(0, left - (now - start)))} left` : "");
       });
       const res = await runOne(s, name, args, env);
       clearInterval(progress.ticker);
       done++;
       if (res.error) {
-        log(`${name} on ${s.name}, ${warm ? "warm-up" : "round"} ${warm ? round + 1 : round - warmup + 1}: FAILED ` +
-          `(${res.wallS.toFixed(1)} s): ${res.error}`);
+        log(
+          `${name} on ${s.name}, ${warm ? "warm-up" : "round"} ${warm ? round + 1 : round - warmup + 1}: FAILED ` +
+            `(${res.wallS.toFixed(1)} s): ${res.error}`,
+        );
       }
       if (warm) continue;
       runs[s.name][round - warmup] = res;
@@ -460,8 +481,11 @@ async function main() {
     }
     const entries = entriesOf(name, runs, systems, reference, rounds);
     for (const e of entries) {
-      log(`${e.label.padEnd(26)} ` + systems.filter((s) => runs[s.name])
-        .map((s) => `${s.name} ${formatSpread(e.stats[s.name], rounds)}`).join("  ") + `  ${e.unit ?? ""}`);
+      log(
+        `${e.label.padEnd(26)} ` + systems.filter((s) => runs[s.name])
+          .map((s) => `${s.name} ${formatSpread(e.stats[s.name], rounds)}`).join("  ") +
+          `  ${e.unit ?? ""}`,
+      );
     }
     scenarios.push({ scenario: name, args, runs, ...(Object.keys(skipped).length ? { skipped } : {}), entries });
   }
@@ -484,8 +508,11 @@ async function main() {
     failures,
     scenarios: scenarios.map(({ entries: _, ...s }) => s),
   };
-  writeReport(report, opts.svg ?? (fullSet ? path.join(ROOT, "docs", "bench.svg") : undefined),
-    `${clock(report.totalS)} for ${plan.length} program runs`);
+  writeReport(
+    report,
+    opts.svg ?? (fullSet ? path.join(ROOT, "docs", "bench.svg") : undefined),
+    `${clock(report.totalS)} for ${plan.length} program runs`,
+  );
   return failures.length ? 1 : 0;
 }
 

@@ -12,7 +12,16 @@
 // Every run has a deadline and its own process group; no process may be left running in the
 // directory after a run. Run after `npm run build`.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 
@@ -49,7 +58,12 @@ function inDir() {
 /** Runs a command in the smoke directory in its own process group, killed (group and all) at the deadline. */
 function run(cmd, args, { env = {}, ms = RUN_MS } = {}) {
   return new Promise((done) => {
-    const child = spawn(cmd, args, { cwd: dir, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     let timedOut = false;
@@ -107,26 +121,60 @@ const SETTLED = "settled Boom Boom";
 const GUARD = /must guard its entry point[^]*In CommonJS: if \(require\.main === module\)/;
 // Deno resolves `npm:multiproc` and `multiproc` from the install's node_modules (package.json is
 // there). Its cache starts empty and the registry is unreachable, so nothing can come from elsewhere.
-const DENO_ENV = { DENO_DIR: join(dir, ".deno"), NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/", DENO_NO_UPDATE_CHECK: "1" };
+const DENO_ENV = {
+  DENO_DIR: join(dir, ".deno"),
+  NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+  DENO_NO_UPDATE_CHECK: "1",
+};
 
 try {
   // Pack and install, as a consumer would (typescript and @types/node for the TypeScript consumer).
-  const pack = spawnSync("npm", ["pack", "--json", "--pack-destination", dir], { encoding: "utf8", timeout: INSTALL_MS });
+  const pack = spawnSync("npm", ["pack", "--json", "--pack-destination", dir], {
+    encoding: "utf8",
+    timeout: INSTALL_MS,
+  });
   if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
   const [packed] = JSON.parse(pack.stdout);
   const files = packed.files.map((f) => f.path);
-  const children = ["mod.js", "mod.d.ts", "bootstrap.js", "pool_worker.js", "manager_server.js", "watchdog_worker.js", "shm_waiter_worker.js"];
+  const children = [
+    "mod.js",
+    "mod.d.ts",
+    "bootstrap.js",
+    "pool_worker.js",
+    "manager_server.js",
+    "watchdog_worker.js",
+    "shm_waiter_worker.js",
+  ];
   const missing = children.filter((f) => !files.includes(`dist/${f}`));
   const cjs = files.filter((f) => f.endsWith(".cjs") || f.endsWith(".d.cts"));
-  report(missing.length === 0 && cjs.length === 0, "tarball holds the ES module build only", missing.length ? `missing ${missing}` : cjs.length ? `unexpected ${cjs}` : `${files.length} files, ${packed.size} bytes`);
+  report(
+    missing.length === 0 && cjs.length === 0,
+    "tarball holds the ES module build only",
+    missing.length
+      ? `missing ${missing}`
+      : cjs.length
+      ? `unexpected ${cjs}`
+      : `${files.length} files, ${packed.size} bytes`,
+  );
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "smoke", private: true }));
   const install = await run("npm", [
-    "install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error",
-    join(dir, packed.filename), `typescript@${version("typescript")}`, `@types/node@${version("@types/node")}`,
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--prefer-offline",
+    "--loglevel=error",
+    join(dir, packed.filename),
+    `typescript@${version("typescript")}`,
+    `@types/node@${version("@types/node")}`,
   ], { ms: INSTALL_MS });
-  if (install.code !== 0) throw new Error(`npm install failed (${install.timedOut ? "timed out" : install.code}): ${install.err}`);
+  if (install.code !== 0) {
+    throw new Error(`npm install failed (${install.timedOut ? "timed out" : install.code}): ${install.err}`);
+  }
   for (const f of readdirSync(fixtures)) copyFileSync(join(fixtures, f), join(dir, f));
-  writeFileSync(join(dir, "program_npm.mjs"), readFileSync(join(dir, "program.mjs"), "utf8").replace('from "multiproc"', 'from "npm:multiproc"'));
+  writeFileSync(
+    join(dir, "program_npm.mjs"),
+    readFileSync(join(dir, "program.mjs"), "utf8").replace('from "multiproc"', 'from "npm:multiproc"'),
+  );
 
   const runs = [
     ["node esm", bin("node"), ["program.mjs"], EXPECTED],
@@ -142,8 +190,17 @@ try {
     ["node cjs without the guard", bin("node"), ["unguarded.cjs"], "exitCode=1", {}, GUARD],
     ["bun cjs without the guard", bin("bun"), ["unguarded.cjs"], "exitCode=1", {}, GUARD],
     ["deno cjs without the guard", bin("deno"), ["run", "-A", "unguarded.cjs"], "exitCode=1", DENO_ENV, GUARD],
-    ["tsc strict nodenext (.mts, .cts)", bin("node"), [join(dir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.nodenext.json"], ""],
-    ["tsc strict bundler", bin("node"), [join(dir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.bundler.json"], ""],
+    ["tsc strict nodenext (.mts, .cts)", bin("node"), [
+      join(dir, "node_modules/typescript/bin/tsc"),
+      "-p",
+      "tsconfig.nodenext.json",
+    ], ""],
+    [
+      "tsc strict bundler",
+      bin("node"),
+      [join(dir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.bundler.json"],
+      "",
+    ],
   ];
   // require(esm) without a warning needs Node ^20.19 or >=22.13 (22.12 works but warns).
   const other = otherNode();
@@ -152,7 +209,9 @@ try {
     runs.push([`node ${other.version} esm`, other.path, ["program.mjs"], EXPECTED]);
     runs.push([`node ${other.version} cjs`, other.path, ["program.cjs"], EXPECTED]);
   } else {
-    console.log(`skip: no Node 20.19+ or 22.13+ besides node_modules/.bin (${other ? `found ${other.version}` : "none found"})`);
+    console.log(
+      `skip: no Node 20.19+ or 22.13+ besides node_modules/.bin (${other ? `found ${other.version}` : "none found"})`,
+    );
   }
 
   for (const [name, cmd, args, expected, env, stderr] of runs) {

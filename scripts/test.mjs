@@ -10,7 +10,9 @@ const bin = (name) => {
   const local = join("node_modules", ".bin", name);
   return existsSync(local) ? local : name;
 };
-const files = only.length ? only : readdirSync("tests").filter((f) => f.endsWith(".test.ts")).sort().map((f) => join("tests", f));
+const files = only.length
+  ? only
+  : readdirSync("tests").filter((f) => f.endsWith(".test.ts")).sort().map((f) => join("tests", f));
 const commands = {
   node: [bin("node"), ["--test", "--test-concurrency=1", "--test-timeout=120000", ...files]],
   deno: [bin("deno"), ["test", "-A", "--no-check", ...files]],

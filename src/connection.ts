@@ -121,7 +121,9 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
       tag: "multiproc.Connection",
       cls: Connection,
       reduce: (c) => {
-        if (c.#closed) throw new StateError("Cannot send a closed Connection to another process: send it before closing it");
+        if (c.#closed) {
+          throw new StateError("Cannot send a closed Connection to another process: send it before closing it");
+        }
         const h = _newHandleId();
         if (c.#server) c.#server.inc(h, c.#end);
         else c.#route!.notify(c.#ref.i, "i", [h, c.#end]);
@@ -221,15 +223,23 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     let view: Uint8Array;
     if (buf instanceof ArrayBuffer) view = new Uint8Array(buf);
     else if (ArrayBuffer.isView(buf)) view = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    else throw new TypeError(`sendBytes() expects an ArrayBuffer or a typed array, got ${buf === null ? "null" : typeof buf}`);
+    else {throw new TypeError(
+        `sendBytes() expects an ArrayBuffer or a typed array, got ${buf === null ? "null" : typeof buf}`,
+      );}
     const n = view.length;
     if (!Number.isInteger(offset)) throw new TypeError(`sendBytes() offset must be an integer, got ${offset}`);
-    if (offset < 0 || offset > n) throw new RangeError(`sendBytes() offset ${offset} is outside the buffer of ${n} bytes: use 0..${n}`);
+    if (offset < 0 || offset > n) {
+      throw new RangeError(`sendBytes() offset ${offset} is outside the buffer of ${n} bytes: use 0..${n}`);
+    }
     const count = size ?? n - offset;
     if (!Number.isInteger(count)) throw new TypeError(`sendBytes() size must be an integer, got ${size}`);
     if (count < 0) throw new RangeError(`sendBytes() size ${count} is negative: use 0..${n - offset}`);
     if (offset + count > n) {
-      throw new RangeError(`sendBytes() offset ${offset} + size ${count} exceeds the buffer of ${n} bytes: use a size of at most ${n - offset}`);
+      throw new RangeError(
+        `sendBytes() offset ${offset} + size ${count} exceeds the buffer of ${n} bytes: use a size of at most ${
+          n - offset
+        }`,
+      );
     }
     await this.#push(view.slice(offset, offset + count));
   }
@@ -266,11 +276,15 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     if (maxLength !== undefined && (typeof maxLength !== "number" || Number.isNaN(maxLength))) {
       throw new TypeError(`recvBytes() maxLength must be a number, got ${typeof maxLength}`);
     }
-    if (maxLength !== undefined && maxLength < 0) throw new RangeError(`recvBytes() maxLength ${maxLength} is negative: use 0 or more`);
+    if (maxLength !== undefined && maxLength < 0) {
+      throw new RangeError(`recvBytes() maxLength ${maxLength} is negative: use 0 or more`);
+    }
     const bytes = await this.#pull();
     if (maxLength !== undefined && bytes.length > maxLength) {
       this.close();
-      throw new RangeError(`Message of ${bytes.length} bytes is longer than maxLength ${maxLength}; the Connection is now closed`);
+      throw new RangeError(
+        `Message of ${bytes.length} bytes is longer than maxLength ${maxLength}; the Connection is now closed`,
+      );
     }
     return bytes;
   }
@@ -291,15 +305,24 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    */
   async recvBytesInto(buf: ArrayBufferView, offset: number = 0): Promise<number> {
     this.#check("recvBytesInto", this.readable);
-    if (!ArrayBuffer.isView(buf)) throw new TypeError(`recvBytesInto() expects a typed array or DataView, got ${buf === null ? "null" : typeof buf}`);
+    if (!ArrayBuffer.isView(buf)) {
+      throw new TypeError(
+        `recvBytesInto() expects a typed array or DataView, got ${buf === null ? "null" : typeof buf}`,
+      );
+    }
     if (!Number.isInteger(offset)) throw new TypeError(`recvBytesInto() offset must be an integer, got ${offset}`);
     if (offset < 0 || offset > buf.byteLength) {
-      throw new RangeError(`recvBytesInto() offset ${offset} is outside the buffer of ${buf.byteLength} bytes: use 0..${buf.byteLength}`);
+      throw new RangeError(
+        `recvBytesInto() offset ${offset} is outside the buffer of ${buf.byteLength} bytes: use 0..${buf.byteLength}`,
+      );
     }
     const bytes = await this.#pull();
     const room = buf.byteLength - offset;
     if (bytes.length > room) {
-      throw new BufferTooShort(`Message of ${bytes.length} bytes does not fit in ${room} bytes of buffer; it is in the error's data`, bytes);
+      throw new BufferTooShort(
+        `Message of ${bytes.length} bytes does not fit in ${room} bytes of buffer; it is in the error's data`,
+        bytes,
+      );
     }
     new Uint8Array(buf.buffer, buf.byteOffset + offset, bytes.length).set(bytes);
     return bytes.length;
@@ -356,7 +379,11 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   #check(op: string, allowed: boolean): void {
     if (this.#closed) throw new StateError(`Cannot ${op}() on a closed Connection`);
     if (!allowed) {
-      throw new StateError(`Cannot ${op}() on this Connection: it is the ${this.#end === 0 ? "receiving" : "sending"} end of a one-way Pipe({ duplex: false })`);
+      throw new StateError(
+        `Cannot ${op}() on this Connection: it is the ${
+          this.#end === 0 ? "receiving" : "sending"
+        } end of a one-way Pipe({ duplex: false })`,
+      );
     }
   }
 
@@ -379,7 +406,10 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     const t = timeout < 0 ? 0 : timeout;
     if (this.#server) {
       const server = this.#server;
-      return { done: Promise.resolve(server.poll(this.#end, this.#h, t, id, null)), cancel: () => server.cancelPoll(id, null) };
+      return {
+        done: Promise.resolve(server.poll(this.#end, this.#h, t, id, null)),
+        cancel: () => server.cancelPoll(id, null),
+      };
     }
     const route = this.#route!;
     const target = this.#ref.i;
@@ -405,7 +435,9 @@ export class Connection<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
  * ```
  */
 export function Pipe<T = unknown>(options: { duplex?: boolean } = {}): [Connection<T>, Connection<T>] {
-  if (typeof options !== "object" || options === null) throw new TypeError("Pipe() options must be an object like { duplex: false }");
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Pipe() options must be an object like { duplex: false }");
+  }
   const duplex = options.duplex === undefined ? true : Boolean(options.duplex);
   const h0 = _newHandleId();
   const h1 = _newHandleId();
@@ -413,5 +445,8 @@ export function Pipe<T = unknown>(options: { duplex?: boolean } = {}): [Connecti
   const server = new PipeServer([h0, h1], () => node.unserve(id));
   const ref = node.serve(server);
   id = ref.i;
-  return [new Connection<T>(REBUILD, { ref, end: 0, duplex, h: h0 }), new Connection<T>(REBUILD, { ref, end: 1, duplex, h: h1 })];
+  return [
+    new Connection<T>(REBUILD, { ref, end: 0, duplex, h: h0 }),
+    new Connection<T>(REBUILD, { ref, end: 1, duplex, h: h1 }),
+  ];
 }

@@ -18,7 +18,12 @@ import { registerErrorClass } from "./channel/_codec_errors.ts";
 class _NamedError extends Error {
   constructor(message?: string, options?: ErrorOptions) {
     super(message, options);
-    Object.defineProperty(this, "name", { value: new.target.name, writable: true, configurable: true, enumerable: false });
+    Object.defineProperty(this, "name", {
+      value: new.target.name,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
   }
 }
 

@@ -74,8 +74,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {TypeError} If an option has the wrong type.
    */
   constructor(options: ExecutorOptions = {}) {
-    if (typeof options !== "object" || options === null) throw new TypeError("ProcessPoolExecutor options must be an object");
-    this.#engine = new PoolEngine(engineOptions("ProcessPoolExecutor", options.maxWorkers ?? cpuCount(), "maxWorkers", options));
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("ProcessPoolExecutor options must be an object");
+    }
+    this.#engine = new PoolEngine(
+      engineOptions("ProcessPoolExecutor", options.maxWorkers ?? cpuCount(), "maxWorkers", options),
+    );
   }
 
   /** Pids of the current workers. */
@@ -106,10 +110,19 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {StateError} After `shutdown()`. @throws {RangeError} If `chunksize` < 1.
    * @throws {TimeoutError} While iterating, if a value is not ready by the deadline.
    */
-  map<R>(fn: Target<R>, iterable: Iterable<unknown>, options: { timeout?: number; chunksize?: number } = {}): AsyncIterable<R> {
+  map<R>(
+    fn: Target<R>,
+    iterable: Iterable<unknown>,
+    options: { timeout?: number; chunksize?: number } = {},
+  ): AsyncIterable<R> {
     this.#check("map");
-    if (iterable === null || iterable === undefined || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function") {
-      throw new TypeError(`ProcessPoolExecutor.map() expects an iterable, got ${iterable === null ? "null" : typeof iterable}`);
+    if (
+      iterable === null || iterable === undefined ||
+      typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function"
+    ) {
+      throw new TypeError(
+        `ProcessPoolExecutor.map() expects an iterable, got ${iterable === null ? "null" : typeof iterable}`,
+      );
     }
     const chunksize = options.chunksize ?? 1;
     positiveInt(chunksize, "ProcessPoolExecutor.map() chunksize");
@@ -130,7 +143,9 @@ export class ProcessPoolExecutor implements AsyncDisposable {
             values = await f.result(left);
           } catch (e) {
             if (e instanceof TimeoutError) {
-              throw new TimeoutError(`ProcessPoolExecutor.map() timed out after ${timeout} ms with ${futures.length} chunks unfinished`);
+              throw new TimeoutError(
+                `ProcessPoolExecutor.map() timed out after ${timeout} ms with ${futures.length} chunks unfinished`,
+              );
             }
             throw e;
           }
@@ -152,7 +167,7 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   async shutdown(options: { wait?: boolean; cancelFutures?: boolean } = {}): Promise<void> {
     const { wait = true, cancelFutures = false } = options;
     this.#shutdown = true;
-    if (cancelFutures) for (const f of [...this.#futures]) f.cancel();
+    if (cancelFutures) { for (const f of [...this.#futures]) f.cancel(); }
     this.#engine.close();
     if (wait) await this.#engine.join();
   }
@@ -165,12 +180,17 @@ export class ProcessPoolExecutor implements AsyncDisposable {
   #check(what: string): void {
     const broken = this.#engine.brokenError;
     if (broken) {
-      throw new BrokenProcessPool(`ProcessPoolExecutor.${what}() was called on a broken executor: create a new ProcessPoolExecutor`, {
-        cause: broken,
-      });
+      throw new BrokenProcessPool(
+        `ProcessPoolExecutor.${what}() was called on a broken executor: create a new ProcessPoolExecutor`,
+        {
+          cause: broken,
+        },
+      );
     }
     if (this.#shutdown || this.#engine.state !== "open") {
-      throw new StateError(`ProcessPoolExecutor.${what}() was called after shutdown(): create a new ProcessPoolExecutor`);
+      throw new StateError(
+        `ProcessPoolExecutor.${what}() was called after shutdown(): create a new ProcessPoolExecutor`,
+      );
     }
   }
 

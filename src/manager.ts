@@ -74,7 +74,13 @@ export class Manager implements AsyncDisposable {
     let ready!: (r: Ref) => void;
     const got = new Promise<Ref>((r) => (ready = r));
     const rendezvous = node.serve({ call: (m, a) => void (m === "ready" && ready(a[0] as Ref)) });
-    const p = new Process({ target: runManagerServer, module: SERVER_MODULE, args: [rendezvous], daemon: true, name: `SyncManager-${++_count}` });
+    const p = new Process({
+      target: runManagerServer,
+      module: SERVER_MODULE,
+      args: [rendezvous],
+      daemon: true,
+      name: `SyncManager-${++_count}`,
+    });
     // Keep the program alive while we wait for the manager, and only then: `p.join()` would ref the
     // daemon child until it exits, and a manager that is never shut down would strand its owner.
     holdAlive();

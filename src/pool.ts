@@ -11,7 +11,7 @@ import { cpuCount } from "./process/current.ts";
 import { engineOptions, PoolEngine, PoolTask } from "./pool/engine.ts";
 import { AsyncResult } from "./pool/async_result.ts";
 import { MODE_APPLY, MODE_MAP, MODE_STARMAP } from "./pool/worker.ts";
-import { checkCallOptions, chunkCount, chunksOf, positiveInt, runStream, type CallOptions } from "./pool/stream.ts";
+import { type CallOptions, checkCallOptions, chunkCount, chunksOf, positiveInt, runStream } from "./pool/stream.ts";
 
 export { AsyncResult };
 export type { CallOptions };
@@ -122,7 +122,13 @@ function _iterable(v: unknown, what: string, allowAsync: boolean): void {
   const ok = v !== null && v !== undefined &&
     (typeof (v as Iterable<unknown>)[Symbol.iterator] === "function" ||
       (allowAsync && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function"));
-  if (!ok) throw new TypeError(`${what} expects an ${allowAsync ? "iterable or async iterable" : "iterable"}, got ${v === null ? "null" : typeof v}`);
+  if (!ok) {
+    throw new TypeError(
+      `${what} expects an ${allowAsync ? "iterable or async iterable" : "iterable"}, got ${
+        v === null ? "null" : typeof v
+      }`,
+    );
+  }
 }
 
 /**
@@ -251,7 +257,10 @@ export class Pool implements AsyncDisposable {
    * @throws {StateError} If the pool is closed. @throws {RangeError} If `chunksize` < 1.
    */
   starmapAsync<R>(fn: Target<R>, iterable: Iterable<unknown[]>, options: MapAsyncOptions<R> = {}): AsyncResult<R[]> {
-    return new AsyncResult(this.#mapPromise(fn, iterable, options, MODE_STARMAP, "starmapAsync") as Promise<R[]>, options);
+    return new AsyncResult(
+      this.#mapPromise(fn, iterable, options, MODE_STARMAP, "starmapAsync") as Promise<R[]>,
+      options,
+    );
   }
 
   /**
@@ -263,7 +272,11 @@ export class Pool implements AsyncDisposable {
    * @returns The values, as an async iterable.
    * @throws {StateError} If the pool is closed. @throws {RangeError} If `chunksize` < 1.
    */
-  imap<R>(fn: Target<R>, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = {}): AsyncIterable<R> {
+  imap<R>(
+    fn: Target<R>,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions = {},
+  ): AsyncIterable<R> {
     return this.#stream(fn, iterable, options, true, "imap");
   }
 
@@ -275,7 +288,11 @@ export class Pool implements AsyncDisposable {
    * @returns The values in completion order.
    * @throws {StateError} If the pool is closed. @throws {RangeError} If `chunksize` < 1.
    */
-  imapUnordered<R>(fn: Target<R>, iterable: Iterable<unknown> | AsyncIterable<unknown>, options: MapOptions = {}): AsyncIterable<R> {
+  imapUnordered<R>(
+    fn: Target<R>,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions = {},
+  ): AsyncIterable<R> {
     return this.#stream(fn, iterable, options, false, "imapUnordered");
   }
 
@@ -297,7 +314,9 @@ export class Pool implements AsyncDisposable {
    * @throws {StateError} If neither {@linkcode close} nor {@linkcode terminate} was called.
    */
   async join(): Promise<void> {
-    if (this.#engine.state === "open") throw new StateError("Pool.join() needs the pool closed first: call close() or terminate() before join()");
+    if (this.#engine.state === "open") {
+      throw new StateError("Pool.join() needs the pool closed first: call close() or terminate() before join()");
+    }
     await this.#engine.join();
   }
 
@@ -321,7 +340,13 @@ export class Pool implements AsyncDisposable {
     return this.#job(fnId, MODE_APPLY, [args], options, what).then((r) => r[0]);
   }
 
-  #mapPromise(fn: Target, iterable: Iterable<unknown>, options: MapOptions, mode: number, what: string): Promise<unknown[]> {
+  #mapPromise(
+    fn: Target,
+    iterable: Iterable<unknown>,
+    options: MapOptions,
+    mode: number,
+    what: string,
+  ): Promise<unknown[]> {
     this.#checkOpen(what);
     _iterable(iterable, `Pool.${what}()`, false);
     checkCallOptions(options, what);
@@ -329,7 +354,11 @@ export class Pool implements AsyncDisposable {
     const fnId = this.#engine.functionId(fn);
     const items = Array.from(iterable);
     if (mode === MODE_STARMAP) {
-      for (const a of items) if (!Array.isArray(a)) throw new TypeError(`Pool.${what}() expects an iterable of argument arrays, got an item of type ${typeof a}`);
+      for (const a of items) {
+        if (!Array.isArray(a)) {
+          throw new TypeError(`Pool.${what}() expects an iterable of argument arrays, got an item of type ${typeof a}`);
+        }
+      }
     }
     if (items.length === 0) return Promise.resolve([]);
     const size = options.chunksize ?? chunkCount(items.length, this.#size);
@@ -361,19 +390,26 @@ export class Pool implements AsyncDisposable {
       };
       const onAbort = () => stop(signal!.reason);
       payloads.forEach((payload, i) => {
-        tasks.push(new PoolTask(fnId, mode, payload, (ok, v) => {
-          if (over) return;
-          if (ok) results[i] = v;
-          else if (!firstError || i < firstError.i) firstError = { i, e: v };
-          if (--left > 0) return;
-          end();
-          if (firstError) reject(firstError.e);
-          else resolve(results);
-        }));
+        tasks.push(
+          new PoolTask(fnId, mode, payload, (ok, v) => {
+            if (over) return;
+            if (ok) results[i] = v;
+            else if (!firstError || i < firstError.i) firstError = { i, e: v };
+            if (--left > 0) return;
+            end();
+            if (firstError) reject(firstError.e);
+            else resolve(results);
+          }),
+        );
       });
       if (timeout !== undefined) {
         timer = setTimeout(
-          () => stop(new TimeoutError(`Pool.${what}() timed out after ${timeout} ms; its running worker was killed and replaced`)),
+          () =>
+            stop(
+              new TimeoutError(
+                `Pool.${what}() timed out after ${timeout} ms; its running worker was killed and replaced`,
+              ),
+            ),
           timeout,
         );
       }

@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { runtime, type ChildHandle } from "./runtime/adapter.ts";
+import { type ChildHandle, runtime } from "./runtime/adapter.ts";
 import { moduleBeside } from "./runtime/module_beside.ts";
 import { randomBytes } from "./channel/auth.ts";
 import { encode, withTypeModules } from "./channel/codec.ts";
@@ -152,15 +152,25 @@ export class Process implements AsyncDisposable {
   constructor(options: ProcessOptions = {}) {
     if (typeof options !== "object" || options === null) throw new TypeError("Process options must be an object");
     const { target, args = [], name, daemon, env, cwd } = options;
-    if (target !== undefined && typeof target !== "function") throw new TypeError(`Process target must be a function, got ${typeof target}`);
+    if (target !== undefined && typeof target !== "function") {
+      throw new TypeError(`Process target must be a function, got ${typeof target}`);
+    }
     if (!Array.isArray(args)) throw new TypeError(`Process args must be an array, got ${typeof args}`);
-    if (name !== undefined && typeof name !== "string") throw new TypeError(`Process name must be a string, got ${typeof name}`);
-    if (env !== undefined && (typeof env !== "object" || env === null)) throw new TypeError("Process env must be an object of strings");
+    if (name !== undefined && typeof name !== "string") {
+      throw new TypeError(`Process name must be a string, got ${typeof name}`);
+    }
+    if (env !== undefined && (typeof env !== "object" || env === null)) {
+      throw new TypeError("Process env must be an object of strings");
+    }
     if (cwd !== undefined && typeof cwd !== "string") throw new TypeError("Process cwd must be a string");
     this.#target = target;
     this.#args = [...args];
     this.#module = moduleUrl(options.module) ??
-      (new.target !== Process ? inferModule(new.target.name, callerModule()) : target ? inferModule(target.name, callerModule()) : undefined);
+      (new.target !== Process
+        ? inferModule(new.target.name, callerModule())
+        : target
+        ? inferModule(target.name, callerModule())
+        : undefined);
     this.#identity = [...node.identity, ++node.childCounter];
     this.#name = name ?? `Process-${this.#identity.join(":")}`;
     this.#daemon = daemon ?? node.daemon;
@@ -208,8 +218,12 @@ export class Process implements AsyncDisposable {
    */
   start(): void {
     this.#checkOpen();
-    if (this.#handle || this.#current) throw new StateError(`${this.#name} has already been started: a process can be started only once`);
-    if (node.daemon) throw new StateError("Daemon processes are not allowed to start children (set daemon: false on the parent)");
+    if (this.#handle || this.#current) {
+      throw new StateError(`${this.#name} has already been started: a process can be started only once`);
+    }
+    if (node.daemon) {
+      throw new StateError("Daemon processes are not allowed to start children (set daemon: false on the parent)");
+    }
     if (node.importing) throw new Error(_GUARD_MESSAGE);
     const subclass = this.constructor !== Process;
     let target: TargetSpec | null = null;
@@ -372,8 +386,13 @@ export class Process implements AsyncDisposable {
  * Re-creates, in the child, the `Process` object its parent started (for a subclass: from the
  * class and the instance's own fields, without running the subclass's constructor) and marks it current.
  */
-export function currentProcessObject(cls: new (...a: unknown[]) => unknown, fields: Record<string, unknown> | undefined): Process {
-  if (cls !== Process && !(cls.prototype instanceof Process)) throw new TypeError(`${cls.name} is not a Process subclass`);
+export function currentProcessObject(
+  cls: new (...a: unknown[]) => unknown,
+  fields: Record<string, unknown> | undefined,
+): Process {
+  if (cls !== Process && !(cls.prototype instanceof Process)) {
+    throw new TypeError(`${cls.name} is not a Process subclass`);
+  }
   const p = Reflect.construct(Process, [{ name: node.name }], cls) as Process;
   Object.assign(p, fields);
   _makeCurrent(p);

@@ -83,7 +83,9 @@ function _options(o: QueueWaitOptions | undefined, op: string): { block: boolean
   const block = o.block === undefined ? true : Boolean(o.block);
   const t = o.timeout;
   if (t !== undefined && t !== null) {
-    if (typeof t !== "number" || Number.isNaN(t)) throw new TypeError(`${op}() timeout must be a number of milliseconds, got ${typeof t}`);
+    if (typeof t !== "number" || Number.isNaN(t)) {
+      throw new TypeError(`${op}() timeout must be a number of milliseconds, got ${typeof t}`);
+    }
     if (block && t < 0) throw new RangeError(`${op}() timeout ${t} is negative: use 0 or more milliseconds`);
   }
   return { block, timeout: block ? (t ?? undefined) : undefined };
@@ -138,7 +140,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#joinable = state.j;
     } else {
       if (typeof maxsize !== "number") throw new TypeError(`Queue maxsize must be a number, got ${typeof maxsize}`);
-      if (!Number.isInteger(maxsize) || maxsize < 0) throw new RangeError(`Queue maxsize ${maxsize} is invalid: use 0 (no limit) or a positive integer`);
+      if (!Number.isInteger(maxsize) || maxsize < 0) {
+        throw new RangeError(`Queue maxsize ${maxsize} is invalid: use 0 (no limit) or a positive integer`);
+      }
       this.#maxsize = maxsize;
       this.#joinable = new.target === JoinableQueue || new.target.prototype instanceof JoinableQueue;
       this.#server = new QueueServer(maxsize, this.#joinable);
@@ -222,7 +226,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
       this.#checkOpen("get");
       if (this.#server) {
         const r = this.#server.get(this.#client, 1, block, timeout, null);
-        return r instanceof Promise ? r.then((b) => decodeOrLoad(b as Uint8Array) as T) : Promise.resolve(decodeOrLoad(r as Uint8Array) as T);
+        return r instanceof Promise
+          ? r.then((b) => decodeOrLoad(b as Uint8Array) as T)
+          : Promise.resolve(decodeOrLoad(r as Uint8Array) as T);
       }
       const it = this.#buf.shift();
       if (it) {
@@ -237,7 +243,13 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
 
   async #fetch(block: boolean, timeout: number | undefined): Promise<T> {
     this.#register();
-    const flat = (await this.#route!.request(this.#ref.i, "g", [this.#client, this.#acks.splice(0), this.#want, block, timeout])) as unknown[];
+    const flat = (await this.#route!.request(this.#ref.i, "g", [
+      this.#client,
+      this.#acks.splice(0),
+      this.#want,
+      block,
+      timeout,
+    ])) as unknown[];
     if (this.#closed) {
       const seqs: number[] = [];
       for (let k = 0; k < flat.length; k += 2) seqs.push(flat[k] as number);
@@ -408,7 +420,9 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #flushAcks = (): void => {
     if (!this.#ackScheduled) return;
     this.#ackScheduled = false;
-    if (this.#acks.length > 0 && !this.#route!.broken) this.#route!.notify(this.#ref.i, "k", [this.#client, this.#acks.splice(0)]);
+    if (this.#acks.length > 0 && !this.#route!.broken) {
+      this.#route!.notify(this.#ref.i, "k", [this.#client, this.#acks.splice(0)]);
+    }
   };
 
   #register(): void {

@@ -104,7 +104,11 @@ interface _State {
 
 function _ctor(typecode: unknown, what: string): _Ctor {
   if (typeof typecode !== "string" || !Object.hasOwn(_TYPES, typecode)) {
-    throw new TypeError(`${what} typecode must be one of "b B h H i I l L q Q f d c", got ${JSON.stringify(typecode) ?? String(typecode)}`);
+    throw new TypeError(
+      `${what} typecode must be one of "b B h H i I l L q Q f d c", got ${
+        JSON.stringify(typecode) ?? String(typecode)
+      }`,
+    );
   }
   return _TYPES[typecode as Typecode];
 }
@@ -131,7 +135,9 @@ function _toStored(typecode: Typecode, v: unknown, what: string): number | bigin
   if (typecode === "c") {
     if (typeof v === "string" && v.length === 1 && v.charCodeAt(0) < 256) return v.charCodeAt(0);
     if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 256) return v;
-    throw new TypeError(`${what} of typecode "c" takes a one-character string (code below 256), got ${JSON.stringify(v) ?? String(v)}`);
+    throw new TypeError(
+      `${what} of typecode "c" takes a one-character string (code below 256), got ${JSON.stringify(v) ?? String(v)}`,
+    );
   }
   if (typecode === "l" || typecode === "L" || typecode === "q" || typecode === "Q") {
     if (typeof v === "bigint") return v;
@@ -244,7 +250,6 @@ export class Value<T extends number | bigint | string = number> {
     else this.#view[0] = _toStored(this.typecode, v, "Value") as never;
   }
 
-
   /**
    * The lock that guards this value.
    * @returns The Lock/RLock, or null when created with `lock: false`.
@@ -324,7 +329,7 @@ export class SharedArray<T extends number | bigint | string = number> implements
     this.typecode = typecode;
     this.#view = view;
     this.#st = st;
-    if (items) for (let i = 0; i < n; i++) view[i] = items[i] as never;
+    if (items) { for (let i = 0; i < n; i++) view[i] = items[i] as never; }
   }
 
   /** Number of items. */

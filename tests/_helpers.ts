@@ -36,7 +36,13 @@ export function scriptCommand(script: string, args: string[] = []): [string, str
 export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((
+        _,
+        rej,
+      ) => (timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -46,9 +52,17 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
  * Runs a fixture script as an independent root process and collects its output.
  * `exposeGc` runs it with the garbage collector exposed (`globalThis.gc`) on every runtime.
  */
-export function runScript(script: string, args: string[] = [], options: { timeout?: number; env?: Record<string, string>; exposeGc?: boolean } = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+export function runScript(
+  script: string,
+  args: string[] = [],
+  options: { timeout?: number; env?: Record<string, string>; exposeGc?: boolean } = {},
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   const [cmd, plain] = scriptCommand(script, args);
-  const argv = !options.exposeGc ? plain : RUNTIME === "deno" ? [plain[0], "--v8-flags=--expose-gc", ...plain.slice(1)] : ["--expose-gc", ...plain];
+  const argv = !options.exposeGc
+    ? plain
+    : RUNTIME === "deno"
+    ? [plain[0], "--v8-flags=--expose-gc", ...plain.slice(1)]
+    : ["--expose-gc", ...plain];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -57,7 +71,11 @@ export function runScript(script: string, args: string[] = [], options: { timeou
     child.stderr!.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${script} did not finish within ${options.timeout ?? 30000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `${script} did not finish within ${options.timeout ?? 30000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, options.timeout ?? 30000);
     child.on("error", reject);
     child.on("close", (code, signal) => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { AuthenticationError } from "../mod.ts";
-import { FrameError, frame, FrameReader } from "../src/channel/frame.ts";
+import { frame, FrameError, FrameReader } from "../src/channel/frame.ts";
 import { connectAuthenticated, isRefused, randomBytes } from "../src/channel/auth.ts";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -12,7 +12,12 @@ import { Peer } from "../src/channel/peer.ts";
 import { node } from "../src/core/node.ts";
 import { runtime } from "../src/runtime/adapter.ts";
 
-const echo = { call: (method: string, args: unknown[]) => (method === "echo" ? args[0] : Promise.reject(new RangeError(`no method ${method}`))) };
+const echo = {
+  call: (
+    method: string,
+    args: unknown[],
+  ) => (method === "echo" ? args[0] : Promise.reject(new RangeError(`no method ${method}`))),
+};
 
 async function connectPeer(key: Uint8Array): Promise<Peer> {
   const ref = node.serve(echo);
@@ -24,7 +29,11 @@ async function connectPeer(key: Uint8Array): Promise<Peer> {
 describe("FrameReader", () => {
   test("FrameReader.push() splits merged frames and joins split ones, empty frames included", () => {
     const r = new FrameReader();
-    const bytes = new Uint8Array([...frame(new Uint8Array([1, 2, 3])), ...frame(new Uint8Array()), ...frame(new Uint8Array([9]))]);
+    const bytes = new Uint8Array([
+      ...frame(new Uint8Array([1, 2, 3])),
+      ...frame(new Uint8Array()),
+      ...frame(new Uint8Array([9])),
+    ]);
     const out: number[][] = [];
     for (let i = 0; i < bytes.length; i += 2) for (const f of r.push(bytes.subarray(i, i + 2))) out.push([...f]);
     assert.deepEqual(out, [[1, 2, 3], [], [9]]);
@@ -41,7 +50,9 @@ describe("authenticated connections", () => {
   test("a peer holding the authkey can call a served object", async () => {
     const peer = await connectPeer(node.authkey);
     const ref = node.serve(echo);
-    assert.deepEqual(await peer.request(ref.i, "echo", [{ a: [1n, new Map([[1, 2]])] }]), { a: [1n, new Map([[1, 2]])] });
+    assert.deepEqual(await peer.request(ref.i, "echo", [{ a: [1n, new Map([[1, 2]])] }]), {
+      a: [1n, new Map([[1, 2]])],
+    });
     await assert.rejects(peer.request(ref.i, "nope", []), RangeError);
     peer.close();
   });
@@ -100,12 +111,20 @@ describe("connectAuthenticated", () => {
     const address = path.join(dir, "s.sock");
     await new Promise<void>((r) => server.listen(address, r));
     try {
-      const slow = await connectAuthenticated(await runtime.connect(address), randomBytes(32), { role: "peer", pid: 1 }, { timeout: 200 })
+      const slow = await connectAuthenticated(
+        await runtime.connect(address),
+        randomBytes(32),
+        { role: "peer", pid: 1 },
+        { timeout: 200 },
+      )
         .then(() => undefined, (e) => e);
       assert.ok(slow instanceof AuthenticationError, String(slow));
       assert.match(slow.message, /timed out/);
       assert.equal(isRefused(slow), false, "our own timeout is not a refusal");
-      const refused = await connectAuthenticated(await runtime.connect(address), randomBytes(32), { role: "peer", pid: 1 }, { timeout: 5000 })
+      const refused = await connectAuthenticated(await runtime.connect(address), randomBytes(32), {
+        role: "peer",
+        pid: 1,
+      }, { timeout: 5000 })
         .then(() => undefined, (e) => e);
       assert.ok(refused instanceof AuthenticationError, String(refused));
       assert.equal(isRefused(refused), true, refused.message);

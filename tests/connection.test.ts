@@ -2,12 +2,38 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { BufferTooShort, Connection, EOFError, Pipe, Process, StateError, wait } from "../mod.ts";
-import { echo, echoBytes, echoOnce, forward, readOneThenHandBack, relayToGrandchild, sendAndClose } from "./fixtures/pipes.ts";
+import {
+  echo,
+  echoBytes,
+  echoOnce,
+  forward,
+  readOneThenHandBack,
+  relayToGrandchild,
+  sendAndClose,
+} from "./fixtures/pipes.ts";
 
 const VALUES: unknown[] = [
-  0, -0, 1.5, NaN, Infinity, "", "héllo", true, false, null, undefined, 2n ** 70n,
-  [1, [2, [3]]], { a: { b: [1, "x"] } }, new Map<unknown, unknown>([[1, { x: 1 }]]), new Set([1, "a"]),
-  new Date(12345), /ab+c/gi, new Uint8Array([1, 2, 3]), new Float64Array([1.5, -2]), new ArrayBuffer(4),
+  0,
+  -0,
+  1.5,
+  NaN,
+  Infinity,
+  "",
+  "héllo",
+  true,
+  false,
+  null,
+  undefined,
+  2n ** 70n,
+  [1, [2, [3]]],
+  { a: { b: [1, "x"] } },
+  new Map<unknown, unknown>([[1, { x: 1 }]]),
+  new Set([1, "a"]),
+  new Date(12345),
+  /ab+c/gi,
+  new Uint8Array([1, 2, 3]),
+  new Float64Array([1.5, -2]),
+  new ArrayBuffer(4),
   new RangeError("bad"),
 ];
 

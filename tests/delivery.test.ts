@@ -4,7 +4,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type Connection, Empty, EOFError, JoinableQueue, Pipe, Process, Queue, SimpleQueue } from "../mod.ts";
-import { type Ending, EXIT_CODE, type Kind, readPipesUntilEof, sendThenEnd, takeCounts } from "./fixtures/delivery_tasks.ts";
+import {
+  type Ending,
+  EXIT_CODE,
+  type Kind,
+  readPipesUntilEof,
+  sendThenEnd,
+  takeCounts,
+} from "./fixtures/delivery_tasks.ts";
 import { within } from "./_helpers.ts";
 
 const COUNT = 2000;
@@ -30,8 +37,9 @@ async function readPipe(kind: Kind, r: Connection<number>): Promise<number[]> {
   const got: number[] = [];
   for (;;) {
     try {
-      if (kind === "sendBytes") got.push(new DataView((await within(r.recvBytes(), 60_000, "recvBytes")).buffer).getUint32(0));
-      else got.push(await within(r.recv(), 60_000, "recv"));
+      if (kind === "sendBytes") {
+        got.push(new DataView((await within(r.recvBytes(), 60_000, "recvBytes")).buffer).getUint32(0));
+      } else got.push(await within(r.recv(), 60_000, "recv"));
     } catch (e) {
       if (e instanceof EOFError) return got;
       throw e;
@@ -40,7 +48,11 @@ async function readPipe(kind: Kind, r: Connection<number>): Promise<number[]> {
 }
 
 function makeQueue(kind: Kind): Queue<number> | SimpleQueue<number> {
-  return kind === "Queue" ? new Queue<number>() : kind === "JoinableQueue" ? new JoinableQueue<number>() : new SimpleQueue<number>();
+  return kind === "Queue"
+    ? new Queue<number>()
+    : kind === "JoinableQueue"
+    ? new JoinableQueue<number>()
+    : new SimpleQueue<number>();
 }
 
 /** Takes `COUNT` items (each within 20 s), then checks nothing more is there. */
@@ -62,7 +74,11 @@ describe("Delivery", () => {
           for (const [, w] of pipes) w.close();
           const got = await Promise.all(pipes.map(([r]) => readPipe(kind, r)));
           for (let i = 0; i < ENDINGS.length; i++) {
-            assert.deepEqual(got[i], ALL, `round ${round}, child ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`);
+            assert.deepEqual(
+              got[i],
+              ALL,
+              `round ${round}, child ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`,
+            );
             await within(ps[i].join(), 60_000, "join");
             assert.equal(ps[i].exitCode, EXIT_CODE[ENDINGS[i]], `child ends by ${ENDINGS[i]}`);
           }
@@ -107,7 +123,11 @@ describe("Delivery", () => {
         }
         const got = await within(out.get(), 100_000, "the sibling reader");
         for (let i = 0; i < ENDINGS.length; i++) {
-          assert.deepEqual(got[i], ALL, `round ${round}, sender ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`);
+          assert.deepEqual(
+            got[i],
+            ALL,
+            `round ${round}, sender ends by ${ENDINGS[i]}: got ${got[i].length} of ${COUNT}`,
+          );
           await within(senders[i].join(), 60_000, "join");
           assert.equal(senders[i].exitCode, EXIT_CODE[ENDINGS[i]]);
         }

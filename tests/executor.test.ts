@@ -12,7 +12,19 @@ import {
   waitFutures,
   WorkerLostError,
 } from "../mod.ts";
-import { badInit, exitWith, failOn, identity, init, initState, killSelf, pid, sleepThen, square, whenFileThen } from "./fixtures/pool_tasks.ts";
+import {
+  badInit,
+  exitWith,
+  failOn,
+  identity,
+  init,
+  initState,
+  killSelf,
+  pid,
+  sleepThen,
+  square,
+  whenFileThen,
+} from "./fixtures/pool_tasks.ts";
 import { isGone, tempDir } from "./_helpers.ts";
 import * as fs from "node:fs";
 
@@ -146,7 +158,10 @@ describe("ProcessPoolExecutor", () => {
 
   test("ProcessPoolExecutor: an argument that cannot be sent rejects that submit only; a task's exit(n) is reported as that exit", async () => {
     const ex = shared();
-    await assert.rejects(ex.submit(identity, { fn: () => 1 }).result(), (e: Error) => e instanceof TypeError && /fn/.test(e.message));
+    await assert.rejects(
+      ex.submit(identity, { fn: () => 1 }).result(),
+      (e: Error) => e instanceof TypeError && /fn/.test(e.message),
+    );
     await assert.rejects(
       ex.submit(exitWith, 3).result(),
       (e: Error) => e instanceof WorkerLostError && (e as WorkerLostError).exitCode === 3 && /code 3/.test(e.message),
@@ -179,7 +194,9 @@ describe("ProcessPoolExecutor", () => {
     const ex = new ProcessPoolExecutor({ maxWorkers: 1, initializer: badInit });
     await assert.rejects(
       ex.submit(square, 2).result(),
-      (e: Error) => e instanceof BrokenProcessPool && /initializer exploded/.test(e.message) && (e.cause as Error).message === "initializer exploded",
+      (e: Error) =>
+        e instanceof BrokenProcessPool && /initializer exploded/.test(e.message) &&
+        (e.cause as Error).message === "initializer exploded",
     );
     assert.throws(() => ex.submit(square, 1), BrokenProcessPool);
     await ex.shutdown();
@@ -213,7 +230,11 @@ describe("ProcessPoolExecutor", () => {
     const slow: unknown[] = [];
     await assert.rejects(async () => {
       // The timeout runs from the call: 3 s for the 10 ms item, even on a loaded machine; the 6 s one cannot make it.
-      for await (const v of ex.map((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)), [10, 6000], { timeout: 3000 })) slow.push(v);
+      for await (
+        const v of ex.map((ms: number) => new Promise((r) => setTimeout(() => r(ms), ms)), [10, 6000], {
+          timeout: 3000,
+        })
+      ) slow.push(v);
     }, TimeoutError);
     assert.deepEqual(slow, [10]);
   });

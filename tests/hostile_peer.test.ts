@@ -105,7 +105,10 @@ class RawClient {
   /** True when the server closes the connection within `ms`. */
   async closedWithin(ms: number): Promise<boolean> {
     let timer!: ReturnType<typeof setTimeout>;
-    const r = await Promise.race([this.closed.then(() => true), new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)))]);
+    const r = await Promise.race([
+      this.closed.then(() => true),
+      new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms))),
+    ]);
     clearTimeout(timer);
     return r;
   }
@@ -116,7 +119,13 @@ class RawClient {
 }
 
 async function hmac(key: Uint8Array, ...parts: Uint8Array[]): Promise<Uint8Array> {
-  const k = await crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const k = await crypto.subtle.importKey(
+    "raw",
+    key as Uint8Array<ArrayBuffer>,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -251,7 +260,10 @@ interface MessageCase {
 
 const hostileToString = { toString: 5 };
 const messageCases: MessageCase[] = [
-  { name: "a request whose method is an object with a non-function toString", frames: (_, o) => [encode([0, 1, o, hostileToString, []])] },
+  {
+    name: "a request whose method is an object with a non-function toString",
+    frames: (_, o) => [encode([0, 1, o, hostileToString, []])],
+  },
   { name: "a request whose target is an object", frames: () => [encode([0, 1, hostileToString, "echo", []])] },
   { name: "a notification whose method is an object", frames: (_, o) => [encode([3, o, hostileToString, []])] },
   { name: "a notification whose args are not an array", frames: (_, o) => [encode([3, o, "echo", "args"])] },
@@ -273,8 +285,14 @@ const messageCases: MessageCase[] = [
   { name: "an object instead of an array", frames: () => [encode({ 0: 0, 1: 1, length: 5 })] },
   { name: "a response without a value", frames: (id) => [encode([1, id])] },
   { name: "a response whose id is an object", frames: () => [encode([1, { id: 1 }, "v"])] },
-  { name: "a failure for a pending id whose error record is malformed", frames: (id) => [encode([2, id, { name: 5 }])] },
-  { name: "a failure for a pending id whose error props are null", frames: (id) => [encode([2, id, { name: "E", message: "m", props: null }])] },
+  {
+    name: "a failure for a pending id whose error record is malformed",
+    frames: (id) => [encode([2, id, { name: 5 }])],
+  },
+  {
+    name: "a failure for a pending id whose error props are null",
+    frames: (id) => [encode([2, id, { name: "E", message: "m", props: null }])],
+  },
   { name: "a failure for a pending id whose error is a number", frames: (id) => [encode([2, id, 7])] },
   { name: "an empty frame", frames: () => [new Uint8Array(0)] },
   { name: "bytes that are not codec bytes", frames: () => [new Uint8Array([0xff, 0x13, 0x37])] },
@@ -292,7 +310,9 @@ let fakeCounter = 0;
  * Connects as a key holder that also claims a listening address, so the target routes its calls
  * for that address over this very link; makes the target call us (a pending call on this link).
  */
-async function hostilePeer(t: Target): Promise<{ link: Link; closed: Promise<void>; pendingCall: Promise<unknown>; requestId: number }> {
+async function hostilePeer(
+  t: Target,
+): Promise<{ link: Link; closed: Promise<void>; pendingCall: Promise<unknown>; requestId: number }> {
   const fake = `${node.treeDir}/${900000 + ++fakeCounter}.sock`;
   const hello: Hello & { addr: string } = { role: "peer", pid: 1, addr: fake };
   const link = await connectAuthenticated(await runtime.connect(t.address), node.authkey, hello);
@@ -325,7 +345,11 @@ async function startChild(name: string): Promise<{ t: Target; p: Process }> {
   await p.start();
   assert.ok(await until(() => fs.existsSync(info), 60_000), "the child reports its address");
   const c = JSON.parse(fs.readFileSync(info, "utf8"));
-  assert.equal(c.queueTypeLoaded, false, "the child has not loaded the library's types (so a Queue in a message stalls it)");
+  assert.equal(
+    c.queueTypeLoaded,
+    false,
+    "the child has not loaded the library's types (so a Queue in a message stalls it)",
+  );
   return { t: { label: "child", address: c.address, id: c.id, pid: c.pid, good: await goodPeer(c.address) }, p };
 }
 
@@ -383,7 +407,11 @@ describe("malformed messages from a key holder", () => {
         for (const f of c.frames(h.requestId, t.id)) h.link.send(f);
         h.link.flush();
         await within(h.closed, 10_000, `${t.label}, ${c.name}: the target closes the link`);
-        assert.equal(await within(h.pendingCall, 10_000, `${t.label}, ${c.name}: the pending call`), "EOFError", `${t.label}, ${c.name}`);
+        assert.equal(
+          await within(h.pendingCall, 10_000, `${t.label}, ${c.name}: the pending call`),
+          "EOFError",
+          `${t.label}, ${c.name}`,
+        );
         await assertHealthy(t, `${t.label}, after ${c.name}`);
       }
     });
@@ -415,13 +443,30 @@ describe("malformed messages from a key holder", () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     class Late {}
-    setTypeLoader(() => gate.then(() => registerType({ tag: "test.Late", cls: Late, reduce: () => 0, rebuild: () => new Late() })));
+    setTypeLoader(() =>
+      gate.then(() => registerType({ tag: "test.Late", cls: Late, reduce: () => 0, rebuild: () => new Late() }))
+    );
     const t = root!;
     await t.good.request(t.id, "getLog", []); // drop what earlier tests logged
     const link = await connectAuthenticated(await runtime.connect(t.address), node.authkey, { role: "peer", pid: 1 });
     // [3, id, "log", [<a "test.Late" object>]], by hand: this process cannot encode the type yet.
     const id = _enc.encode(t.id);
-    link.send(new Uint8Array([0x01, 0xa4, 0x03, 0x80 | id.length, ...id, 0x83, ..._enc.encode("log"), 0xa1, 0xd8, 0x89, ..._enc.encode("test.Late"), 0x00]));
+    link.send(
+      new Uint8Array([
+        0x01,
+        0xa4,
+        0x03,
+        0x80 | id.length,
+        ...id,
+        0x83,
+        ..._enc.encode("log"),
+        0xa1,
+        0xd8,
+        0x89,
+        ..._enc.encode("test.Late"),
+        0x00,
+      ]),
+    );
     link.send(encode([3, t.id, "log", [1]]));
     link.send(encode([3, t.id, "log", [2]]));
     link.close();

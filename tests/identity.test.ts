@@ -17,12 +17,25 @@ import {
   StateError,
   TimeoutError,
 } from "../mod.ts";
-import { echoFromManager, LABELS, ownQueues, putSamples, rejectSample, sample, sendSamples, throwSample } from "./fixtures/identity_tasks.ts";
+import {
+  echoFromManager,
+  LABELS,
+  ownQueues,
+  putSamples,
+  rejectSample,
+  sample,
+  sendSamples,
+  throwSample,
+} from "./fixtures/identity_tasks.ts";
 
 /** Asserts that `got` is the same error as `want`: class, name, message, own fields, and cause (recursively). */
 function assertSameError(got: unknown, want: Error, where: string): void {
   assert.ok(got instanceof Error, `${where}: expected an Error, got ${String(got)}`);
-  assert.equal(Object.getPrototypeOf(got), Object.getPrototypeOf(want), `${where}: class ${want.constructor.name} became ${got.constructor.name}`);
+  assert.equal(
+    Object.getPrototypeOf(got),
+    Object.getPrototypeOf(want),
+    `${where}: class ${want.constructor.name} became ${got.constructor.name}`,
+  );
   assert.ok(got instanceof want.constructor, `${where}: not an instance of ${want.constructor.name}`);
   assert.equal(got.name, want.name, `${where}: name`);
   assert.equal(got.message, want.message, `${where}: message`);
@@ -44,7 +57,12 @@ async function rejection(p: PromiseLike<unknown>, where: string): Promise<unknow
 /** Asserts that `p` rejects with an instance of `cls` whose name is the class's name. */
 async function rejectsAs(p: PromiseLike<unknown>, cls: new (...a: any[]) => Error, where: string): Promise<void> {
   const e = await rejection(p, where);
-  assert.ok(e instanceof cls, `${where}: expected ${cls.name}, got ${(e as Error)?.constructor?.name} ${(e as Error)?.name}: ${(e as Error)?.message}`);
+  assert.ok(
+    e instanceof cls,
+    `${where}: expected ${cls.name}, got ${(e as Error)?.constructor?.name} ${(e as Error)?.name}: ${
+      (e as Error)?.message
+    }`,
+  );
   assert.equal(Object.getPrototypeOf(e), cls.prototype, `${where}: exact class`);
   assert.equal((e as Error).name, cls.name, `${where}: name`);
 }
@@ -61,7 +79,11 @@ describe("error identity across a worker", () => {
   test("ProcessPoolExecutor futures reject with the task's error, class and name intact", async () => {
     await using ex = new ProcessPoolExecutor({ maxWorkers: 2 });
     for (const label of LABELS) {
-      assertSameError(await rejection(ex.submit(throwSample, label).result(), label), sample(label), `executor ${label}`);
+      assertSameError(
+        await rejection(ex.submit(throwSample, label).result(), label),
+        sample(label),
+        `executor ${label}`,
+      );
     }
   });
 });
@@ -82,7 +104,12 @@ describe("error identity across a Process and a pipe", () => {
 });
 
 describe("error identity across a queue", () => {
-  for (const [what, make] of [["Queue", () => new Queue<Error>()], ["SimpleQueue", () => new SimpleQueue<Error>()]] as const) {
+  for (
+    const [what, make] of [["Queue", () => new Queue<Error>()], [
+      "SimpleQueue",
+      () => new SimpleQueue<Error>(),
+    ]] as const
+  ) {
     test(`${what}: errors put by a child (made there, or received as args) arrive intact`, async () => {
       const q = make();
       const p = new Process({ target: putSamples, args: [q, LABELS.map(sample)] });
@@ -125,7 +152,7 @@ describe("error identity across a manager", () => {
     await m.shutdown();
   });
 
-  test("Manager.Queue(): getNowait() on an empty queue rejects with Empty named \"Empty\"", async () => {
+  test('Manager.Queue(): getNowait() on an empty queue rejects with Empty named "Empty"', async () => {
     const q = await m.Queue<number>();
     await rejectsAs(q.getNowait(), Empty, "getNowait");
     await rejectsAs(q.get({ timeout: 30 }), Empty, "get timeout");
@@ -190,4 +217,3 @@ describe("error identity across a manager", () => {
     w.close();
   });
 });
-

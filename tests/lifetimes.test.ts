@@ -57,7 +57,9 @@ interface _Run {
 
 /** The socket folders the library made for the tree rooted at `pid`. */
 function _treeDirs(pid: number): string[] {
-  return fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`multiproc-${pid}-`)).map((n) => path.join(os.tmpdir(), n));
+  return fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`multiproc-${pid}-`)).map((n) =>
+    path.join(os.tmpdir(), n)
+  );
 }
 
 /** Runs the fixture for `kind` as its own program and times its end after the marker. */
@@ -93,7 +95,15 @@ function _runForgotten(kind: string, env: Record<string, string> = {}): Promise<
         } catch { /* gone */ }
       }
       const dirs = _treeDirs(child.pid!);
-      resolve({ exitAfter: markerAt !== null && exitedAt !== null ? exitedAt - markerAt : null, treeGoneAfter, code, stdout, stderr, leftovers, dirs });
+      resolve({
+        exitAfter: markerAt !== null && exitedAt !== null ? exitedAt - markerAt : null,
+        treeGoneAfter,
+        code,
+        stdout,
+        stderr,
+        leftovers,
+        dirs,
+      });
     };
     const overall = setTimeout(finish, 60_000);
     child.stdout!.on("data", (d) => {
@@ -138,9 +148,15 @@ for (const [kind, label, env] of KINDS) {
   test(`a forgotten ${label}: the program exits within 2 s of its last line, leaving no process`, async () => {
     const r = await _runForgotten(kind, env);
     if (process.env.MULTIPROC_LIFETIME_LOG) {
-      fs.appendFileSync(process.env.MULTIPROC_LIFETIME_LOG, `${kind}${env.MULTIPROC_SHM ? "(served)" : ""}\t${r.exitAfter}\t${r.treeGoneAfter}\n`);
+      fs.appendFileSync(
+        process.env.MULTIPROC_LIFETIME_LOG,
+        `${kind}${env.MULTIPROC_SHM ? "(served)" : ""}\t${r.exitAfter}\t${r.treeGoneAfter}\n`,
+      );
     }
-    assert.ok(r.stdout.includes(MARKER), `the program never reached its last line\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    assert.ok(
+      r.stdout.includes(MARKER),
+      `the program never reached its last line\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+    );
     assert.notEqual(r.exitAfter, null, `still running ${BUDGET_MS} ms after its last line\nstderr: ${r.stderr}`);
     assert.equal(r.code, kind.endsWith("-throws") ? 1 : 0, r.stderr);
     assert.deepEqual(r.leftovers, [], `processes of its tree left running ${BUDGET_MS} ms after the last line`);
@@ -178,7 +194,11 @@ test("Manager: the manager process goes when its owner is SIGKILLed", async () =
     await exited;
     const end = Date.now() + BUDGET_MS;
     while (Date.now() < end && ![...tree].every(isGone)) await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual([...tree].filter((p) => !isGone(p)), [], "manager process left running 2 s after its owner was SIGKILLed");
+    assert.deepEqual(
+      [...tree].filter((p) => !isGone(p)),
+      [],
+      "manager process left running 2 s after its owner was SIGKILLed",
+    );
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     for (const pid of tree) {

@@ -189,7 +189,7 @@ describe("Manager", () => {
     await l.clear();
   });
 
-  test("DictProxy and NamespaceProxy: \"__proto__\" is an ordinary key", async () => {
+  test('DictProxy and NamespaceProxy: "__proto__" is an ordinary key', async () => {
     const d = await m.dict<unknown>(new Map([["__proto__", 1]]));
     assert.equal(await d.get("__proto__"), 1);
     assert.equal(await d.has("__proto__"), true);
@@ -247,8 +247,22 @@ describe("Manager", () => {
       ["create args not an array", root, "create", ["dict", { 0: 1 }], TypeError, /arguments must be an array/],
       ["create Value typecode toString", root, "create", ["Value", ["toString", 1]], TypeError, /typecode/],
       ["create Array 2^31 items", root, "create", ["Array", ["b", 2 ** 31]], RangeError, /size/],
-      ["create Barrier bad action", root, "create", ["Barrier", [2, { k: "fn" }, null]], TypeError, /action must be a function target/],
-      ["create Condition with a non-lock", root, "create", ["Condition", [{ a: 1 }]], TypeError, /lock must be a Lock or RLock/],
+      [
+        "create Barrier bad action",
+        root,
+        "create",
+        ["Barrier", [2, { k: "fn" }, null]],
+        TypeError,
+        /action must be a function target/,
+      ],
+      [
+        "create Condition with a non-lock",
+        root,
+        "create",
+        ["Condition", [{ a: 1 }]],
+        TypeError,
+        /lock must be a Lock or RLock/,
+      ],
       ["root unknown method", root, "toString", [], StateError, /no method "toString"/],
     ];
     for (const [what, target, method, args, cls, re] of cases) {

@@ -9,7 +9,9 @@ import { tempDir } from "./_helpers.ts";
 
 /** A data: module that leaves a mark on disk when it runs. */
 function markingModule(file: string): string {
-  const code = `import * as fs from "node:fs"; fs.writeFileSync(${JSON.stringify(file)}, "ran"); export function f() { return 1; }`;
+  const code = `import * as fs from "node:fs"; fs.writeFileSync(${
+    JSON.stringify(file)
+  }, "ran"); export function f() { return 1; }`;
   return `data:text/javascript,${encodeURIComponent(code)}`;
 }
 
@@ -28,7 +30,10 @@ describe("module URLs", () => {
     for (const url of refused) {
       const message = /Refusing to import the module .*only file: URLs are accepted/;
       await assert.rejects(importModule(url), { name: "TypeError", message }, url);
-      await assert.rejects(resolveFunction({ k: "fn", m: url, n: "f", s: "function f() {}" }), { name: "TypeError", message }, url);
+      await assert.rejects(resolveFunction({ k: "fn", m: url, n: "f", s: "function f() {}" }), {
+        name: "TypeError",
+        message,
+      }, url);
       await assert.rejects(resolveClass({ k: "cls", m: url, c: "C" }), { name: "TypeError", message }, url);
     }
     await assert.rejects(importModule({ href: "file:///x" } as unknown as string), TypeError);
@@ -58,9 +63,12 @@ describe("module URLs", () => {
       const mark = tmp.file("mark");
       const bad = new Pool({ processes: 1, module: markingModule(mark) });
       try {
-        await assert.rejects(bad.apply(function f() {
-          return 1;
-        }), { name: "TypeError", message: /only file: URLs are accepted/ });
+        await assert.rejects(
+          bad.apply(function f() {
+            return 1;
+          }),
+          { name: "TypeError", message: /only file: URLs are accepted/ },
+        );
       } finally {
         await bad.terminate();
       }

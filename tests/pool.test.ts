@@ -101,10 +101,14 @@ describe("Pool", () => {
     const pool = shared();
     const args = [[500, "slow"], [10, "fast1"], [10, "fast2"]];
     const ordered: unknown[] = [];
-    for await (const v of pool.imap((a: [number, string]) => new Promise((r) => setTimeout(() => r(a[1]), a[0])), args)) ordered.push(v);
+    for await (
+      const v of pool.imap((a: [number, string]) => new Promise((r) => setTimeout(() => r(a[1]), a[0])), args)
+    ) ordered.push(v);
     assert.deepEqual(ordered, ["slow", "fast1", "fast2"]);
     const unordered: unknown[] = [];
-    for await (const v of pool.imapUnordered((a: [number, string]) => new Promise((r) => setTimeout(() => r(a[1]), a[0])), args)) {
+    for await (
+      const v of pool.imapUnordered((a: [number, string]) => new Promise((r) => setTimeout(() => r(a[1]), a[0])), args)
+    ) {
       unordered.push(v);
     }
     assert.deepEqual(unordered, ["fast1", "fast2", "slow"]);
@@ -125,10 +129,10 @@ describe("Pool", () => {
           pulled++;
           yield i;
         }
-      }
+      };
       const asyncNaturals = async function* () {
         yield* naturals();
-      }
+      };
       const got: number[] = [];
       const it = kind === "sync" ? naturals() : asyncNaturals();
       for await (const v of pool.imap<number>(square, it, { chunksize: 2 })) {
@@ -144,7 +148,7 @@ describe("Pool", () => {
           unorderedPulled++;
           yield i;
         }
-      }
+      };
       let n = 0;
       for await (const _ of pool.imapUnordered(square, counted())) if (++n === 30) break;
       assert.ok(unorderedPulled <= 30 + 4 * 2 + 1, `unordered pulled ${unorderedPulled} items for 30 results`);
@@ -160,7 +164,7 @@ describe("Pool", () => {
       yield 4;
       yield 5;
       throw boom;
-    }
+    };
     for (const method of ["imap", "imapUnordered"] as const) {
       const got: number[] = [];
       let caught: unknown;
@@ -177,24 +181,41 @@ describe("Pool", () => {
   test("Pool.map() is not fail-fast; worker errors keep class, message, props, cause and the worker's stack", async () => {
     const pool = shared();
     const started = Date.now();
-    const mapped = pool.map((x: number) => {
-      if (x === 0) throw new RangeError("first item fails");
-      return new Promise((r) => setTimeout(() => r(x), 400));
-    }, [0, 1], { chunksize: 1 });
+    const mapped = pool.map(
+      (x: number) => {
+        if (x === 0) throw new RangeError("first item fails");
+        return new Promise((r) => setTimeout(() => r(x), 400));
+      },
+      [0, 1],
+      { chunksize: 1 },
+    );
     await assert.rejects(mapped, (e: Error) => e instanceof RangeError && e.message === "first item fails");
     assert.ok(Date.now() - started >= 350, "map reported the error only after the slow chunk finished");
-    await assert.rejects(pool.starmap(failOn, range(10).map((x) => [x, 3])), (e: Error) => e instanceof RangeError && /bad item 3/.test(e.message));
+    await assert.rejects(
+      pool.starmap(failOn, range(10).map((x) => [x, 3])),
+      (e: Error) => e instanceof RangeError && /bad item 3/.test(e.message),
+    );
     const err = await pool.apply(throwTaskError, [7]).then(() => null, (e) => e);
-    assert.ok(err instanceof TaskError, `a class exported by the task's module arrives as itself (got ${err?.constructor?.name})`);
+    assert.ok(
+      err instanceof TaskError,
+      `a class exported by the task's module arrives as itself (got ${err?.constructor?.name})`,
+    );
     assert.equal(err.message, "task failed with code 7");
     assert.equal(err.code, 7);
     assert.ok(err.cause instanceof TypeError && err.cause.message === "root cause");
-    assert.match(String(err.stack), /throwTaskError .*pool_tasks\.ts:\d+:\d+/, "the worker's stack names the throwing line");
+    assert.match(
+      String(err.stack),
+      /throwTaskError .*pool_tasks\.ts:\d+:\d+/,
+      "the worker's stack names the throwing line",
+    );
   });
 
   test("Pool.apply() rejects with TypeError for an argument or result that cannot be sent, and keeps working", async () => {
     const pool = shared();
-    await assert.rejects(pool.apply(identity, [{ ok: 1, fn: () => 1 }]), (e: Error) => e instanceof TypeError && /fn/.test(e.message));
+    await assert.rejects(
+      pool.apply(identity, [{ ok: 1, fn: () => 1 }]),
+      (e: Error) => e instanceof TypeError && /fn/.test(e.message),
+    );
     await assert.rejects(pool.apply(returnsFunction), (e: Error) => e instanceof TypeError && /result/.test(e.message));
     assert.equal(await pool.apply(square, [5]), 25);
   });
@@ -204,7 +225,10 @@ describe("Pool", () => {
     const before = pool._pids;
     const victim = pool.applyAsync(killSelf);
     const others = pool.map(square, range(30), { chunksize: 1 });
-    await assert.rejects(victim.get(), (e: Error) => e instanceof WorkerLostError && /SIGKILL/.test(e.message) && /-9/.test(e.message));
+    await assert.rejects(
+      victim.get(),
+      (e: Error) => e instanceof WorkerLostError && /SIGKILL/.test(e.message) && /-9/.test(e.message),
+    );
     assert.deepEqual(await others, range(30).map((x) => x * x));
     const w = await pool.apply(pid);
     assert.equal(pool._pids.length, 2);
@@ -221,7 +245,10 @@ describe("Pool", () => {
     setTimeout(() => ac.abort(reason), 100);
     await assert.rejects(pool.apply(sleepThen, [60_000, 1], { signal: ac.signal }), (e) => e === reason);
     await assert.rejects(pool.map(sleepThen, [60_000], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
-    await assert.rejects(pool.mapAsync((ms: number) => new Promise((r) => setTimeout(r, ms)), [60_000, 60_000], { timeout: 200 }).get(), TimeoutError);
+    await assert.rejects(
+      pool.mapAsync((ms: number) => new Promise((r) => setTimeout(r, ms)), [60_000, 60_000], { timeout: 200 }).get(),
+      TimeoutError,
+    );
     assert.equal(await pool.apply(square, [3]), 9);
     assert.ok(pool._pids.some((p) => !before.has(p)), "killed workers were replaced");
   });
@@ -267,10 +294,13 @@ describe("Pool", () => {
 
   test("Pool.terminate() returns without waiting for long tasks; their calls reject", async () => {
     const pool = new Pool(2);
-    const long = [pool.apply(sleepThen, [60_000, 1]), pool.apply((ms: number) => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) { /* busy */ }
-    }, [60_000])].map((p) => p.then(() => null, (e) => e));
+    const long = [
+      pool.apply(sleepThen, [60_000, 1]),
+      pool.apply((ms: number) => {
+        const end = Date.now() + ms;
+        while (Date.now() < end) { /* busy */ }
+      }, [60_000]),
+    ].map((p) => p.then(() => null, (e) => e));
     await new Promise((r) => setTimeout(r, 500));
     const pids = pool._pids;
     const t0 = Date.now();

@@ -32,7 +32,10 @@ function busyLoops(n: number): { pids: number[]; stop(): void } {
 }
 
 /** Records every pid the pool has, as often as every 5 ms, and optionally acts on new ones. */
-function watchPids(pool: { _pids: number[] }, onNew: (pid: number) => void = () => {}): { seen: Set<number>; stop(): void } {
+function watchPids(
+  pool: { _pids: number[] },
+  onNew: (pid: number) => void = () => {},
+): { seen: Set<number>; stop(): void } {
   const seen = new Set<number>();
   const look = () => {
     for (const pid of pool._pids) {
@@ -129,7 +132,9 @@ describe("Pool chaos", () => {
     try {
       await assert.rejects(
         pool.apply(double, [1], { timeout: SETTLE_MS }),
-        (e: Error) => e instanceof BrokenProcessPool && /exited with code 3 while starting/.test(e.message) && /3 in a row/.test(e.message),
+        (e: Error) =>
+          e instanceof BrokenProcessPool && /exited with code 3 while starting/.test(e.message) &&
+          /3 in a row/.test(e.message),
       );
     } finally {
       await pool.terminate();

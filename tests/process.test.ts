@@ -3,7 +3,18 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import process from "node:process";
-import { activeChildren, Barrier, cpuCount, currentProcess, Event, Lock, parentProcess, Pipe, Process, StateError } from "../mod.ts";
+import {
+  activeChildren,
+  Barrier,
+  cpuCount,
+  currentProcess,
+  Event,
+  Lock,
+  parentProcess,
+  Pipe,
+  Process,
+  StateError,
+} from "../mod.ts";
 import { forceBackend } from "../src/sync/shm/arena.ts";
 import { blockInBarrier } from "./fixtures/sync_tasks.ts";
 import { lockFromPipe } from "./fixtures/plain_targets.ts";
@@ -13,8 +24,8 @@ import {
   mainFlag,
   noop,
   record,
-  recordIdentity,
   Recorder,
+  recordIdentity,
   rejectLater,
   sleep,
   spawnGrandchild,
@@ -175,7 +186,12 @@ describe("Process", () => {
 
   test("Process env and cwd options reach the child", async () => {
     const t = tempDir();
-    const p = new Process({ target: recordIdentity, args: [t.file("id.json")], env: { MP_TEST_VAR: "yes" }, cwd: t.dir });
+    const p = new Process({
+      target: recordIdentity,
+      args: [t.file("id.json")],
+      env: { MP_TEST_VAR: "yes" },
+      cwd: t.dir,
+    });
     p.start();
     await p.join();
     const id = readJson(t.file("id.json"));
@@ -274,7 +290,11 @@ describe("Process from a script (root process behaviour)", () => {
     t.cleanup();
   });
 
-  for (const [how, env] of [["the runtime's own mechanism", {}], ["the portable watchdog thread", { MULTIPROC_WATCHDOG: "thread" }]] as const) {
+  for (
+    const [how, env] of [["the runtime's own mechanism", {}], ["the portable watchdog thread", {
+      MULTIPROC_WATCHDOG: "thread",
+    }]] as const
+  ) {
     test(`no orphans (${how}): children of a SIGKILLed parent exit within 2 s, even in a synchronous loop`, async () => {
       const t = tempDir();
       const { spawn } = await import("node:child_process");

@@ -2,7 +2,16 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Empty, Full, JoinableQueue, Process, Queue, SimpleQueue, StateError } from "../mod.ts";
-import { blockInGet, doubler, drain, echoItem, produce, relayQueue, simpleEcho, takeOneThenBlock } from "./fixtures/queues.ts";
+import {
+  blockInGet,
+  doubler,
+  drain,
+  echoItem,
+  produce,
+  relayQueue,
+  simpleEcho,
+  takeOneThenBlock,
+} from "./fixtures/queues.ts";
 
 function start(target: (...a: any[]) => unknown, args: unknown[], daemon = false): Process {
   const p = new Process({ target, args, daemon });

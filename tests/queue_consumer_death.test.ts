@@ -48,10 +48,20 @@ test("Queue under consumer death: 4 producers, 4 consumers, 3 SIGKILLed: no item
     const taken = () => consumers.reduce((sum, c) => sum + lines(c.log).length, 0);
     try {
       for (const [k, threshold] of KILL_AT.entries()) {
-        assert.ok(await until(() => taken() >= threshold, 90_000), `round ${round}: consumers took ${taken()} items, not ${threshold}, in 90 s`);
+        assert.ok(
+          await until(() => taken() >= threshold, 90_000),
+          `round ${round}: consumers took ${taken()} items, not ${threshold}, in 90 s`,
+        );
         // Kill the consumer that took an item last: it is the likeliest to be inside a lease.
         const live = consumers.filter((c) => !killed.includes(c));
-        const victim = live.reduce((a, b) => (fs.statSync(b.log, { throwIfNoEntry: false })?.mtimeMs ?? 0) > (fs.statSync(a.log, { throwIfNoEntry: false })?.mtimeMs ?? 0) ? b : a, live[k % live.length]);
+        const victim = live.reduce(
+          (a, b) =>
+            (fs.statSync(b.log, { throwIfNoEntry: false })?.mtimeMs ?? 0) >
+                (fs.statSync(a.log, { throwIfNoEntry: false })?.mtimeMs ?? 0)
+              ? b
+              : a,
+          live[k % live.length],
+        );
         victim.p.kill();
         killed.push(victim);
         await victim.p.join();
@@ -74,13 +84,18 @@ test("Queue under consumer death: 4 producers, 4 consumers, 3 SIGKILLed: no item
         const last = new Array<number>(PRODUCERS).fill(-1);
         for (const line of lines(c.log)) {
           const [tag, i] = line.split(" ").map(Number);
-          assert.ok(i > last[tag], `round ${round}: a consumer got producer ${tag}'s item ${i} after ${last[tag]} (FIFO per producer)`);
+          assert.ok(
+            i > last[tag],
+            `round ${round}: a consumer got producer ${tag}'s item ${i} after ${last[tag]} (FIFO per producer)`,
+          );
           last[tag] = i;
           seen.set(line, (seen.get(line) ?? 0) + 1);
         }
       }
       const missing: string[] = [];
-      for (let tag = 0; tag < PRODUCERS; tag++) for (let i = 0; i < PER_PRODUCER; i++) if (!seen.has(`${tag} ${i}`)) missing.push(`${tag} ${i}`);
+      for (let tag = 0; tag < PRODUCERS; tag++) {
+        for (let i = 0; i < PER_PRODUCER; i++) if (!seen.has(`${tag} ${i}`)) missing.push(`${tag} ${i}`);
+      }
       assert.deepEqual(missing, [], `round ${round}: items lost`);
       // The documented bound: an item is returned again only if a killed consumer's get() returned
       // it from its last lease before the acknowledgement left. Those items are the end of what that
@@ -97,16 +112,28 @@ test("Queue under consumer death: 4 producers, 4 consumers, 3 SIGKILLed: no item
         let k = mine.length;
         while (k > 0 && others.has(mine[k - 1])) k--;
         const tail = mine.slice(k);
-        assert.ok(tail.length <= MAX_BATCH, `round ${round}: ${tail.length} items of one killed consumer handed out again`);
+        assert.ok(
+          tail.length <= MAX_BATCH,
+          `round ${round}: ${tail.length} items of one killed consumer handed out again`,
+        );
         for (const item of tail) rehanded.set(item, (rehanded.get(item) ?? 0) + 1);
       }
       for (const [item, count] of seen) {
         if (count > 1) {
-          assert.ok(count <= 1 + (rehanded.get(item) ?? 0), `round ${round}: item ${item} was returned ${count} times, but only ${rehanded.get(item) ?? 0} killed consumer(s) had it at the end of a lease`);
+          assert.ok(
+            count <= 1 + (rehanded.get(item) ?? 0),
+            `round ${round}: item ${item} was returned ${count} times, but only ${
+              rehanded.get(item) ?? 0
+            } killed consumer(s) had it at the end of a lease`,
+          );
         }
       }
       const duplicates = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
-      console.log(`consumer death round ${round}: ${duplicates} of ${PRODUCERS * PER_PRODUCER} items handed out twice (killed consumers' last leases)`);
+      console.log(
+        `consumer death round ${round}: ${duplicates} of ${
+          PRODUCERS * PER_PRODUCER
+        } items handed out twice (killed consumers' last leases)`,
+      );
       await new Promise((r) => setTimeout(r, 50));
       await assert.rejects(q.getNowait(), Empty);
     } finally {

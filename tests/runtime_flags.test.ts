@@ -19,19 +19,42 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 test("forwardedExecArgv() keeps loader and V8 flags and drops the parent's own test/eval/inspect flags", () => {
   assert.deepEqual(
-    forwardedExecArgv(["--import", "tsx", "--test", "--expose-gc", "--eval", "1", "--inspect=9229", "--max-old-space-size=64", "-e", "x"]),
+    forwardedExecArgv([
+      "--import",
+      "tsx",
+      "--test",
+      "--expose-gc",
+      "--eval",
+      "1",
+      "--inspect=9229",
+      "--max-old-space-size=64",
+      "-e",
+      "x",
+    ]),
     ["--import", "tsx", "--expose-gc", "--max-old-space-size=64"],
   );
 });
 
-test("a child gets the parent's runtime flags (Node and Bun: --expose-gc reaches the child)", { skip: RUNTIME === "deno" ? "Deno children get permission flags instead (next test)" : false }, async () => {
+test("a child gets the parent's runtime flags (Node and Bun: --expose-gc reaches the child)", {
+  skip: RUNTIME === "deno" ? "Deno children get permission flags instead (next test)" : false,
+}, async () => {
   const r = await run(["--expose-gc", fixture("report_runtime.ts")]);
   assert.match(r.stdout, /exitCode=0/, r.stderr);
   assert.match(r.stdout, /REPORT \{"gc":true/);
 });
 
-test("a Deno child gets exactly the permissions its parent holds in full, never more", { skip: RUNTIME !== "deno" ? "Deno permissions only" : false }, async () => {
-  const r = await run(["run", "--allow-read", "--allow-write", "--allow-run", "--allow-env", "--allow-net", fixture("report_runtime.ts")]);
+test("a Deno child gets exactly the permissions its parent holds in full, never more", {
+  skip: RUNTIME !== "deno" ? "Deno permissions only" : false,
+}, async () => {
+  const r = await run([
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-run",
+    "--allow-env",
+    "--allow-net",
+    fixture("report_runtime.ts"),
+  ]);
   assert.match(r.stdout, /exitCode=0/, r.stderr);
   const rep = JSON.parse(/REPORT (.*)/.exec(r.stdout)![1]);
   assert.equal(rep.read, "granted");

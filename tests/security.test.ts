@@ -47,7 +47,10 @@ describe("child token", { skip: !linux && "needs /proc" }, () => {
         assert.ok(!text.includes(hex(node.authkey)), `${name} holds the authkey`);
       }
       const entry = environ.split("\0").find((e) => e.startsWith("MULTIPROC_CHILD="));
-      assert.ok(entry === undefined || entry.split("\n").length <= 2, `MULTIPROC_CHILD carries more than address and id: ${JSON.stringify(entry)}`);
+      assert.ok(
+        entry === undefined || entry.split("\n").length <= 2,
+        `MULTIPROC_CHILD carries more than address and id: ${JSON.stringify(entry)}`,
+      );
     } finally {
       await go.set();
       await p.join(20_000);
@@ -74,11 +77,19 @@ describe("child token", { skip: !linux && "needs /proc" }, () => {
         : new Uint8Array(32);
       const stream = await runtime.connect(address);
       try {
-        const link = await within(connectAuthenticated(stream, guess, { role: "child", id, pid: process.pid }), 10_000, "racer handshake");
+        const link = await within(
+          connectAuthenticated(stream, guess, { role: "child", id, pid: process.pid }),
+          10_000,
+          "racer handshake",
+        );
         won = true;
         link.close();
       } catch (e) {
-        assert.equal((e as Error).name, "AuthenticationError", `racer failed for another reason: ${(e as Error).message}`);
+        assert.equal(
+          (e as Error).name,
+          "AuthenticationError",
+          `racer failed for another reason: ${(e as Error).message}`,
+        );
       }
     } finally {
       if (!won) await go.set();
@@ -112,21 +123,40 @@ async function deadStamp(): Promise<{ pid: number; stamp: string }> {
 }
 
 /** The cases every sweep must get right: name → whether the sweep removes it. */
-async function sweepCases(prefix: string): Promise<Array<{ name: string; mode: number; removed: boolean; kind?: "file" | "dir" | "symlink"; uid?: number; why: string }>> {
+async function sweepCases(
+  prefix: string,
+): Promise<
+  Array<{ name: string; mode: number; removed: boolean; kind?: "file" | "dir" | "symlink"; uid?: number; why: string }>
+> {
   const own = processStamp(process.pid)!;
   const ns = own.split("-")[2];
   const dead = await deadStamp();
   const [deadPid, deadStart] = dead.stamp.split("-");
   const cases = [
     { name: `${prefix}-${dead.stamp}-${randomHex(8)}`, removed: true, why: "dead root, private, ours" },
-    { name: `${prefix}-${process.pid}-1-${ns}-${randomHex(8)}`, removed: true, why: "pid now runs another process (start time differs)" },
+    {
+      name: `${prefix}-${process.pid}-1-${ns}-${randomHex(8)}`,
+      removed: true,
+      why: "pid now runs another process (start time differs)",
+    },
     { name: `${prefix}-${deadPid}-${randomHex(8)}`, removed: false, why: "older naming: a pid alone proves nothing" },
     { name: `${prefix}-${own}-${randomHex(8)}`, removed: false, why: "the live tree" },
-    { name: `${prefix}-${deadPid}-${deadStart}-${BigInt(ns) + 1n}-${randomHex(8)}`, removed: false, why: "another pid namespace" },
+    {
+      name: `${prefix}-${deadPid}-${deadStart}-${BigInt(ns) + 1n}-${randomHex(8)}`,
+      removed: false,
+      why: "another pid namespace",
+    },
     { name: `${prefix}-${dead.stamp}-${randomHex(8)}`, removed: false, wrongMode: true, why: "group/world bits set" },
   ] as Array<{ name: string; removed: boolean; why: string; wrongMode?: boolean; kind?: "symlink"; uid?: number }>;
   cases.push({ name: `${prefix}-${dead.stamp}-${randomHex(8)}`, removed: false, kind: "symlink", why: "a symlink" });
-  if (OTHER_UID !== undefined) cases.push({ name: `${prefix}-${dead.stamp}-${randomHex(8)}`, removed: false, uid: OTHER_UID, why: "another owner" });
+  if (OTHER_UID !== undefined) {
+    cases.push({
+      name: `${prefix}-${dead.stamp}-${randomHex(8)}`,
+      removed: false,
+      uid: OTHER_UID,
+      why: "another owner",
+    });
+  }
   return cases.map((c) => ({ ...c, mode: 0 }));
 }
 
@@ -149,7 +179,11 @@ describe("stale-tree sweeps", { skip: !linux && "needs /proc" }, () => {
       }
       sweepStaleTrees(tmp);
       for (const c of cases) {
-        assert.equal(!fs.existsSync(path.join(tmp, c.name)) && !isLink(path.join(tmp, c.name)), c.removed, `${c.removed ? "kept" : "removed"}: ${c.why}`);
+        assert.equal(
+          !fs.existsSync(path.join(tmp, c.name)) && !isLink(path.join(tmp, c.name)),
+          c.removed,
+          `${c.removed ? "kept" : "removed"}: ${c.why}`,
+        );
       }
       assert.ok(fs.statSync(target).isDirectory(), "a symlink's target is untouched");
     } finally {
@@ -208,7 +242,11 @@ describe("Node compile cache folder", () => {
       fs.mkdirSync(victim, { mode: 0o700 });
       const link = path.join(base, "link");
       fs.symlinkSync(victim, link);
-      assert.equal(privateCacheDir(link), undefined, "a symlink is refused even when it points at a private folder of ours");
+      assert.equal(
+        privateCacheDir(link),
+        undefined,
+        "a symlink is refused even when it points at a private folder of ours",
+      );
       assert.ok(fs.lstatSync(link).isSymbolicLink());
 
       const open = path.join(base, "open");
@@ -244,7 +282,11 @@ describe("shared-memory segments at open", { skip: !shm && "no shared memory her
     };
     try {
       const open = plant(0o666);
-      assert.throws(() => shm!.open(open), (e: Error & { code?: string }) => e.code === "EPERM" && /Refusing shared-memory segment .* mode 0666/.test(e.message));
+      assert.throws(
+        () => shm!.open(open),
+        (e: Error & { code?: string }) =>
+          e.code === "EPERM" && /Refusing shared-memory segment .* mode 0666/.test(e.message),
+      );
       assert.throws(() => openBlock(open, 0, "Lock"), /Lock cannot be opened: Refusing shared-memory segment/);
       if (OTHER_UID !== undefined) {
         const theirs = plant(0o600, OTHER_UID);

@@ -64,7 +64,9 @@ describe("shared values", () => {
     p.start();
     await p.join();
     assert.equal(p.exitCode, 0);
-    for (const v of values) assert.equal(v.value, v.typecode === "c" ? "z" : BIG.has(v.typecode) ? 42n : 42, v.typecode);
+    for (const v of values) {
+      assert.equal(v.value, v.typecode === "c" ? "z" : BIG.has(v.typecode) ? 42n : 42, v.typecode);
+    }
     for (const a of arrays) assert.equal(a.get(1), a.typecode === "c" ? "y" : BIG.has(a.typecode) ? 7n : 7, a.typecode);
   });
 

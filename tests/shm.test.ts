@@ -188,7 +188,11 @@ describe("SharedMemory", { skip }, () => {
     }));
 
   it("sweepStaleSegments() unlinks segments of dead roots only", async () => {
-    const dead = spawn(process.execPath, isDeno ? ["eval", "setTimeout(() => {}, 300)"] : ["-e", "setTimeout(() => {}, 300)"], { stdio: "ignore" });
+    const dead = spawn(
+      process.execPath,
+      isDeno ? ["eval", "setTimeout(() => {}, 300)"] : ["-e", "setTimeout(() => {}, 300)"],
+      { stdio: "ignore" },
+    );
     const deadStamp = processStamp(dead.pid!)!;
     await new Promise((r) => dead.on("exit", r));
     setSegmentRoot(deadStamp);

@@ -14,27 +14,31 @@ const HOLD_STEP_MS = 3; // exit times sweep 0..300 ms after the visit, across th
 
 describe("shared-memory children", { skip: backend() !== "shm" && "no shared memory here" }, () => {
   // ~10 s on an idle 2-core machine; minutes when the machine is shared. Every join is bounded too.
-  test(`Lock/Semaphore: ${CHILDREN} children each visit once and exit 0; the count is exact`, { timeout: 300_000 }, async () => {
-    const lock = new Lock();
-    const sem = new Semaphore(2);
-    const v = new Value("i", 0, { lock: false });
-    const codes: Record<string, number> = {};
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < CHILDREN) {
-        const j = next++;
-        const p = new Process({ target: lockedVisit, args: [lock, sem, v, (j * HOLD_STEP_MS) % 301] });
-        p.start();
-        await p.join(60_000);
-        if (p.exitCode === null) p.kill();
-        codes[String(p.exitCode)] = (codes[String(p.exitCode)] ?? 0) + 1;
-      }
-    };
-    await Promise.all(Array.from({ length: RUNNING }, lane));
-    assert.deepEqual(codes, { "0": CHILDREN });
-    assert.equal(v.value, CHILDREN);
-    assert.equal(await sem.getValue(), 2);
-    assert.equal(await lock.acquire({ block: false }), true);
-    await lock.release();
-  });
+  test(
+    `Lock/Semaphore: ${CHILDREN} children each visit once and exit 0; the count is exact`,
+    { timeout: 300_000 },
+    async () => {
+      const lock = new Lock();
+      const sem = new Semaphore(2);
+      const v = new Value("i", 0, { lock: false });
+      const codes: Record<string, number> = {};
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < CHILDREN) {
+          const j = next++;
+          const p = new Process({ target: lockedVisit, args: [lock, sem, v, (j * HOLD_STEP_MS) % 301] });
+          p.start();
+          await p.join(60_000);
+          if (p.exitCode === null) p.kill();
+          codes[String(p.exitCode)] = (codes[String(p.exitCode)] ?? 0) + 1;
+        }
+      };
+      await Promise.all(Array.from({ length: RUNNING }, lane));
+      assert.deepEqual(codes, { "0": CHILDREN });
+      assert.equal(v.value, CHILDREN);
+      assert.equal(await sem.getValue(), 2);
+      assert.equal(await lock.acquire({ block: false }), true);
+      await lock.release();
+    },
+  );
 });

@@ -17,7 +17,14 @@ import {
   SemaphoreClient,
   type SyncKind,
 } from "../src/sync/served.ts";
-import { barrierAction, barrierParty, blockOnLock, conditionWaiter, decrement, holdAndExit } from "./fixtures/manager_tasks.ts";
+import {
+  barrierAction,
+  barrierParty,
+  blockOnLock,
+  conditionWaiter,
+  decrement,
+  holdAndExit,
+} from "./fixtures/manager_tasks.ts";
 import { tempDir } from "./_helpers.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -219,7 +226,15 @@ describe("served primitives, local", () => {
   });
 
   test("Barrier action error reaches the last party and breaks the barrier for the others", async () => {
-    const b = new BarrierClient(local("Barrier", { value: 2, action: () => { throw new RangeError("action failed"); } }), 2);
+    const b = new BarrierClient(
+      local("Barrier", {
+        value: 2,
+        action: () => {
+          throw new RangeError("action failed");
+        },
+      }),
+      2,
+    );
     const first = b.wait();
     assert.ok(await eventually(async () => (await b.nWaiting()) === 1), "the first party waits");
     await rejectsWith(b.wait(), RangeError, /action failed/);
@@ -296,7 +311,13 @@ describe("served primitives across processes", () => {
     // dead waiter and stayed held: 5 of 5 runs.
     // Every thread's list: Deno spawns children from a thread other than the main one.
     const children = () =>
-      new Set(fs.readdirSync(`/proc/${process.pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${process.pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number)));
+      new Set(
+        fs.readdirSync(`/proc/${process.pid}/task`).flatMap((t) =>
+          fs.readFileSync(`/proc/${process.pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(
+            Number,
+          )
+        ),
+      );
     const before = children();
     const m3 = await Manager.start();
     const [mpid] = [...children()].filter((pid) => !before.has(pid));
@@ -338,7 +359,10 @@ describe("served primitives across processes", () => {
       const b = await m2.Barrier(3, { action: barrierAction });
       assert.equal(b.parties, 3);
       const out = await m.list<[number, boolean]>();
-      const ps = Array.from({ length: 3 }, () => new Process({ target: barrierParty, args: [b, out, t.file("action.txt")] }));
+      const ps = Array.from(
+        { length: 3 },
+        () => new Process({ target: barrierParty, args: [b, out, t.file("action.txt")] }),
+      );
       for (const p of ps) p.start();
       for (const p of ps) await p.join();
       const got = await out.toArray();

@@ -178,7 +178,13 @@ function suite(path: "shm" | "served"): void {
     const sem = new Semaphore(2);
     const stats = new SharedArray("i", 2, { lock: false });
     const lock = new Lock();
-    assert.deepEqual(await joinAll([0, 1, 2, 3, 4].map(() => start(semaphoreVisit, [sem, stats, lock]))), [0, 0, 0, 0, 0]);
+    assert.deepEqual(await joinAll([0, 1, 2, 3, 4].map(() => start(semaphoreVisit, [sem, stats, lock]))), [
+      0,
+      0,
+      0,
+      0,
+      0,
+    ]);
     assert.equal(stats.get(0), 0);
     assert.ok(stats.get(1) >= 1 && stats.get(1) <= 2, `max inside ${stats.get(1)}`);
     assert.equal(await sem.getValue(), 2);
@@ -245,7 +251,12 @@ function suite(path: "shm" | "served"): void {
     const log = new SharedArray("i", 10, { lock: false });
     const zeros = new SharedArray("i", 10, { lock: false });
     const lock = new Lock();
-    assert.deepEqual(await joinAll([0, 1, 2, 3].map(() => start(barrierRounds, [b, 10, log, zeros, lock]))), [0, 0, 0, 0]);
+    assert.deepEqual(await joinAll([0, 1, 2, 3].map(() => start(barrierRounds, [b, 10, log, zeros, lock]))), [
+      0,
+      0,
+      0,
+      0,
+    ]);
     assert.deepEqual(zeros.toArray(), new Array(10).fill(1));
     assert.equal(b.parties, 4);
   });
@@ -364,4 +375,3 @@ describe("synchronize, served fallback", () => {
     });
   });
 });
-

@@ -2,7 +2,16 @@
 // scripts/smoke_dist.mjs against the installed tarball, with skipLibCheck off, under
 // moduleResolution nodenext and bundler. Each @ts-expect-error fails the check if the declarations
 // lose their types (an `any` would accept the wrong value).
-import { BrokenProcessPool, isMainProcess, Manager, Pool, Process, ProcessPoolExecutor, Queue, registerErrorClass } from "multiproc";
+import {
+  BrokenProcessPool,
+  isMainProcess,
+  Manager,
+  Pool,
+  Process,
+  ProcessPoolExecutor,
+  Queue,
+  registerErrorClass,
+} from "multiproc";
 import type { DictProxy, PoolOptions, Target } from "multiproc";
 
 export class Boom extends Error {

@@ -33,44 +33,46 @@ const caught = (p) => p.then((v) => `no error (${v})`, (e) => `${e instanceof Bo
 
 module.exports = { Boom, explode, produce, twice };
 
-if (require.main === module) (async () => {
-  const out = [];
-  const pool = new Pool({ processes: 2, module: __filename });
-  try {
-    out.push(`pool=${(await pool.map(twice, [1, 2, 3])).join(",")}`);
-    out.push(`poolError=${await caught(pool.apply(explode, [7]))}`);
-  } finally {
-    await pool.terminate();
-  }
-  const ex = new ProcessPoolExecutor({ maxWorkers: 1, module: __filename });
-  try {
-    out.push(`executor=${await ex.submit(twice, 21).result()}`);
-    out.push(`executorError=${await caught(ex.submit(explode, 8).result())}`);
-  } finally {
-    await ex.shutdown();
-  }
-  const q = new Queue();
-  const lock = new Lock();
-  const p = new Process({ target: produce, args: [21, q, lock], module: __filename });
-  p.start();
-  out.push(`queue=${await q.get({ timeout: 30_000 })}`);
-  await p.join();
-  out.push(`exit=${p.exitCode}`);
-  q.close();
-  // A contended lock is handed over when released (the waiter thread wakes this process).
-  await lock.acquire();
-  const late = lock.acquire({ timeout: 5_000 });
-  setTimeout(() => lock.release(), 20);
-  out.push(`lock=${await late}`);
-  await lock.release();
-  out.push(`event=${await new Event().wait(10)}`);
-  const m = await Manager.start();
-  try {
-    const d = await m.dict({ a: 1 });
-    await d.set("b", 2);
-    out.push(`dict=${await d.get("a")},${await d.get("b")},${(await d.keys()).join("")}`);
-  } finally {
-    await m.shutdown();
-  }
-  console.log(out.join(" "));
-})();
+if (require.main === module) {
+  (async () => {
+    const out = [];
+    const pool = new Pool({ processes: 2, module: __filename });
+    try {
+      out.push(`pool=${(await pool.map(twice, [1, 2, 3])).join(",")}`);
+      out.push(`poolError=${await caught(pool.apply(explode, [7]))}`);
+    } finally {
+      await pool.terminate();
+    }
+    const ex = new ProcessPoolExecutor({ maxWorkers: 1, module: __filename });
+    try {
+      out.push(`executor=${await ex.submit(twice, 21).result()}`);
+      out.push(`executorError=${await caught(ex.submit(explode, 8).result())}`);
+    } finally {
+      await ex.shutdown();
+    }
+    const q = new Queue();
+    const lock = new Lock();
+    const p = new Process({ target: produce, args: [21, q, lock], module: __filename });
+    p.start();
+    out.push(`queue=${await q.get({ timeout: 30_000 })}`);
+    await p.join();
+    out.push(`exit=${p.exitCode}`);
+    q.close();
+    // A contended lock is handed over when released (the waiter thread wakes this process).
+    await lock.acquire();
+    const late = lock.acquire({ timeout: 5_000 });
+    setTimeout(() => lock.release(), 20);
+    out.push(`lock=${await late}`);
+    await lock.release();
+    out.push(`event=${await new Event().wait(10)}`);
+    const m = await Manager.start();
+    try {
+      const d = await m.dict({ a: 1 });
+      await d.set("b", 2);
+      out.push(`dict=${await d.get("a")},${await d.get("b")},${(await d.keys()).join("")}`);
+    } finally {
+      await m.shutdown();
+    }
+    console.log(out.join(" "));
+  })();
+}

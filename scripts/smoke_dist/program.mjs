@@ -1,7 +1,17 @@
 // The smoke program, ES module form: run by scripts/smoke_dist.mjs from a fresh install of the
 // packed tarball on each runtime. It prints one line that the script compares with what it expects.
 // No `await using` here: Node 20 runs this file too.
-import { currentProcess, Event, isMainProcess, Lock, Manager, Pool, Process, ProcessPoolExecutor, Queue } from "multiproc";
+import {
+  currentProcess,
+  Event,
+  isMainProcess,
+  Lock,
+  Manager,
+  Pool,
+  Process,
+  ProcessPoolExecutor,
+  Queue,
+} from "multiproc";
 
 export class Boom extends Error {
   constructor(message) {

@@ -364,7 +364,9 @@ export function _leave(): void {
 }
 
 function _tooDeep(): never {
-  throw new CodecError(`Cannot decode message: it nests objects more than ${W.MAX_DEPTH} levels deep (the codec's limit)`);
+  throw new CodecError(
+    `Cannot decode message: it nests objects more than ${W.MAX_DEPTH} levels deep (the codec's limit)`,
+  );
 }
 
 function _readArray(n: number): unknown[] {

@@ -9,6 +9,7 @@ import * as W from "./_codec_shared.ts";
 import {
   _enter,
   _fill,
+  _leave,
   _need,
   _pushRef,
   _readByte,
@@ -21,7 +22,6 @@ import {
   _readU32,
   _readValue,
   _readVarUint,
-  _leave,
   _reserve,
   _setRareReader,
 } from "./_codec_read.ts";

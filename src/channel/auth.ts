@@ -39,7 +39,9 @@ const _keys = new Map<Uint8Array, Promise<Awaited<ReturnType<typeof crypto.subtl
 async function _hmac(key: Uint8Array, ...parts: Uint8Array[]): Promise<Uint8Array> {
   let k = _keys.get(key);
   if (!k) {
-    k = crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    k = crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
     _keys.set(key, k);
     if (_keys.size > 64) _keys.delete(_keys.keys().next().value!);
   }
@@ -69,7 +71,11 @@ export function randomBytes(n: number): Uint8Array {
  * Reads frames one at a time off a link during the handshake; `done()` hands unread frames back;
  * `timedOut()` tells whether this side gave up waiting (and closed the link itself).
  */
-function _nextFrame(link: Link, lastFrame = 0, timeout = _HANDSHAKE_TIMEOUT): { next: () => Promise<Uint8Array>; done: () => void; timedOut: () => boolean } {
+function _nextFrame(
+  link: Link,
+  lastFrame = 0,
+  timeout = _HANDSHAKE_TIMEOUT,
+): { next: () => Promise<Uint8Array>; done: () => void; timedOut: () => boolean } {
   const queue: Uint8Array[] = [];
   let expired = false;
   let waiter: ((f: Uint8Array | null) => void) | undefined;
@@ -182,7 +188,9 @@ export async function connectAuthenticated(
       // Closed by the server before its challenge; not our own timeout (a slow server is not a
       // refusal, and retrying would only pile more work on it).
       if (link.closed && e instanceof AuthenticationError && !timedOut()) {
-        const refused = new AuthenticationError("The server closed the connection before authentication began (too many connections at once?)");
+        const refused = new AuthenticationError(
+          "The server closed the connection before authentication began (too many connections at once?)",
+        );
         _refused.add(refused);
         throw refused;
       }
@@ -196,7 +204,10 @@ export async function connectAuthenticated(
     link.send(helloBytes);
     link.send(answer);
     const reply = await next();
-    if (reply.length !== 34 || _dec.decode(reply.subarray(0, 2)) !== "OK" || !_equal(reply.subarray(2), await _hmac(key, mine))) {
+    if (
+      reply.length !== 34 || _dec.decode(reply.subarray(0, 2)) !== "OK" ||
+      !_equal(reply.subarray(2), await _hmac(key, mine))
+    ) {
       throw new AuthenticationError("Server failed authentication (wrong authkey?)");
     }
     link.setMaxFrame(MAX_FRAME);

@@ -41,10 +41,10 @@ import {
   _Unsendable,
   CodecError,
   registryListeners,
+  typeModules,
   typesByProto,
   typesByTag,
   type TypeSpec,
-  typeModules,
 } from "./_codec_shared.ts";
 import { _buildError, _defineHidden, _defineProp, _errorName, _isError, registerErrorClass } from "./_codec_errors.ts";
 
@@ -256,7 +256,7 @@ export function withTypeModules<T>(fn: () => T): [T, string[]] {
     return [fn(), [...used]];
   } finally {
     typeModules.used = outer;
-    if (outer) for (const m of used) outer.add(m);
+    if (outer) { for (const m of used) outer.add(m); }
   }
 }
 

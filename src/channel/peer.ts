@@ -9,7 +9,15 @@
  *
  * @module
  */
-import { decode, decodeError, encodeError, encodeFrame, type ErrorRecord, isUnknownTypeError, loadMissingTypes } from "./codec.ts";
+import {
+  decode,
+  decodeError,
+  encodeError,
+  encodeFrame,
+  type ErrorRecord,
+  isUnknownTypeError,
+  loadMissingTypes,
+} from "./codec.ts";
 import type { Link } from "./link.ts";
 import { EOFError } from "../errors.ts";
 
@@ -161,7 +169,10 @@ export class Peer {
     switch (msg[0]) {
       case 0: {
         const [, id, target, method, args] = msg;
-        if (msg.length !== 5 || !_isId(id) || typeof target !== "string" || typeof method !== "string" || !Array.isArray(args)) return false;
+        if (
+          msg.length !== 5 || !_isId(id) || typeof target !== "string" || typeof method !== "string" ||
+          !Array.isArray(args)
+        ) return false;
         this.#serve(id, target, method, args);
         return true;
       }
@@ -187,7 +198,9 @@ export class Peer {
       }
       case 3: {
         const [, target, method, args] = msg;
-        if (msg.length !== 4 || typeof target !== "string" || typeof method !== "string" || !Array.isArray(args)) return false;
+        if (msg.length !== 4 || typeof target !== "string" || typeof method !== "string" || !Array.isArray(args)) {
+          return false;
+        }
         try {
           const r = this.#dispatch(this, target, method, args);
           if (r instanceof Promise) r.catch(() => {});

@@ -38,7 +38,9 @@ function _fail(e: unknown): never {
   const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
   const fromName = e instanceof Error && !text.includes(e.message) ? `${e.name}: ${e.message}\n` : "";
   process.stderr.write(`Process ${node.name} (pid ${process.pid}) failed:\n${fromName}${text}\n`);
-  if (e instanceof Error && e.cause instanceof Error) process.stderr.write(`Caused by: ${e.cause.stack ?? e.cause.message}\n`);
+  if (e instanceof Error && e.cause instanceof Error) {
+    process.stderr.write(`Caused by: ${e.cause.stack ?? e.cause.message}\n`);
+  }
   return runtime.exit(1);
 }
 
@@ -46,7 +48,9 @@ async function _main(): Promise<void> {
   const env = runtime.getEnv("MULTIPROC_CHILD");
   runtime.deleteEnv("MULTIPROC_CHILD");
   if (!env) {
-    process.stderr.write("This script is started by multiproc for its child processes; it is not meant to be run by hand.\n");
+    process.stderr.write(
+      "This script is started by multiproc for its child processes; it is not meant to be run by hand.\n",
+    );
     runtime.exit(2);
   }
   const [address, id] = env.split("\n");

@@ -118,7 +118,11 @@ export class PipeServer implements Served {
     this.#checkHandle(h);
     if (this.#bufs[side].length > 0 || this.#open[1 - side] === 0) return true;
     if (!(timeout > 0)) return false;
-    return this.#waiters[side].add({ kind: 1, h, peer, id }, Number.isFinite(timeout) ? timeout : null, () => false) as Promise<boolean>;
+    return this.#waiters[side].add(
+      { kind: 1, h, peer, id },
+      Number.isFinite(timeout) ? timeout : null,
+      () => false,
+    ) as Promise<boolean>;
   }
 
   /** Ends a waiting poll (its answer is false). */
@@ -154,12 +158,18 @@ export class PipeServer implements Served {
     this.#handles.delete(h);
     const end = rec.end;
     for (const ws of this.#waiters) {
-      ws.settleWhere((w) => w.h === h, (_, _resolve, reject) => reject(new StateError("Connection is closed: it was closed while waiting")));
+      ws.settleWhere(
+        (w) => w.h === h,
+        (_, _resolve, reject) => reject(new StateError("Connection is closed: it was closed while waiting")),
+      );
     }
     if (--this.#open[end] > 0) return;
     // Nobody writes into buffer 1-end any more: its readers reach EOF once it is drained.
     const other = (1 - end) as _Side;
-    this.#waiters[other].settleWhere(() => true, (w, resolve, reject) => (w.kind === 0 ? reject(_eof()) : resolve(true)));
+    this.#waiters[other].settleWhere(
+      () => true,
+      (w, resolve, reject) => (w.kind === 0 ? reject(_eof()) : resolve(true)),
+    );
     // Nobody reads buffer `end` any more: drop what it holds and let its senders go on.
     this.#bufs[end].clear();
     this.#bytes[end] = 0;

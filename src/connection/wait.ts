@@ -30,11 +30,18 @@ import { Process } from "../process.ts";
  * }
  * ```
  */
-export async function wait(objects: Array<Connection | Process>, timeout?: number): Promise<Array<Connection | Process>> {
+export async function wait(
+  objects: Array<Connection | Process>,
+  timeout?: number,
+): Promise<Array<Connection | Process>> {
   if (!Array.isArray(objects)) throw new TypeError("wait() expects an array of Connection and Process objects");
   for (const o of objects) {
-    if (!(o instanceof Connection) && !(o instanceof Process)) throw new TypeError(`wait() accepts Connection and Process objects, got ${o === null ? "null" : typeof o}`);
-    if (o instanceof Process && o._exited === undefined) throw new StateError(`Cannot wait() for ${o.name}: it has not been started`);
+    if (!(o instanceof Connection) && !(o instanceof Process)) {
+      throw new TypeError(`wait() accepts Connection and Process objects, got ${o === null ? "null" : typeof o}`);
+    }
+    if (o instanceof Process && o._exited === undefined) {
+      throw new StateError(`Cannot wait() for ${o.name}: it has not been started`);
+    }
   }
   if (timeout !== undefined && timeout !== null && typeof timeout !== "number") {
     throw new TypeError(`wait() timeout must be a number of milliseconds, got ${typeof timeout}`);

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
-import { runtime, type Listener } from "../runtime/adapter.ts";
+import { type Listener, runtime } from "../runtime/adapter.ts";
 import { nameStamp, processGone, processStamp, stampGone } from "../runtime/liveness.ts";
 import { privateEntry } from "../runtime/private_entry.ts";
 import { acceptAuthenticated, connectAuthenticated, type Hello, isRefused, randomBytes } from "../channel/auth.ts";
@@ -237,7 +237,10 @@ export class ProcessNode {
     if (!p) {
       p = this.#connect(address);
       this.#peers.set(address, p);
-      p.then((peer) => peer.onClose(() => this.#peers.get(address) === p && this.#peers.delete(address)), () => this.#peers.delete(address));
+      p.then(
+        (peer) => peer.onClose(() => this.#peers.get(address) === p && this.#peers.delete(address)),
+        () => this.#peers.delete(address),
+      );
     }
     return p;
   }
@@ -280,7 +283,9 @@ export class ProcessNode {
     try {
       result = await acceptAuthenticated(stream, (hello) => {
         // The hello is whatever JSON the (not yet authenticated) client sent: check types first.
-        if (hello.role === "child") return typeof hello.id === "string" ? this.#expected.get(hello.id)?.token : undefined;
+        if (hello.role === "child") {
+          return typeof hello.id === "string" ? this.#expected.get(hello.id)?.token : undefined;
+        }
         if (hello.role === "peer") return this.authkey;
         return undefined;
       });
@@ -336,7 +341,11 @@ export class ProcessNode {
   /** Runs a request addressed to one of our served objects. */
   dispatch(peer: Peer | null, target: string, method: string, args: unknown[]): unknown {
     const obj = this.#served.get(target);
-    if (!obj) throw new StateError(`Object ${target} is not served by process ${process.pid} (it was closed or its owner restarted)`);
+    if (!obj) {
+      throw new StateError(
+        `Object ${target} is not served by process ${process.pid} (it was closed or its owner restarted)`,
+      );
+    }
     return obj.call(method, args, peer);
   }
 

@@ -105,10 +105,14 @@ export class Route {
    */
   request(target: string, method: string, args: unknown[], hold = true): Promise<unknown> {
     if (this.#before.size > 0) this.#runBefore();
-    const p = this.#peer ? this.#peer.request(target, method, args, hold) : this.#ready.then((peer) => peer.request(target, method, args, hold));
+    const p = this.#peer
+      ? this.#peer.request(target, method, args, hold)
+      : this.#ready.then((peer) => peer.request(target, method, args, hold));
     return p.catch((e) => {
       if (typeof (e as { code?: unknown })?.code !== "string") throw e; // an answer, not a failed connect
-      throw new EOFError(`Cannot reach process at ${this.#address}, which serves this object: ${e instanceof Error ? e.message : e}`);
+      throw new EOFError(
+        `Cannot reach process at ${this.#address}, which serves this object: ${e instanceof Error ? e.message : e}`,
+      );
     });
   }
 }

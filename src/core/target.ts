@@ -79,7 +79,9 @@ export function inferModule(name: string, caller: string | undefined): string | 
 export function moduleUrl(module: string | URL | undefined): string | undefined {
   if (module === undefined) return undefined;
   if (module instanceof URL) return module.href;
-  if (typeof module !== "string") throw new TypeError(`The module option must be a string or URL, got ${typeof module}`);
+  if (typeof module !== "string") {
+    throw new TypeError(`The module option must be a string or URL, got ${typeof module}`);
+  }
   return /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
 }
 
@@ -88,10 +90,16 @@ export function moduleUrl(module: string | URL | undefined): string | undefined 
  * @throws {TypeError} If `fn` is not a function, or is built-in or bound (no source to send).
  */
 export function describeFunction(fn: unknown, module: string | undefined, what = "target"): TargetSpec {
-  if (typeof fn !== "function") throw new TypeError(`The ${what} must be a function, got ${fn === null ? "null" : typeof fn}`);
+  if (typeof fn !== "function") {
+    throw new TypeError(`The ${what} must be a function, got ${fn === null ? "null" : typeof fn}`);
+  }
   const s = Function.prototype.toString.call(fn);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(s) && !module) {
-    throw new TypeError(`The ${what} ${fn.name || "(anonymous)"} is a built-in or bound function: pass a function exported from a module instead`);
+    throw new TypeError(
+      `The ${what} ${
+        fn.name || "(anonymous)"
+      } is a built-in or bound function: pass a function exported from a module instead`,
+    );
   }
   if (/^class[\s{]/.test(s)) throw new TypeError(`The ${what} ${fn.name} is a class, not a function`);
   return { k: "fn", m: module ?? inferModule(fn.name, callerModule()), n: fn.name, s };
@@ -134,7 +142,9 @@ function _explainCaptures(fn: (...a: unknown[]) => unknown, name: string): (...a
   return function (this: unknown, ...args: unknown[]) {
     try {
       const r = fn.apply(this, args);
-      if (r && typeof (r as Promise<unknown>).then === "function") return (r as Promise<unknown>).then(undefined, explain);
+      if (r && typeof (r as Promise<unknown>).then === "function") {
+        return (r as Promise<unknown>).then(undefined, explain);
+      }
       return r;
     } catch (e) {
       return explain(e);
@@ -150,7 +160,9 @@ const _modules = new Map<string, Promise<Record<string, unknown>>>();
  * (`node:`) or bare specifiers: only modules on this machine's disk may be loaded.
  */
 function _checkModuleUrl(url: unknown): string {
-  if (typeof url !== "string") throw new TypeError(`A module URL must be a string, got ${url === null ? "null" : typeof url}`);
+  if (typeof url !== "string") {
+    throw new TypeError(`A module URL must be a string, got ${url === null ? "null" : typeof url}`);
+  }
   let protocol: string | undefined;
   try {
     protocol = new URL(url).protocol;
@@ -159,7 +171,9 @@ function _checkModuleUrl(url: unknown): string {
     const shown = url.length > 80 ? `${url.slice(0, 80)}...` : url;
     throw new TypeError(
       `Refusing to import the module "${shown}": only file: URLs are accepted ` +
-        `(${protocol ? `not ${protocol} URLs` : "not bare specifiers"}); pass the module as a path or file URL, e.g. \`module: import.meta.url\``,
+        `(${
+          protocol ? `not ${protocol} URLs` : "not bare specifiers"
+        }); pass the module as a path or file URL, e.g. \`module: import.meta.url\``,
     );
   }
   return url;
@@ -189,7 +203,9 @@ export async function resolveFunction(spec: TargetSpec & { k: "fn" }): Promise<(
     const byName = spec.n ? mod[spec.n] : undefined;
     if (typeof byName === "function") return byName as (...a: unknown[]) => unknown;
     for (const v of Object.values(mod)) {
-      if (typeof v === "function" && Function.prototype.toString.call(v) === spec.s) return v as (...a: unknown[]) => unknown;
+      if (typeof v === "function" && Function.prototype.toString.call(v) === spec.s) {
+        return v as (...a: unknown[]) => unknown;
+      }
     }
   }
   return _explainCaptures(_compile(spec.s), spec.n);
@@ -197,11 +213,15 @@ export async function resolveFunction(spec: TargetSpec & { k: "fn" }): Promise<(
 
 /** Resolves an exported class (a `Process` subclass, or an error class) in the child. */
 export async function resolveClass(spec: TargetSpec & { k: "cls" }): Promise<new (...a: unknown[]) => unknown> {
-  if (!spec.m) throw new Error(`Cannot find the module of class ${spec.c}: pass \`module: import.meta.url\` to its constructor`);
+  if (!spec.m) {
+    throw new Error(`Cannot find the module of class ${spec.c}: pass \`module: import.meta.url\` to its constructor`);
+  }
   const mod = await importModule(spec.m);
   const cls = mod[spec.c];
   if (typeof cls !== "function") {
-    throw new Error(`Class ${spec.c} is not exported by ${spec.m}: export it so the child process can re-create the instance`);
+    throw new Error(
+      `Class ${spec.c} is not exported by ${spec.m}: export it so the child process can re-create the instance`,
+    );
   }
   return cls as new (...a: unknown[]) => unknown;
 }

@@ -65,7 +65,13 @@ export class WaitList<T, W extends Waiting = Waiting> {
    */
   add(who: W, timeout: number | null, onTimeout: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: _Entry<T, W> = { who, resolve, reject, timer: undefined, held: this.#holdRemote || who.peer === null };
+      const entry: _Entry<T, W> = {
+        who,
+        resolve,
+        reject,
+        timer: undefined,
+        held: this.#holdRemote || who.peer === null,
+      };
       if (timeout !== null) {
         entry.timer = setTimeout(() => {
           if (!this.#remove(entry)) return;
@@ -166,7 +172,10 @@ export class WaitList<T, W extends Waiting = Waiting> {
    * @param answer Settles one waiter: calls `resolve` or `reject`.
    * @returns How many were taken.
    */
-  settleWhere(pick: (who: W) => boolean, answer: (who: W, resolve: (v: T) => void, reject: (e: unknown) => void) => void): number {
+  settleWhere(
+    pick: (who: W) => boolean,
+    answer: (who: W, resolve: (v: T) => void, reject: (e: unknown) => void) => void,
+  ): number {
     const taken: _Entry<T, W>[] = [];
     const kept: _Entry<T, W>[] = [];
     for (const e of this.#entries) (pick(e.who) ? taken : kept).push(e);

@@ -41,7 +41,9 @@ function _record(label: string, o: unknown): Iterable<[string, unknown]> {
 
 function _fromEntries(entries: Iterable<[string, unknown]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of entries) {
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 
@@ -78,7 +80,9 @@ export function servedDict(init: unknown): Served {
 }
 
 function _index(label: string, i: unknown, length: number, what: string): number {
-  if (typeof i !== "number" || !Number.isInteger(i)) throw new TypeError(`${label} index must be an integer, got ${_show(i)}`);
+  if (typeof i !== "number" || !Number.isInteger(i)) {
+    throw new TypeError(`${label} index must be an integer, got ${_show(i)}`);
+  }
   const j = i < 0 ? i + length : i;
   if (j < 0 || j >= length) throw new RangeError(`${label} ${what} index ${i} is out of range for length ${length}`);
   return j;
@@ -102,7 +106,9 @@ export function servedList(init: unknown): Served {
       for (const v of _array(`${L}.extend()`, vs)) a.push(v);
     },
     insert: ([i, v]) => {
-      if (typeof i !== "number" || !Number.isInteger(i)) throw new TypeError(`${L}.insert() index must be an integer, got ${_show(i)}`);
+      if (typeof i !== "number" || !Number.isInteger(i)) {
+        throw new TypeError(`${L}.insert() index must be an integer, got ${_show(i)}`);
+      }
       const j = i < 0 ? Math.max(0, i + a.length) : Math.min(i, a.length);
       a.splice(j, 0, v);
     },
@@ -163,11 +169,15 @@ export function coerce(label: string, code: string, v: unknown): unknown {
       throw new TypeError(`${label} of typecode "${code}" holds integers, got ${_show(v)}`);
     }
     const b = BigInt(v);
-    if (b < range[0] || b > range[1]) throw new RangeError(`${label} value ${_show(v)} is out of range for typecode "${code}"`);
+    if (b < range[0] || b > range[1]) {
+      throw new RangeError(`${label} value ${_show(v)} is out of range for typecode "${code}"`);
+    }
     return v;
   }
   if (code === "c") {
-    if (typeof v !== "string" || v.length !== 1) throw new TypeError(`${label} of typecode "c" holds one-character strings, got ${_show(v)}`);
+    if (typeof v !== "string" || v.length !== 1) {
+      throw new TypeError(`${label} of typecode "c" holds one-character strings, got ${_show(v)}`);
+    }
     return v;
   }
   if (typeof v !== "number") throw new TypeError(`${label} of typecode "${code}" holds numbers, got ${_show(v)}`);

@@ -51,7 +51,9 @@ export class ManagedRemote implements Remote {
   /** Calls `method` on the referent; a shut-down or lost manager rejects with StateError. */
   async call(method: string, args: unknown[]): Promise<unknown> {
     if (_shut.has(this.ref.a)) {
-      throw new StateError(`The manager of this ${this.kind} proxy has been shut down: create the object on a running Manager`);
+      throw new StateError(
+        `The manager of this ${this.kind} proxy has been shut down: create the object on a running Manager`,
+      );
     }
     return await callRef(this.ref, method, args, `The manager of this ${this.kind} proxy`);
   }
@@ -211,7 +213,9 @@ export class NamespaceProxy extends ServedClient {
 }
 
 function _qargs(o: { block?: boolean; timeout?: number } | undefined, what: string): [boolean, number | null] {
-  if (o !== undefined && (typeof o !== "object" || o === null)) throw new TypeError(`${what} options must be an object like { block, timeout }`);
+  if (o !== undefined && (typeof o !== "object" || o === null)) {
+    throw new TypeError(`${what} options must be an object like { block, timeout }`);
+  }
   const block = o?.block ?? true;
   if (typeof block !== "boolean") throw new TypeError(`${what} block must be a boolean`);
   return [block, block ? timeoutOption(o?.timeout, what) : 0];
@@ -525,4 +529,3 @@ for (
     ["BarrierProxy", BarrierProxy],
   ] as const
 ) _register(`multiproc.manager.${tag}`, cls);
-

@@ -63,7 +63,9 @@ export class AsyncResult<R> implements PromiseLike<R> {
     callbacks: { callback?: (r: R) => void; errorCallback?: (e: Error) => void } = {},
   ) {
     const { callback, errorCallback } = callbacks;
-    if (callback !== undefined && typeof callback !== "function") throw new TypeError("The callback option must be a function");
+    if (callback !== undefined && typeof callback !== "function") {
+      throw new TypeError("The callback option must be a function");
+    }
     if (errorCallback !== undefined && typeof errorCallback !== "function") {
       throw new TypeError("The errorCallback option must be a function");
     }
@@ -97,7 +99,9 @@ export class AsyncResult<R> implements PromiseLike<R> {
    * @throws {StateError} If the task has not finished yet (check {@linkcode ready} or `await wait()`).
    */
   successful(): boolean {
-    if (this.#state === 0) throw new StateError("AsyncResult.successful() was called before the result is ready: await wait() first");
+    if (this.#state === 0) {
+      throw new StateError("AsyncResult.successful() was called before the result is ready: await wait() first");
+    }
     return this.#state === 1;
   }
 
@@ -119,7 +123,9 @@ export class AsyncResult<R> implements PromiseLike<R> {
    */
   async get(timeout?: number): Promise<R> {
     if (!(await settledWithin(this.#settled, timeout, "AsyncResult.get()"))) {
-      throw new TimeoutError(`AsyncResult.get() timed out after ${timeout} ms; the task is still running: call get() again to keep waiting`);
+      throw new TimeoutError(
+        `AsyncResult.get() timed out after ${timeout} ms; the task is still running: call get() again to keep waiting`,
+      );
     }
     if (this.#state === 2) throw this.#error;
     return this.#value as R;

@@ -16,7 +16,14 @@ import { BrokenProcessPool, StateError, WorkerLostError } from "../errors.ts";
 import { GUARD_MESSAGE, type Target } from "../process.ts";
 import { WORKER_INBOX } from "./worker.ts";
 import { holdAlive, releaseAlive } from "../core/hold_alive.ts";
-import { describeExit, killedFromOutside, PoolTask, TASK_DISPATCHED as _DISPATCHED, TASK_DONE as _DONE, TASK_QUEUED as _QUEUED } from "./task.ts";
+import {
+  describeExit,
+  killedFromOutside,
+  PoolTask,
+  TASK_DISPATCHED as _DISPATCHED,
+  TASK_DONE as _DONE,
+  TASK_QUEUED as _QUEUED,
+} from "./task.ts";
 import { FunctionRegistry } from "./registry.ts";
 import { recordTaskTime, type ScheduleOptions, Scheduler } from "./scheduler.ts";
 import { type PoolWorker, startWorker, stopWorker, takesTasks } from "./workers.ts";
@@ -63,9 +70,20 @@ export function engineOptions(
   if (max !== undefined) positiveInt(max, `${kind} maxTasksPerChild`);
   if (o.initargs !== undefined && !Array.isArray(o.initargs)) throw new TypeError(`${kind} initargs must be an array`);
   const module = moduleUrl(o.module);
-  const init = o.initializer === undefined || o.initializer === null ? null : describeFunction(o.initializer, module, "initializer");
+  const init = o.initializer === undefined || o.initializer === null
+    ? null
+    : describeFunction(o.initializer, module, "initializer");
   const executor = kind === "ProcessPoolExecutor";
-  return { kind, size, onDemand: executor, init, initargs: o.initargs ?? [], maxTasksPerChild: max, module, breakOnKill: executor };
+  return {
+    kind,
+    size,
+    onDemand: executor,
+    init,
+    initargs: o.initargs ?? [],
+    maxTasksPerChild: max,
+    module,
+    breakOnKill: executor,
+  };
 }
 
 /** Starts, feeds and replaces the worker processes of one pool. */
@@ -96,7 +114,7 @@ export class PoolEngine {
     this.#o = options;
     this.#functions = new FunctionRegistry(options.module);
     node.register(this.#id, { call: (m, a, p) => this.#onMessage(m, a, p) });
-    if (!options.onDemand) for (let i = 0; i < options.size; i++) this.#spawn();
+    if (!options.onDemand) { for (let i = 0; i < options.size; i++) this.#spawn(); }
   }
 
   /** "open", "closed", "terminated" or "broken". */
@@ -235,7 +253,9 @@ export class PoolEngine {
     } catch (e) {
       // The system refused a process (no memory, process limit): waiting would hang every task.
       const err = e as Error;
-      this.breakWith(new BrokenProcessPool(`The ${this.#o.kind} could not start a worker process: ${err?.message}`, { cause: e }));
+      this.breakWith(
+        new BrokenProcessPool(`The ${this.#o.kind} could not start a worker process: ${err?.message}`, { cause: e }),
+      );
       return;
     }
     this.#workers.set(wid, w);
@@ -393,14 +413,18 @@ export class PoolEngine {
     const broke = "; the pool cannot start workers";
     if (this.#o.onDemand && this.#o.breakOnKill && this.#outstanding > 0) return broke;
     if (killedFromOutside(code)) return undefined;
-    return ++this.#startFailures >= _MAX_START_FAILURES ? `${broke} (${this.#startFailures} in a row ended before they were ready)` : undefined;
+    return ++this.#startFailures >= _MAX_START_FAILURES
+      ? `${broke} (${this.#startFailures} in a row ended before they were ready)`
+      : undefined;
   }
 
   #onExit(w: PoolWorker, code: number): void {
     this.#workers.delete(w.wid);
     const tasks = w.inflight.splice(0);
     if (this.#state === "terminated" || this.#state === "broken") {
-      for (const t of tasks) this.#finish(t, false, this.#broken ?? new StateError(`The ${this.#o.kind} was terminated`));
+      for (const t of tasks) {
+        this.#finish(t, false, this.#broken ?? new StateError(`The ${this.#o.kind} was terminated`));
+      }
       return;
     }
     const expected = w.killed || (w.stopping && tasks.length === 0);
@@ -409,13 +433,18 @@ export class PoolEngine {
       if (!w.peer) {
         const why = this.#startFailure(code);
         if (why !== undefined) {
-          this.breakWith(new BrokenProcessPool(`${who} ${describeExit(code)} while starting${why}. Check the worker's stderr`), tasks);
+          this.breakWith(
+            new BrokenProcessPool(`${who} ${describeExit(code)} while starting${why}. Check the worker's stderr`),
+            tasks,
+          );
           return;
         }
       } else if (this.#o.breakOnKill && code < 0 && tasks.length > 0) {
         this.breakWith(
           new BrokenProcessPool(
-            `A process in the ${this.#o.kind} terminated abruptly: ${who} ${describeExit(code)} while running or holding tasks. ` +
+            `A process in the ${this.#o.kind} terminated abruptly: ${who} ${
+              describeExit(code)
+            } while running or holding tasks. ` +
               `The pool is broken; create a new ProcessPoolExecutor`,
           ),
           tasks,

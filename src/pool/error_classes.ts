@@ -37,5 +37,5 @@ function _register(mod: Record<string, unknown>): void {
 export function scanErrorClasses(url: string): void {
   if (_scans.has(url)) return;
   _scans.add(url);
-  importModule(url).then(_register).catch(() => { /* not importable here: errors keep their name */ });
+  importModule(url).then(_register).catch(() => {/* not importable here: errors keep their name */});
 }

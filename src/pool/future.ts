@@ -90,7 +90,9 @@ export class Future<R = unknown> implements PromiseLike<R> {
    */
   async exception(timeout?: number): Promise<Error | null> {
     await this.#wait(timeout, "exception");
-    if (this.#state === _CANCELLED) throw new CancelledError("Future.exception(): the future was cancelled before it ran");
+    if (this.#state === _CANCELLED) {
+      throw new CancelledError("Future.exception(): the future was cancelled before it ran");
+    }
     return (this.#error as Error | undefined) ?? null;
   }
 
@@ -144,7 +146,9 @@ export class Future<R = unknown> implements PromiseLike<R> {
 
   async #wait(timeout: number | undefined, what: string): Promise<void> {
     if (!(await settledWithin(this.#settled, timeout, `Future.${what}()`))) {
-      throw new TimeoutError(`Future.${what}() timed out after ${timeout} ms; the task has not finished: call it again to keep waiting`);
+      throw new TimeoutError(
+        `Future.${what}() timed out after ${timeout} ms; the task has not finished: call it again to keep waiting`,
+      );
     }
   }
 
@@ -235,7 +239,9 @@ export function asCompleted<R>(fs: Iterable<Future<R>>, timeout?: number): Async
         wake = undefined;
         if (!inTime) {
           finish();
-          throw new TimeoutError(`asCompleted() timed out: ${pending.size} (of ${total}) futures unfinished after ${timeout} ms`);
+          throw new TimeoutError(
+            `asCompleted() timed out: ${pending.size} (of ${total}) futures unfinished after ${timeout} ms`,
+          );
         }
       }
       const f = ready.shift()!;
@@ -293,7 +299,9 @@ export async function waitFutures<R>(
   const all = _futures(fs, "waitFutures()");
   const returnWhen = options.returnWhen ?? "ALL_COMPLETED";
   if (!["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"].includes(returnWhen)) {
-    throw new TypeError(`waitFutures() returnWhen must be "FIRST_COMPLETED", "FIRST_EXCEPTION" or "ALL_COMPLETED", got ${returnWhen}`);
+    throw new TypeError(
+      `waitFutures() returnWhen must be "FIRST_COMPLETED", "FIRST_EXCEPTION" or "ALL_COMPLETED", got ${returnWhen}`,
+    );
   }
   const failed = (f: Future<R>) => _failed(f as Future<unknown>);
   const met = (): boolean => {

@@ -115,7 +115,7 @@ export class Scheduler {
         w.assigned++;
         if (max !== undefined && w.assigned >= max) w.retiring = true;
         let b = batches.get(w);
-        if (!b) batches.set(w, (b = []));
+        if (!b) batches.set(w, b = []);
         b.push(t);
         progress = true;
       }

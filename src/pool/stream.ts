@@ -48,10 +48,15 @@ export function positiveInt(n: unknown, what: string): void {
 export function checkCallOptions(o: CallOptions, what: string): void {
   if (typeof o !== "object" || o === null) throw new TypeError(`The options of ${what}() must be an object`);
   if (o.timeout !== undefined) {
-    if (typeof o.timeout !== "number" || Number.isNaN(o.timeout)) throw new TypeError(`${what}() timeout must be a number of milliseconds`);
+    if (typeof o.timeout !== "number" || Number.isNaN(o.timeout)) {
+      throw new TypeError(`${what}() timeout must be a number of milliseconds`);
+    }
     if (o.timeout < 0) throw new RangeError(`${what}() timeout must be at least 0 ms, got ${o.timeout}`);
   }
-  if (o.signal !== undefined && (typeof o.signal !== "object" || o.signal === null || typeof o.signal.addEventListener !== "function")) {
+  if (
+    o.signal !== undefined &&
+    (typeof o.signal !== "object" || o.signal === null || typeof o.signal.addEventListener !== "function")
+  ) {
     throw new TypeError(`${what}() signal must be an AbortSignal`);
   }
 }
@@ -119,9 +124,11 @@ export async function* runStream<R>(engine: PoolEngine, s: StreamSpec): AsyncGen
   };
   const onAbort = () => fail(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = timeout === undefined
-    ? undefined
-    : setTimeout(() => fail(new TimeoutError(`${s.what} timed out after ${timeout} ms; its running workers were killed and replaced`)), timeout);
+  const timer = timeout === undefined ? undefined : setTimeout(
+    () =>
+      fail(new TimeoutError(`${s.what} timed out after ${timeout} ms; its running workers were killed and replaced`)),
+    timeout,
+  );
   try {
     for (;;) {
       while (!inputDone && inFlight < s.ahead && !failure) {

@@ -32,7 +32,8 @@ export const TASK_FIELDS = 5;
 export const WORKER_INBOX = "pool-worker";
 
 function _isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as PromiseLike<unknown>).then === "function";
+  return v !== null && (typeof v === "object" || typeof v === "function") &&
+    typeof (v as PromiseLike<unknown>).then === "function";
 }
 
 /** Resolves a function spec with the guard flag set: importing a module must not start processes. */
@@ -61,7 +62,9 @@ async function _workerLoop(poolId: string, workerId: number): Promise<void> {
     try {
       peer.notify(poolId, "done", [workerId, id, ok, value, ms]);
     } catch (e) {
-      const err = new TypeError(`The result of a pool task cannot be sent back to the parent process: ${(e as Error).message}`);
+      const err = new TypeError(
+        `The result of a pool task cannot be sent back to the parent process: ${(e as Error).message}`,
+      );
       peer.notify(poolId, "done", [workerId, id, false, encodeError(err), ms]);
     }
   };
@@ -139,7 +142,10 @@ async function _workerLoop(poolId: string, workerId: number): Promise<void> {
   peer.onClose(() => stopped());
   // The initializer travels after the handshake, not in the (size-limited) setup message.
   peer.notify(poolId, "hello", [workerId]);
-  const [init, initargs] = await Promise.race([initArrived, finished.then(() => [null, []])]) as [TargetSpec | null, unknown[]];
+  const [init, initargs] = await Promise.race([initArrived, finished.then(() => [null, []])]) as [
+    TargetSpec | null,
+    unknown[],
+  ];
   if (init) {
     try {
       const fn = await _resolve(init as TargetSpec & { k: "fn" });

@@ -183,7 +183,9 @@ export class QueueServer implements Served {
   /** JoinableQueue: one task is done. @throws {StateError} If called more times than items were put. */
   taskDone(): void {
     if (this.#unfinished === 0) {
-      throw new StateError(`taskDone() called too many times on ${this.#label}: call it once per item taken with get()`);
+      throw new StateError(
+        `taskDone() called too many times on ${this.#label}: call it once per item taken with get()`,
+      );
     }
     if (--this.#unfinished === 0) this.#joiners.wakeAll(undefined);
   }
@@ -279,11 +281,15 @@ export class QueueServer implements Served {
   }
 
   #fullError(): Full {
-    return new Full(`${this.#label} is full (maxsize ${this.#maxsize}): wait with put({ timeout }) or take items out first`);
+    return new Full(
+      `${this.#label} is full (maxsize ${this.#maxsize}): wait with put({ timeout }) or take items out first`,
+    );
   }
 
   #emptyError(): Empty {
-    return new Empty(`${this.#label} is empty: nothing arrived in time; wait longer with get({ timeout }) or put items first`);
+    return new Empty(
+      `${this.#label} is empty: nothing arrived in time; wait longer with get({ timeout }) or put items first`,
+    );
   }
 }
 

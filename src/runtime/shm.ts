@@ -113,8 +113,12 @@ let _rootStamp: string | undefined;
 /** Syscall numbers for this machine, or undefined if unsupported. @internal */
 export function syscallNumbers(): SyscallNumbers | undefined {
   if (process.platform !== "linux") return undefined;
-  if (process.arch === "x64") return { futex: 202, futexWaitv: 449, clockGettime: 228, fstat: 5, statMode: 24, statUid: 28 };
-  if (process.arch === "arm64") return { futex: 98, futexWaitv: 449, clockGettime: 113, fstat: 80, statMode: 16, statUid: 24 };
+  if (process.arch === "x64") {
+    return { futex: 202, futexWaitv: 449, clockGettime: 228, fstat: 5, statMode: 24, statUid: 28 };
+  }
+  if (process.arch === "arm64") {
+    return { futex: 98, futexWaitv: 449, clockGettime: 113, fstat: 80, statMode: 16, statUid: 24 };
+  }
   return undefined;
 }
 
@@ -352,8 +356,12 @@ class _SharedMemory implements SharedMemory {
     if ((mode & 0o170000) !== 0o100000 || (mode & 0o077) !== 0 || (me !== undefined && uid !== me)) {
       throw Object.assign(
         new Error(
-          `Refusing shared-memory segment ${name}: it has mode ${(mode & 0o7777).toString(8).padStart(4, "0")} and owner uid ${uid}, ` +
-            `but segments of this library are private (mode 0600) to their user (uid ${me ?? "?"}); someone else may have planted it`,
+          `Refusing shared-memory segment ${name}: it has mode ${
+            (mode & 0o7777).toString(8).padStart(4, "0")
+          } and owner uid ${uid}, ` +
+            `but segments of this library are private (mode 0600) to their user (uid ${
+              me ?? "?"
+            }); someone else may have planted it`,
         ),
         { code: "EPERM" },
       );

@@ -302,7 +302,11 @@ class _ThreadWaiter extends _GroupedWaiter {
     Atomics.store(this.#ctl, CTL.STOP, 1);
     this.#ring();
     const end = performance.now() + _EXIT_WAIT_MS;
-    for (let left = _EXIT_WAIT_MS; left > 0 && Atomics.load(this.#life, 0) !== LIFE.DONE; left = end - performance.now()) {
+    for (
+      let left = _EXIT_WAIT_MS;
+      left > 0 && Atomics.load(this.#life, 0) !== LIFE.DONE;
+      left = end - performance.now()
+    ) {
       Atomics.wait(this.#life, 0, LIFE.LOADING, left);
     }
   }

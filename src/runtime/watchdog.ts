@@ -39,7 +39,7 @@ function _denoDeathSignal(parentPid: number): boolean {
       prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
       getppid: { parameters: [], result: "i32" },
     });
-    if (libc.symbols.prctl(1 /* PR_SET_PDEATHSIG */, 9, 0, 0, 0) !== 0) return false;
+    if (libc.symbols.prctl(1, /* PR_SET_PDEATHSIG */ 9, 0, 0, 0) !== 0) return false;
     // The parent may have died before prctl took effect.
     if (libc.symbols.getppid() !== parentPid) process.kill(process.pid, "SIGKILL");
     return true;
@@ -57,9 +57,11 @@ function _koffiDeathSignal(parentPid: number): boolean {
   try {
     const koffi = createRequire(import.meta.url)("koffi") as _Koffi;
     const libc = koffi.load("libc.so.6");
-    const prctl = libc.func("int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)");
+    const prctl = libc.func(
+      "int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)",
+    );
     const getppid = libc.func("int getppid()");
-    if (prctl(1 /* PR_SET_PDEATHSIG */, 9, 0, 0, 0) !== 0) return false;
+    if (prctl(1, /* PR_SET_PDEATHSIG */ 9, 0, 0, 0) !== 0) return false;
     if (getppid() !== parentPid) process.kill(process.pid, "SIGKILL");
     return true;
   } catch {
@@ -93,7 +95,9 @@ function _startThread(rt: string): void {
     try {
       // Deno's web Worker starts faster than its node:worker_threads polyfill. The child always ends
       // with an explicit exit, so the worker cannot hold it open.
-      new (globalThis as unknown as { Worker: new (u: URL, o: { type: string }) => unknown }).Worker(_workerUrl(), { type: "module" });
+      new (globalThis as unknown as { Worker: new (u: URL, o: { type: string }) => unknown }).Worker(_workerUrl(), {
+        type: "module",
+      });
       return;
     } catch { /* fall through */ }
   }

@@ -30,7 +30,12 @@ export class Semaphore {
   static {
     const reduce = (s: Semaphore): SyncState => s.#b.state();
     _reduceSemaphore = reduce;
-    registerType<Semaphore>({ tag: "multiproc.Semaphore", cls: Semaphore, reduce, rebuild: (s) => new Semaphore(REBUILD, s as SyncState) });
+    registerType<Semaphore>({
+      tag: "multiproc.Semaphore",
+      cls: Semaphore,
+      reduce,
+      rebuild: (s) => new Semaphore(REBUILD, s as SyncState),
+    });
   }
 
   /**

@@ -54,21 +54,29 @@ import { type HolderInfo, ServedLock, ServedSemaphore } from "./served/lock.ts";
 export { type Caller, callerOf } from "./served/common.ts";
 export { acquireToken, currentToken } from "./served/owner.ts";
 export {
+  acquireArgs,
   type AcquireOptions,
   AcquirerClient,
-  acquireArgs,
   callRef,
   clientCall,
   LockClient,
-  type Remote,
   refRemote,
+  type Remote,
   remoteOf,
   SemaphoreClient,
   ServedClient,
   timeoutOption,
 } from "./served/client.ts";
 export { BarrierClient, ConditionClient, EventClient } from "./served/client_wait.ts";
-export { type HolderInfo, ServedBarrier, type ServedBarrierOptions, ServedCondition, ServedEvent, ServedLock, ServedSemaphore };
+export {
+  type HolderInfo,
+  ServedBarrier,
+  type ServedBarrierOptions,
+  ServedCondition,
+  ServedEvent,
+  ServedLock,
+  ServedSemaphore,
+};
 
 /** The kinds of served primitive. */
 export type SyncKind = "Lock" | "RLock" | "Semaphore" | "BoundedSemaphore" | "Event" | "Condition" | "Barrier";
@@ -212,7 +220,13 @@ export function servedCondition(ref: Ref): ConditionBackend {
  * console.log(await Promise.all([b.wait(), b.wait()])); // [ 0, 1 ] in some order
  * ```
  */
-export function servedBarrier(parties: number, init: Ref | { action?: () => unknown; timeout: number | null }): BarrierBackend {
+export function servedBarrier(
+  parties: number,
+  init: Ref | { action?: () => unknown; timeout: number | null },
+): BarrierBackend {
   if ("a" in init) return new ServedBarrierBackend(init, parties);
-  return new ServedBarrierBackend(node.serve(createServed("Barrier", { value: parties, action: init.action, timeout: init.timeout })), parties);
+  return new ServedBarrierBackend(
+    node.serve(createServed("Barrier", { value: parties, action: init.action, timeout: init.timeout })),
+    parties,
+  );
 }

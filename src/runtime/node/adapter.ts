@@ -34,7 +34,10 @@ export function forwardedExecArgv(argv: readonly string[]): string[] {
       continue;
     }
     if (_DROP.test(a)) {
-      if (!a.includes("=") && i + 1 < argv.length && !argv[i + 1].startsWith("-") && /^--(eval|print|input-type|inspect-port|env-file)$/.test(a)) i++;
+      if (
+        !a.includes("=") && i + 1 < argv.length && !argv[i + 1].startsWith("-") &&
+        /^--(eval|print|input-type|inspect-port|env-file)$/.test(a)
+      ) i++;
       continue;
     }
     out.push(a);

@@ -6,7 +6,16 @@
  * @module
  */
 import { node, type Ref } from "../../core/node.ts";
-import type { BarrierBackend, BarrierState, ConditionBackend, EventBackend, LockBackend, SemaphoreBackend, ShmState, SyncState } from "../_backend.ts";
+import type {
+  BarrierBackend,
+  BarrierState,
+  ConditionBackend,
+  EventBackend,
+  LockBackend,
+  SemaphoreBackend,
+  ShmState,
+  SyncState,
+} from "../_backend.ts";
 import { LockClient, refRemote, remoteOf, SemaphoreClient, type ServedClient } from "./client.ts";
 import { BarrierClient, ConditionClient, EventClient } from "./client_wait.ts";
 import { ServedCondition } from "./event.ts";
@@ -38,7 +47,9 @@ export class ServedLockBackend extends LockClient implements LockBackend {
   }
   condition(at?: ShmState): ConditionBackend {
     if (at) throw new TypeError("A shared-memory Condition needs a shared-memory lock");
-    if (!this.#machine) throw new TypeError("Condition(lock) needs a lock created in this process when shared memory is unavailable");
+    if (!this.#machine) {
+      throw new TypeError("Condition(lock) needs a lock created in this process when shared memory is unavailable");
+    }
     return new ServedConditionBackend(node.serve(new ServedCondition(this.#machine, "Condition")));
   }
 }

@@ -61,7 +61,10 @@ export class ServedBarrier implements Served {
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "wait":
-        return this.wait(callerOf(peer, 0), args[0] === undefined || args[0] === null ? this.#timeout : timeoutArg(args[0], `${this.#label}.wait()`));
+        return this.wait(
+          callerOf(peer, 0),
+          args[0] === undefined || args[0] === null ? this.#timeout : timeoutArg(args[0], `${this.#label}.wait()`),
+        );
       case "reset":
         return this.reset();
       case "abort":

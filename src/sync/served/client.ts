@@ -82,13 +82,19 @@ export async function callRef(ref: Ref, method: string, args: unknown[], what: s
   try {
     peer = await node.peer(ref.a);
   } catch (e) {
-    throw new StateError(`${what} is gone: its owner process (pid ${_pidOf(ref)}) cannot be reached; it has exited or was shut down`, { cause: e });
+    throw new StateError(
+      `${what} is gone: its owner process (pid ${_pidOf(ref)}) cannot be reached; it has exited or was shut down`,
+      { cause: e },
+    );
   }
   try {
     return await peer.request(ref.i, method, args);
   } catch (e) {
     if (e instanceof EOFError && peer.closed) {
-      throw new StateError(`${what} is gone: the link to its owner process (pid ${_pidOf(ref)}) closed; it has exited or was shut down`, { cause: e });
+      throw new StateError(
+        `${what} is gone: the link to its owner process (pid ${_pidOf(ref)}) closed; it has exited or was shut down`,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -105,7 +111,9 @@ function _pidOf(ref: Ref): string {
  */
 export function acquireArgs(o: AcquireOptions | undefined, what: string): [boolean, number | null] {
   if (o === undefined || o === null) return [true, null];
-  if (typeof o !== "object") throw new TypeError(`${what} options must be an object like { block, timeout }, got ${_show(o)}`);
+  if (typeof o !== "object") {
+    throw new TypeError(`${what} options must be an object like { block, timeout }, got ${_show(o)}`);
+  }
   const block = o.block ?? true;
   if (typeof block !== "boolean") throw new TypeError(`${what} block must be a boolean, got ${_show(block)}`);
   return [block, block ? timeoutOption(o.timeout, what) : null];
@@ -144,7 +152,9 @@ export async function waitForWith(
  */
 export function timeoutOption(t: unknown, what: string): number | null {
   if (t === undefined || t === null) return null;
-  if (typeof t !== "number" || Number.isNaN(t)) throw new TypeError(`${what} timeout must be a number of milliseconds, got ${_show(t)}`);
+  if (typeof t !== "number" || Number.isNaN(t)) {
+    throw new TypeError(`${what} timeout must be a number of milliseconds, got ${_show(t)}`);
+  }
   return Math.max(0, t);
 }
 
@@ -236,7 +246,9 @@ export abstract class AcquirerClient extends ServedClient {
    */
   async hold(options?: AcquireOptions): Promise<AsyncDisposable> {
     if (!(await this.acquire(options))) {
-      const how = options?.block === false ? "could not acquire at once (block: false)" : `timed out after ${options?.timeout} ms`;
+      const how = options?.block === false
+        ? "could not acquire at once (block: false)"
+        : `timed out after ${options?.timeout} ms`;
       throw new TimeoutError(`${this._what}.hold() ${how}${await this._holderText()}`);
     }
     let done = false;

@@ -49,7 +49,9 @@ export function sameCaller(a: Caller | null, b: Caller): boolean {
  */
 export function timeoutArg(v: unknown, what: string): number | null {
   if (v === null || v === undefined) return null;
-  if (typeof v !== "number" || Number.isNaN(v)) throw new TypeError(`${what} timeout must be a number of milliseconds, got ${_show(v)}`);
+  if (typeof v !== "number" || Number.isNaN(v)) {
+    throw new TypeError(`${what} timeout must be a number of milliseconds, got ${_show(v)}`);
+  }
   // setTimeout fires at once for a delay over 2^31 - 1 ms (~24.8 days): treat that as no limit.
   return v > 0x7fffffff ? null : Math.max(0, v);
 }

@@ -49,7 +49,11 @@ export class ServedLock implements Served {
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "acquire":
-        return this.acquire(callerOf(peer, args[0]), blockArg(args[1], `${this.#label}.acquire()`), timeoutArg(args[2], `${this.#label}.acquire()`));
+        return this.acquire(
+          callerOf(peer, args[0]),
+          blockArg(args[1], `${this.#label}.acquire()`),
+          timeoutArg(args[2], `${this.#label}.acquire()`),
+        );
       case "release":
         return this.release(callerOf(peer, args[0]));
       case "locked":
@@ -170,7 +174,11 @@ export class ServedSemaphore implements Served {
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "acquire":
-        return this.acquire(callerOf(peer, args[0]), blockArg(args[1], `${this.#label}.acquire()`), timeoutArg(args[2], `${this.#label}.acquire()`));
+        return this.acquire(
+          callerOf(peer, args[0]),
+          blockArg(args[1], `${this.#label}.acquire()`),
+          timeoutArg(args[2], `${this.#label}.acquire()`),
+        );
       case "release":
         return this.release(args[0] ?? 1);
       case "getValue":

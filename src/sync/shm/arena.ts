@@ -244,7 +244,11 @@ export function openBlock(name: string, off: number, what: string): Block {
  * console.log(blockAt({ s: b.name, o: b.idx * 4 }, 8, "Lock").i32 === b.i32); // true
  * ```
  */
-export function blockAt(at: { s: string; o: number } | undefined, bytes: number, what: string): { name: string; idx: number; i32: Int32Array } {
+export function blockAt(
+  at: { s: string; o: number } | undefined,
+  bytes: number,
+  what: string,
+): { name: string; idx: number; i32: Int32Array } {
   const b = at ? { name: at.s, off: at.o } : allocate(bytes);
   return { name: b.name, idx: b.off / 4, i32: openBlock(b.name, b.off, what).i32 };
 }

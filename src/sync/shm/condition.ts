@@ -51,13 +51,17 @@ export class ShmCondition implements ConditionBackend {
   }
 
   hold(options?: AcquireOptions): Promise<AsyncDisposable> {
-    return rejecting(() => holdWith(this.acquire(options), options, "Condition", () => this.release(), () => this.#core.holderText()));
+    return rejecting(() =>
+      holdWith(this.acquire(options), options, "Condition", () => this.release(), () => this.#core.holderText())
+    );
   }
 
   async wait(timeout?: number): Promise<boolean> {
     const ms = timeoutOption(timeout, "Condition.wait()");
     const core = this.#core;
-    if (!core.owned()) throw new StateError("Condition.wait() was called without holding its lock: acquire the Condition first");
+    if (!core.owned()) {
+      throw new StateError("Condition.wait() was called without holding its lock: acquire the Condition first");
+    }
     const slot = this.#claim();
     const saved = core.releaseSave();
     let notified = false;
@@ -115,7 +119,9 @@ export class ShmCondition implements ConditionBackend {
         if (pid !== _PID && Atomics.load(i32, s) === 1 && isProcessGone(pid)) Atomics.compareExchange(i32, s, 1, 0);
       }
     }
-    throw new StateError(`Condition.wait(): ${COND_CAPACITY} tasks already wait on this Condition; that is its limit over shared memory`);
+    throw new StateError(
+      `Condition.wait(): ${COND_CAPACITY} tasks already wait on this Condition; that is its limit over shared memory`,
+    );
   }
 
   async #sleep(s: number, deadline: number): Promise<boolean> {
@@ -136,7 +142,9 @@ export class ShmCondition implements ConditionBackend {
   }
 
   #notify(n: number): void {
-    if (!this.#core.owned()) throw new StateError("Condition.notify() was called without holding its lock: acquire the Condition first");
+    if (!this.#core.owned()) {
+      throw new StateError("Condition.notify() was called without holding its lock: acquire the Condition first");
+    }
     const i32 = this.#i32;
     const waiting: number[] = [];
     for (let k = 0; k < COND_CAPACITY; k++) if (Atomics.load(i32, this.#slot(k)) === 1) waiting.push(this.#slot(k));

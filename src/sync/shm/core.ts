@@ -15,7 +15,7 @@ import { isProcessGone } from "../../core/node.ts";
 import { StateError, TimeoutError } from "../../errors.ts";
 import { isLocked, lockAsync, lockOwner, tryLock, unlock } from "./futex.ts";
 import { acquireToken, currentToken, type OwnerToken } from "../served/owner.ts";
-import { type AcquireOptions, acquireArgs } from "../served/client.ts";
+import { acquireArgs, type AcquireOptions } from "../served/client.ts";
 
 export const _PID: number = process.pid;
 export const _TRUE: Promise<boolean> = Promise.resolve(true);
@@ -125,7 +125,11 @@ export class RMutexCore extends _MutexAt {
     const tok = currentToken();
     if (!this.#ownedBy(tok)) {
       if (!isLocked(this.i32, this.idx)) throw new StateError("Cannot release an RLock that is not locked");
-      throw new StateError(`RLock.release() was called by a task that does not own it${holderText(this.i32, this.idx)}; only the task that acquired an RLock may release it`);
+      throw new StateError(
+        `RLock.release() was called by a task that does not own it${
+          holderText(this.i32, this.idx)
+        }; only the task that acquired an RLock may release it`,
+      );
     }
     tok!.holds--;
     if (--this.i32[this.idx + 3] > 0) return;
@@ -185,7 +189,9 @@ export async function holdWith(
   holder: () => string,
 ): Promise<AsyncDisposable> {
   if (!(await acquired)) {
-    const how = options?.block === false ? "could not acquire at once (block: false)" : `timed out after ${options?.timeout} ms`;
+    const how = options?.block === false
+      ? "could not acquire at once (block: false)"
+      : `timed out after ${options?.timeout} ms`;
     throw new TimeoutError(`${what}.hold() ${how}${holder()}`);
   }
   let done = false;

@@ -55,7 +55,9 @@ export class ShmLock implements LockBackend {
   }
 
   hold(options?: AcquireOptions): Promise<AsyncDisposable> {
-    return rejecting(() => holdWith(this.acquire(options), options, "Lock", () => this.release(), () => this.#core.holderText()));
+    return rejecting(() =>
+      holdWith(this.acquire(options), options, "Lock", () => this.release(), () => this.#core.holderText())
+    );
   }
 
   state(): SyncState {
@@ -100,7 +102,9 @@ export class ShmRLock implements LockBackend {
   }
 
   hold(options?: AcquireOptions): Promise<AsyncDisposable> {
-    return rejecting(() => holdWith(this.acquire(options), options, "RLock", () => this.release(), () => this.#core.holderText()));
+    return rejecting(() =>
+      holdWith(this.acquire(options), options, "RLock", () => this.release(), () => this.#core.holderText())
+    );
   }
 
   state(): SyncState {

@@ -49,7 +49,11 @@ export class ShmSemaphore implements SemaphoreBackend {
       semRelease(this.#i32, this.#idx, n, this.#max);
     } catch (e) {
       if (e instanceof StateError) {
-        return Promise.reject(new StateError(`BoundedSemaphore released too many times: its value would exceed its initial value ${this.#max}`));
+        return Promise.reject(
+          new StateError(
+            `BoundedSemaphore released too many times: its value would exceed its initial value ${this.#max}`,
+          ),
+        );
       }
       return Promise.reject(e);
     }
