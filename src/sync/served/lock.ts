@@ -15,6 +15,11 @@ import { _show, blockArg, type Caller, callerOf, sameCaller, timeoutArg, WaitLis
 // Such a waiter stays queued until its link's close drops it.
 const _alive = (c: Caller): boolean => c.peer === null || !isProcessGone(c.pid);
 
+/** The arguments of an `acquire` request to a served Lock, RLock or Semaphore: caller, block, timeout. */
+function _acquireRequest(peer: Peer | null, args: unknown[], label: string): [Caller, boolean, number | null] {
+  return [callerOf(peer, args[0]), blockArg(args[1], `${label}.acquire()`), timeoutArg(args[2], `${label}.acquire()`)];
+}
+
 /** Who holds a lock, as `holder()` reports it. */
 export interface HolderInfo {
   /** Pid of the holding process. */
@@ -49,11 +54,7 @@ export class ServedLock implements Served {
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "acquire":
-        return this.acquire(
-          callerOf(peer, args[0]),
-          blockArg(args[1], `${this.#label}.acquire()`),
-          timeoutArg(args[2], `${this.#label}.acquire()`),
-        );
+        return this.acquire(..._acquireRequest(peer, args, this.#label));
       case "release":
         return this.release(callerOf(peer, args[0]));
       case "locked":
@@ -174,11 +175,7 @@ export class ServedSemaphore implements Served {
   call(method: string, args: unknown[], peer: Peer | null): unknown {
     switch (method) {
       case "acquire":
-        return this.acquire(
-          callerOf(peer, args[0]),
-          blockArg(args[1], `${this.#label}.acquire()`),
-          timeoutArg(args[2], `${this.#label}.acquire()`),
-        );
+        return this.acquire(..._acquireRequest(peer, args, this.#label));
       case "release":
         return this.release(args[0] ?? 1);
       case "getValue":
