@@ -202,11 +202,6 @@ export class WaitList<T, W extends Waiting = Waiting> {
     return n;
   }
 
-  /** The waiters, in order. */
-  callers(): W[] {
-    return this.#entries.map((e) => e.who);
-  }
-
   #remove(e: _Entry<T, W>): boolean {
     const i = this.#entries.indexOf(e);
     if (i < 0) return false;
