@@ -3,10 +3,12 @@
 // line from stdout (see run.mjs for the contract). Each system is
 //   { name, color, multiproc, reference?, env(), versionCommand, scenarios(), argv(scenario) }
 // where argv(scenario) is the command, or undefined when the system does not run that scenario.
-// Adding a system, e.g. a piscina peer written as bench/peers/piscina.mjs that answers `--list`,
-// is one more entry in systems():
+// `runtime` (node, deno, bun, python) groups a system with the multiproc run it is compared with;
+// `pool` marks the JavaScript thread pools (bench/peers/js_pool.mjs <pool>), the "vs best JS pool"
+// columns of the table. Adding a system is one more entry in systems(), e.g. a peer program that
+// answers `--list`:
 //
-//   peerProgram("piscina", [bin("node"), "bench/peers/piscina.mjs"], { color: "#56B4E9", cwd: root }),
+//   peerProgram("piscina", [bin("node"), "bench/peers/js_pool.mjs", "piscina"], { color, cwd: root }),
 
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -26,6 +28,7 @@ function multiprocRuntime(name, command, { color, benchDir, env = () => ({}) }) 
   return {
     name,
     color,
+    runtime: name,
     multiproc: true,
     env,
     versionCommand: [command[0], "--version"],
@@ -40,9 +43,14 @@ function multiprocRuntime(name, command, { color, benchDir, env = () => ({}) }) 
  * one a line, for `<command ...> --list` (exiting 2 for a scenario it does not know).
  * @param {string} name
  * @param {string[]} command
- * @param {{ color: string, cwd: string, reference?: boolean, versionCommand?: string[] }} options
+ * @param {{ color: string, cwd: string, runtime: string, pool?: string, reference?: boolean,
+ *   versionCommand?: string[], env?: () => Record<string, string> }} options
  */
-function peerProgram(name, command, { color, cwd, reference = false, versionCommand = [command[0], "--version"] }) {
+function peerProgram(
+  name,
+  command,
+  { color, cwd, runtime, pool, reference = false, versionCommand = [command[0], "--version"], env = () => ({}) },
+) {
   let known;
   const scenarios = () => {
     if (!known) {
@@ -54,9 +62,11 @@ function peerProgram(name, command, { color, cwd, reference = false, versionComm
   return {
     name,
     color,
+    runtime,
+    ...(pool ? { pool } : {}),
     reference,
     multiproc: false,
-    env: () => ({}),
+    env,
     versionCommand,
     scenarios,
     argv: (scenario) => (scenarios().has(scenario) ? command : undefined),
@@ -96,7 +106,40 @@ export function systems(root) {
     peerProgram("python", ["python3", path.join("bench", "python", "peer.py")], {
       color: "#6F6F6F",
       cwd: root,
+      runtime: "python",
       reference: true,
     }),
+    ...jsPools(root, bin),
   ];
+}
+
+/**
+ * The JavaScript thread pools on each runtime where they work (probed with this bench on node 24,
+ * deno 2.9, bun 1.4): tinypool on Deno hangs once two tasks are in flight; workerpool on Bun hangs with
+ * worker_threads and runs with its "web" worker type (bench/peers/workerpool.mjs picks it there).
+ * Named "<pool>" on Node and "<pool>@<runtime>" elsewhere.
+ */
+function jsPools(root, bin) {
+  const runtimes = { node: [bin("node")], deno: [bin("deno"), "run", "-A"], bun: [bin("bun")] };
+  const colors = {
+    piscina: ["#56B4E9", "#3A8AB8", "#1F5F87"],
+    tinypool: ["#E69F00", "#B07800", "#7A5300"],
+    workerpool: ["#CC79A7", "#A05581", "#73345C"],
+  };
+  const works = { piscina: ["node", "deno", "bun"], tinypool: ["node", "bun"], workerpool: ["node", "deno", "bun"] };
+  const out = [];
+  for (const [i, runtime] of ["node", "deno", "bun"].entries()) {
+    for (const pool of ["piscina", "tinypool", "workerpool"]) {
+      if (!works[pool].includes(runtime)) continue;
+      const name = runtime === "node" ? pool : `${pool}@${runtime}`;
+      const command = [...runtimes[runtime], path.join("bench", "peers", "js_pool.mjs"), pool];
+      const versionCommand = [
+        bin("node"),
+        "-p",
+        `JSON.parse(require("fs").readFileSync("node_modules/${pool}/package.json", "utf8")).version`,
+      ];
+      out.push(peerProgram(name, command, { color: colors[pool][i], cwd: root, runtime, pool, versionCommand }));
+    }
+  }
+  return out;
 }

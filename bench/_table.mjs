@@ -51,6 +51,14 @@ export function formatRange(min, max) {
   return `${a}–${b}`;
 }
 
+/** A byte count as "1 KiB", "256 KiB", "4 MiB". */
+export function formatBytes(n) {
+  for (const [div, unit] of [[1 << 30, "GiB"], [1 << 20, "MiB"], [1 << 10, "KiB"]]) {
+    if (n >= div) return `${Number((n / div).toPrecision(3))} ${unit}`;
+  }
+  return `${n} B`;
+}
+
 /** A ratio as "1.52×", or "—" when there is none. */
 export function formatRatio(ratio) {
   if (ratio === undefined || !Number.isFinite(ratio)) return "—";
@@ -100,15 +108,20 @@ export function samplingLine(report) {
  * the ratio to the reference system (Python) per other system.
  */
 export function renderMarkdown(report) {
-  const names = report.systems.map((s) => s.name);
+  const main = report.systems.filter((s) => !s.pool);
+  const pools = report.systems.filter((s) => s.pool).map((s) => s.name);
+  const names = main.map((s) => s.name);
   const ref = report.reference;
-  const others = report.systems.filter((s) => s.name !== ref).map((s) => s.name);
+  const others = main.filter((s) => s.multiproc).map((s) => s.name);
+  const vsPool = others.filter((r) => report.entries.some((e) => e.poolRatios?.[r]));
   const headers = ["scenario", "unit", ...names];
   const align = ["l", "l", ...names.map(() => "r")];
   if (ref) { for (const r of others) headers.push(`${r} vs ${shortName(ref)}`), align.push("r"); }
+  for (const r of vsPool) headers.push(`${r} vs best JS pool`), align.push("r");
   const rows = report.entries.map((e) => {
     const row = [e.label, e.unit ?? "—", ...names.map((r) => cellFor(e, r, report))];
     if (ref) { for (const r of others) row.push(formatRatioSpread(e.ratios[r])); }
+    for (const r of vsPool) row.push(formatRatioSpread(e.poolRatios?.[r]));
     return row;
   });
 
@@ -130,6 +143,13 @@ export function renderMarkdown(report) {
     );
   }
   out.push(markdownTable(headers, rows, align), "");
+  if (vsPool.length) {
+    out.push(
+      "`vs best JS pool` compares with the fastest of piscina, tinypool and workerpool on the same runtime, round " +
+        "by round (their copying figure for the data scenarios), oriented the same way (> 1: multiproc is better).",
+      "",
+    );
+  }
   if (ref) {
     out.push(
       `\`vs ${shortName(ref)}\` compares with Python's multiprocessing (spawn start method) and is oriented so that ` +
@@ -138,18 +158,21 @@ export function renderMarkdown(report) {
         "(each round runs both back to back, under the same machine load), with their min–max.",
     );
   }
+  if (pools.length) out.push("", ...poolTable(report, pools));
+  const samples = cpuSamples(report, names);
+  if (samples.length) out.push("", "cpu_bound, every sample (round by round):", "", ...samples);
   const peerLines = [];
   for (const e of report.entries) {
     for (const [p, bySystem] of Object.entries(e.peers ?? {})) {
       const sys = names.filter((r) => bySystem[r]);
       if (!sys.length) continue;
+      // tree_rss's peers are other quantities (one idle worker, an empty program): no ratio.
+      const ratio = e.scenario === "tree_rss" ? "" : `; multiproc vs ${p}: ${
+        sys.map((r) => formatRatio(e.peerRatios?.[p]?.[r]?.median)).join(" / ")
+      }`;
       peerLines.push(
-        `- \`${e.label}\` ${p} peer (${sys.join(" / ")}): ${
-          sys.map((r) => formatNumber(bySystem[r].median)).join(" / ")
-        } ` +
-          `${e.unit ?? ""}; multiproc vs ${p}: ${
-            sys.map((r) => formatRatio(e.peerRatios?.[p]?.[r]?.median)).join(" / ")
-          }`,
+        `- \`${e.label}\` ${p} (${sys.join(" / ")}): ${sys.map((r) => formatNumber(bySystem[r].median)).join(" / ")} ` +
+          `${e.unit ?? ""}${ratio}`,
       );
     }
   }
@@ -157,11 +180,13 @@ export function renderMarkdown(report) {
     out.push(
       "",
       "Peers measured by the scenario itself in the same program, without multiproc (`raw`: the runtime's own " +
-        "spawn of an empty script, or a bare Unix socket round trip), medians over rounds:",
+        "spawn of an empty script, or a bare Unix socket round trip; tree_rss: one idle worker's RSS, and the " +
+        "runtime's RSS running an empty program), medians over rounds:",
       "",
       ...peerLines,
     );
   }
+  if (report.targets?.length) out.push("", ...targetLines(report));
   if (report.failures.length) {
     out.push(
       "",
@@ -171,6 +196,55 @@ export function renderMarkdown(report) {
     );
   }
   return out.join("\n") + "\n";
+}
+
+/** The JS pools' table: their median (min–max) per entry they ran, and their transfer-list figure. */
+function poolTable(report, pools) {
+  const rows = [];
+  for (const e of report.entries) {
+    if (!pools.some((p) => e.stats[p] || e.status?.[p])) continue;
+    rows.push([e.label, e.unit ?? "—", ...pools.map((p) => cellFor(e, p, report))]);
+    const transfer = e.peers?.transfer;
+    if (transfer && pools.some((p) => transfer[p])) {
+      rows.push([`${e.label} + transfer`, e.unit ?? "—", ...pools.map((p) => formatSpread(transfer[p], report.rounds))]);
+    }
+  }
+  if (!rows.length) return [];
+  return [
+    "JavaScript thread pools (bench/peers/js_pool.mjs; `<pool>@<runtime>` off Node), 2 workers, median (min–max). " +
+    "They copy unless the row says `+ transfer` (the same payloads handed over with transfer lists):",
+    "",
+    markdownTable(["scenario", "unit", ...pools], rows, ["l", "l", ...pools.map(() => "r")]),
+  ];
+}
+
+/** Every cpu_bound sample at each worker count, per system: its target holds for every one. */
+function cpuSamples(report, names) {
+  const out = [];
+  for (const e of report.entries.filter((x) => x.scenario === "cpu_bound" && x.workers)) {
+    const parts = names.filter((n) => e.samples[n])
+      .map((n) => `${n} ${e.samples[n].map((v) => (v === undefined ? "✗" : v.toFixed(2))).join(", ")}`);
+    if (parts.length) out.push(`- ${e.label}: ${parts.join("; ")}`);
+  }
+  return out;
+}
+
+/** The Targets section: one line per target, met / missed per runtime with the measured value. */
+function targetLines(report) {
+  const out = ["## Targets", "", "Issue 10's targets, on this run's medians (✅ met, ❌ missed, — not measured):", ""];
+  const skipped = [];
+  for (const t of report.targets) {
+    const results = Object.entries(t.results);
+    if (!results.some(([, r]) => r)) {
+      skipped.push(t.text);
+      continue;
+    }
+    const parts = results.map(([rt, r]) => (r ? `${rt} ${r.met ? "✅" : "❌"} ${r.measured}` : `${rt} —`));
+    out.push(`- ${t.text}: ${parts.join(" · ")}`);
+  }
+  if (skipped.length) out.push("", `Not measured in this run: ${skipped.join("; ")}.`);
+  if (report.unmeasuredTargets?.length) out.push("", `Not measured by the bench yet: ${report.unmeasuredTargets.join("; ")}.`);
+  return out;
 }
 
 function shortName(name) {

@@ -29,6 +29,7 @@ export function report(result: {
   extra?: Record<string, unknown>;
   peers?: Record<string, number>;
   byWorkers?: Record<string, number>;
+  bySize?: Record<string, number>;
 }): void {
   process.stdout.write(JSON.stringify(result) + "\n");
 }

@@ -8,8 +8,8 @@
 // the speedup per count; the headline value is the one at min(2, cpuCount()) workers (else the last
 // count given). Python's peer does the same.
 import process from "node:process";
-import { cpuCount, isMainProcess, Pool } from "../mod.ts";
-import { countLoop } from "./_pool_tasks.ts";
+import { cpuCount, isMainProcess, Pool } from "./_lib.ts";
+import { countLoop } from "./fixtures/pool_tasks.mjs";
 import { report, sized } from "./_util.ts";
 
 /** Worker counts from the first argument that looks like `2` or `1,2,4`, else BENCH_WORKERS, else 1..cores. */

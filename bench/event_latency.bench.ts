@@ -3,7 +3,7 @@
 // The served fallback (MULTIPROC_SHM=0) is reported in extra.
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { Event, isMainProcess, Process } from "../mod.ts";
+import { Event, isMainProcess, Process } from "./_lib.ts";
 import { backend } from "../src/sync/shm/arena.ts";
 import { median, QUICK, report, sized } from "./_util.ts";
 import { runServed } from "./_served.ts";

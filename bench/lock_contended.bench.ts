@@ -3,7 +3,7 @@
 // no Value there, so each child counts locally) is reported in extra.
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { Barrier, isMainProcess, Lock, Process, Value } from "../mod.ts";
+import { Barrier, isMainProcess, Lock, Process, Value } from "./_lib.ts";
 import { backend } from "../src/sync/shm/arena.ts";
 import { QUICK, report, sized } from "./_util.ts";
 import { runServed } from "./_served.ts";

@@ -4,7 +4,7 @@
 // honest spelling), and the served fallback path (MULTIPROC_SHM=0) in extra.
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { isMainProcess, Lock } from "../mod.ts";
+import { isMainProcess, Lock } from "./_lib.ts";
 import { backend } from "../src/sync/shm/arena.ts";
 import { median, QUICK, report, sized } from "./_util.ts";
 import { runServed } from "./_served.ts";

@@ -1,6 +1,6 @@
 // manager_dict: alternating DictProxy.set()/get() round trips per second from the parent to a
 // Manager process, as bench/python/peer.py measures with multiprocessing.Manager().dict().
-import { isMainProcess, Manager } from "../mod.ts";
+import { isMainProcess, Manager } from "./_lib.ts";
 import { report, sized } from "./_util.ts";
 
 const N = sized(10_000, 2000);

@@ -1,6 +1,6 @@
 // pipe_bytes: throughput of 1 MiB sendBytes messages parent→child (the value) and child→parent
 // (extra), as Python's peer.
-import { type Connection, isMainProcess, Pipe, Process } from "../mod.ts";
+import { type Connection, isMainProcess, Pipe, Process } from "./_lib.ts";
 import { report, sized } from "./_util.ts";
 
 const MiB = 1024 * 1024;

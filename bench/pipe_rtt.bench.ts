@@ -1,7 +1,7 @@
 // pipe_rtt: round trip of an 8-byte message over a Pipe, parent↔child (the value), as Python's
 // peer; extra.siblingsUs is the same round trip between two children of one parent (the pipe is
 // created by the parent, so each message travels child→parent→child; not under BENCH_QUICK=1).
-import { type Connection, isMainProcess, Pipe, Process } from "../mod.ts";
+import { type Connection, isMainProcess, Pipe, Process } from "./_lib.ts";
 import { QUICK, report, sized } from "./_util.ts";
 import { rawSocketRtt } from "./_raw_socket.ts";
 

@@ -1,6 +1,6 @@
 // queue_throughput: small items (ints) put by the parent, taken by one child, as Python's peer:
 // the child announces itself first (its start is not measured), takes `count` items, then reports.
-import { isMainProcess, Process, Queue } from "../mod.ts";
+import { isMainProcess, Process, Queue } from "./_lib.ts";
 import { report, sized } from "./_util.ts";
 
 const COUNT = sized(100_000, 20_000);

@@ -41,7 +41,9 @@ import { fileURLToPath } from "node:url";
 import { renderSvg } from "./_chart.mjs";
 import { pairedRatios, spread } from "./_stats.mjs";
 import { systems as allSystems } from "./_systems.mjs";
-import { convertUnit, formatSpread, lowerIsBetterUnit, renderMarkdown } from "./_table.mjs";
+import { convertUnit, formatBytes, formatSpread, lowerIsBetterUnit, renderMarkdown } from "./_table.mjs";
+import { evaluateTargets, UNMEASURED } from "./_targets.mjs";
+import { sampleTreeRss } from "./_tree_rss.mjs";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -52,20 +54,33 @@ const ORDER = [
   "pipe_rtt",
   "pipe_bytes",
   "queue_throughput",
-  "pool_map",
-  "apply_async",
+  "dispatch",
+  "map",
+  "data_in",
+  "data_roundtrip",
+  "data_size",
   "cpu_bound",
   "pool_start",
   "pool_terminate",
+  "tree_rss",
   "lock_uncontended",
   "lock_contended",
   "event_latency",
   "manager_dict",
 ];
-/** What --quick runs: process start, a message round trip, and cpu_bound for the chart's speedup panel. */
-const QUICK_SCENARIOS = ["spawn", "pipe_rtt", "cpu_bound"];
+/** What --quick runs: a pool's dispatch, data both ways, and the chart's size and speedup panels. */
+const QUICK_SCENARIOS = ["pipe_rtt", "dispatch", "data_roundtrip", "data_size", "cpu_bound"];
+/** The systems --quick runs (the JS pools on Node only), unless BENCH_RUNTIMES says otherwise. */
+const QUICK_SYSTEMS = ["node", "deno", "bun", "python", "piscina", "tinypool", "workerpool"];
 /** Scenarios that take worker counts as their argument. */
 const WORKER_SCENARIOS = new Set(["cpu_bound"]);
+/** Scenarios whose value is the peak RSS of the program's process tree, sampled here (bench/_tree_rss.mjs). */
+const TREE_RSS_SCENARIOS = new Set(["tree_rss"]);
+/** Curves a result line may carry, each point a row of its own: field, entry key, row label. */
+const CURVES = [
+  { field: "byWorkers", key: "workers", label: (k) => `${k} worker${k === "1" ? "" : "s"}` },
+  { field: "bySize", key: "size", label: (k) => formatBytes(Number(k)) },
+];
 
 const TTY = process.stderr.isTTY;
 let progressShown = false;
@@ -98,7 +113,8 @@ function progress(render) {
 
 function usage() {
   log(
-    "usage: node bench/run.mjs [--quick] [--rounds N] [--warmup N] [--workers 1,2,4] [--svg PATH] [scenario ...]\n" +
+    "usage: node bench/run.mjs [--quick] [--rounds N] [--warmup N] [--workers 1,2,4] [--svg PATH] [--no-build]\n" +
+      "                          [scenario ...]\n" +
       "       node bench/run.mjs --replot [--svg PATH]\n" +
       "       env BENCH_RUNTIMES=node,deno,bun,python  BENCH_TIMEOUT=seconds",
   );
@@ -123,6 +139,7 @@ function parseArgs(argv) {
     if (flag === "-h" || flag === "--help") opts.help = true;
     else if (flag === "--quick") opts.quick = true;
     else if (flag === "--replot") opts.replot = true;
+    else if (flag === "--no-build") opts.noBuild = true;
     else if (flag === "--rounds") opts.rounds = count(1);
     else if (flag === "--warmup") opts.warmup = count(0);
     else if (flag === "--svg") opts.svg = value();
@@ -200,6 +217,7 @@ function runOne(system, scenario, args, env) {
       env: { ...process.env, NO_COLOR: "1", BENCH_RUNTIME: system.name, ...system.env(), ...env },
     });
     running = child;
+    const rss = TREE_RSS_SCENARIOS.has(scenario) ? sampleTreeRss(child.pid) : undefined;
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -217,6 +235,7 @@ function runOne(system, scenario, args, env) {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       running = undefined;
+      const peak = rss?.stop();
       killGroup(child); // daemonic leftovers must not run into the next measurement
       const wallS = (performance.now() - started) / 1000;
       if (timedOut) return resolve({ error: `timed out after ${TIMEOUT_MS / 1000} s`, timedOut: true, wallS });
@@ -233,14 +252,17 @@ function runOne(system, scenario, args, env) {
       const where = `${scenario} on ${system.name}`;
       const peers = numbers(parsed.peers, "peer", where);
       const byWorkers = numbers(parsed.byWorkers, "byWorkers count", where);
+      const bySize = numbers(parsed.bySize, "bySize size", where);
+      if (rss && !peak) return resolve({ error: "could not read the process tree's RSS from /proc", wallS });
       resolve({
         metric: parsed.metric,
-        value: parsed.value,
+        value: peak ? peak.peakMiB : parsed.value,
         unit: parsed.unit,
         higherIsBetter: typeof parsed.higherIsBetter === "boolean" ? parsed.higherIsBetter : undefined,
         ...(peers ? { peers } : {}),
         ...(byWorkers ? { byWorkers } : {}),
-        extra: parsed.extra ?? {},
+        ...(bySize ? { bySize } : {}),
+        extra: { ...parsed.extra, ...(peak ? { treeRssSamples: peak.samples } : {}) },
         wallS,
       });
     });
@@ -271,16 +293,18 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
       const v = ok(r) ? get(r) : undefined;
       return v === undefined ? undefined : inUnit(r, v);
     });
-  const keys = [
-    ...new Set(systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.byWorkers ?? {})))),
-  ]
-    .sort((a, b) => Number(a) - Number(b));
+  const curve = CURVES.find((c) => systems.some((s) => (runs[s.name] ?? []).some((r) => r?.[c.field])));
+  const keys = curve
+    ? [...new Set(systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.[curve.field] ?? {}))))]
+      .sort((a, b) => Number(a) - Number(b))
+    : [];
   const variants = keys.length
     ? keys.map((k) => ({
       id: `${scenario}/${k}`,
-      label: `${scenario} · ${k} worker${k === "1" ? "" : "s"}`,
-      workers: Number(k),
-      get: (r) => r.byWorkers?.[k],
+      label: `${scenario} · ${curve.label(k)}`,
+      [curve.key]: Number(k),
+      curve: true,
+      get: (r) => r[curve.field]?.[k],
     }))
     : [{ id: scenario, label: scenario, get: (r) => r.value }];
   return variants.map((v) => {
@@ -295,14 +319,26 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
     const ratios = {};
     if (reference && samples[reference]) {
       for (const s of systems) {
-        if (s.name === reference || !samples[s.name]) continue;
+        if (!s.multiproc || !samples[s.name]) continue;
         const st = spread(pairedRatios(samples[s.name], samples[reference], higherIsBetter));
         if (st) ratios[s.name] = st;
       }
     }
+    // vs the best JS pool on the same runtime, round by round (the pools' own value: copying).
+    const poolRatios = {};
+    for (const s of systems.filter((x) => x.multiproc && samples[x.name])) {
+      const pools = systems.filter((p) => p.pool && p.runtime === s.runtime && samples[p.name]);
+      if (!pools.length) continue;
+      const best = Array.from({ length: rounds }, (_, i) => {
+        const vals = pools.map((p) => samples[p.name][i]).filter((x) => x !== undefined);
+        return vals.length ? (higherIsBetter ? Math.max(...vals) : Math.min(...vals)) : undefined;
+      });
+      const st = spread(pairedRatios(samples[s.name], best, higherIsBetter));
+      if (st) poolRatios[s.name] = st;
+    }
     const peers = {};
     const peerRatios = {};
-    if (!v.workers) {
+    if (!v.curve) {
       const peerNames = new Set(
         systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.peers ?? {}))),
       );
@@ -322,12 +358,14 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
       scenario,
       label: v.label,
       ...(v.workers ? { workers: v.workers } : {}),
+      ...(v.size ? { size: v.size } : {}),
       metric: lead.metric,
       unit,
       higherIsBetter,
       samples,
       stats,
       ratios,
+      ...(Object.keys(poolRatios).length ? { poolRatios } : {}),
       ...(Object.keys(status).length ? { status } : {}),
       ...(Object.keys(peers).length ? { peers, peerRatios } : {}),
     };
@@ -349,6 +387,8 @@ function clock(s) {
  * for a complete run: every scenario, every system, full sizes), and prints the table.
  */
 function writeReport(report, chart, note) {
+  report.targets = evaluateTargets(report);
+  report.unmeasuredTargets = UNMEASURED;
   const md = renderMarkdown(report);
   const svg = renderSvg(report);
   const outDir = path.join(BENCH, "results");
@@ -392,7 +432,8 @@ async function main() {
 
   const registry = allSystems(ROOT);
   const names = registry.map((s) => s.name);
-  const requested = (process.env.BENCH_RUNTIMES ?? names.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  const requested = (process.env.BENCH_RUNTIMES ?? (quick ? QUICK_SYSTEMS : names).join(","))
+    .split(",").map((s) => s.trim()).filter(Boolean);
   const bad = requested.filter((r) => !names.includes(r));
   if (bad.length) return log(`BENCH_RUNTIMES: unknown system(s) ${bad.join(", ")}; use ${names.join(", ")}`), 2;
 
@@ -413,6 +454,16 @@ async function main() {
   const tsKnown = registry.find((s) => s.multiproc)?.scenarios() ?? new Set();
   // docs/bench.svg is only replaced by a full run: every scenario, every system, full sizes.
   const fullSet = !opts.names.length && !quick && systems.length === registry.length;
+  // Node and Bun run the built package, as npm users do (bench/_lib.ts): build it once, now.
+  if (!opts.noBuild && systems.some((s) => s.multiproc && s.name !== "deno")) {
+    const t = performance.now();
+    const res = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsup"), [], { cwd: ROOT, encoding: "utf8" });
+    if (res.error || res.status !== 0) {
+      log(`npm run build failed (use --no-build to run the dist/ already there):\n${res.stderr || res.error}`);
+      return 1;
+    }
+    log(`built dist/ for node and bun (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  }
   const scenarioNames = opts.names.length
     ? [...new Set(opts.names)]
     : (quick ? QUICK_SCENARIOS : inOrder([...tsKnown])).filter((n) => known.has(n));
@@ -495,7 +546,14 @@ async function main() {
     date: new Date().toISOString(),
     host: { platform: process.platform, arch: process.arch, cpus, cpuModel: os.cpus()[0]?.model?.trim() },
     versions,
-    systems: systems.map((s) => ({ name: s.name, color: s.color, multiproc: s.multiproc, reference: !!s.reference })),
+    systems: systems.map((s) => ({
+      name: s.name,
+      color: s.color,
+      multiproc: s.multiproc,
+      reference: !!s.reference,
+      runtime: s.runtime,
+      ...(s.pool ? { pool: s.pool } : {}),
+    })),
     reference,
     quick,
     complete: fullSet,

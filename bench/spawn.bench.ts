@@ -1,7 +1,7 @@
 // spawn: Process start()+join() of an empty target, beside the raw runtime spawning an empty script
 // (same adapter primitive: Deno.Command / Bun.spawn / node:child_process) in the same run.
 import { fileURLToPath } from "node:url";
-import { isMainProcess, Process } from "../mod.ts";
+import { isMainProcess, Process } from "./_lib.ts";
 import { runtime } from "../src/runtime/adapter.ts";
 import { noop } from "./fixtures/tasks.ts";
 import { median, report, sized } from "./_util.ts";

@@ -70,6 +70,15 @@ def queue_consumer(q, done, count):
     done.put(now())
 
 
+def checksum(b):
+    # the length plus one byte of every 4 KiB page, as bench/fixtures/pool_tasks.mjs
+    return len(b) + sum(b[::4096])
+
+
+def echo(b):
+    return b
+
+
 def count_loop(n):
     s = 0
     for i in range(n):
@@ -175,10 +184,10 @@ def s_queue_throughput():
             {"items": count, "totalS": elapsed})
 
 
-def s_pool_map():
+def s_map():
     n = sized(200000, 100000)
     with CTX.Pool(2) as pool:
-        pool.map(noop, range(100))  # warm: workers started and importing done
+        pool.map(noop, range(8), chunksize=1)  # warm: workers started and importing done
         t = now()
         out = pool.map(identity, range(n))
         elapsed = now() - t
@@ -188,17 +197,114 @@ def s_pool_map():
              "chunksize": f"default (ceil(n / (4 * workers)) = {-(-n // 8)})"})
 
 
-def s_apply_async():
-    n = sized(5000, 1000)
-    with CTX.Pool(2) as pool:
-        pool.map(noop, range(100))
-        t = now()
-        results = [pool.apply_async(identity, (i,)) for i in range(n)]
-        vals = [r.get() for r in results]
-        elapsed = now() - t
+def dispatch_batch(pool, n):
+    t = now()
+    results = [pool.apply_async(identity, (i,)) for i in range(n)]
+    vals = [r.get() for r in results]
+    elapsed = now() - t
     assert vals[-1] == n - 1
-    return ("apply_async + get", n / elapsed, "tasks/s", True,
+    return elapsed
+
+
+def s_dispatch():
+    n = sized(10000, 2000)
+    with CTX.Pool(2) as pool:
+        pool.map(noop, range(8), chunksize=1)
+        elapsed = dispatch_batch(pool, n)
+    return ("10k tasks submitted, then awaited", n / elapsed, "tasks/s", True,
             {"tasks": n, "workers": 2, "totalS": elapsed})
+
+
+def payloads(count, size):
+    # bytes objects, written every 512 bytes like the JavaScript side (distinct objects, all resident)
+    one = bytearray(size)
+    for i in range(0, size, 512):
+        one[i] = i & 255
+    return [bytes(one) for _ in range(count)]
+
+
+def data(back):
+    count, size = sized(32, 8), 4 * MiB
+    items = payloads(count, size)
+    with CTX.Pool(2) as pool:
+        pool.map(noop, range(8), chunksize=1)
+        t = now()
+        pending = [pool.apply_async(echo if back else checksum, (b,)) for b in items]
+        out = [p.get() for p in pending]
+        elapsed = now() - t
+    assert all(len(o) == size for o in out) if back else all(isinstance(o, int) for o in out)
+    return (("32 × 4 MiB in and back" if back else "32 × 4 MiB in, checksum back"),
+            count * size * (2 if back else 1) / elapsed / 1e6, "MB/s", True,
+            {"messages": count, "bytes": size, "workers": 2, "totalS": elapsed})
+
+
+def s_data_in():
+    return data(False)
+
+
+def s_data_roundtrip():
+    return data(True)
+
+
+def size_steps():
+    # as bench/_data.ts: 1 KiB … 64 MiB by powers of 4, <= 32 MiB a size, 2 to 1000 messages
+    sizes = ([1 << 10, 16 << 10, 256 << 10, 4 * MiB, 16 * MiB] if QUICK else
+             [1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, MiB, 4 * MiB, 16 * MiB, 64 * MiB])
+    budget = sized(32, 8) * MiB
+    return [(size, min(1000, max(2, -(-budget // size)))) for size in sizes]
+
+
+def s_data_size():
+    by_size = {}
+    with CTX.Pool(2) as pool:
+        pool.map(noop, range(8), chunksize=1)
+        for size, count in size_steps():
+            one = payloads(1, size)[0]
+            t = now()
+            pending = [pool.apply_async(echo, (one,)) for _ in range(count)]
+            for p in pending:
+                assert len(p.get()) == size
+            by_size[str(size)] = 2 * count * size / (now() - t) / 1e6
+    return ("round trip by payload size", by_size[str(4 * MiB)], "MB/s", True,
+            {"workers": 2, "bySize": by_size})
+
+
+def rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def s_tree_rss():
+    # The dispatch workload; bench/run.mjs samples the process tree's RSS and puts the peak in value.
+    import subprocess
+    n = sized(10000, 2000)
+    with CTX.Pool(2) as pool:
+        pids = set()
+        while len(pids) < 2:
+            pids.update(pool.map(_pid, range(2), chunksize=1))
+        elapsed = dispatch_batch(pool, n)
+        time.sleep(0.3)
+        idle = [r for r in (rss_mib(p) for p in pids) if r is not None]
+    empty = subprocess.Popen([sys.executable, "-c", "import sys; print('ready', flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    empty.stdout.readline()
+    time.sleep(0.3)
+    empty_rss = rss_mib(empty.pid)
+    empty.stdin.close()
+    empty.wait()
+    peers = {}
+    if idle:
+        peers["idle worker"] = max(idle)
+    if empty_rss is not None:
+        peers["empty script"] = empty_rss
+    return ("peak tree RSS during dispatch", 0, "MiB", False,
+            {"tasks": n, "dispatchTasksPerS": n / elapsed, "workers": 2, "peers": peers})
 
 
 def s_cpu_bound(counts):
@@ -232,20 +338,18 @@ def s_cpu_bound(counts):
 
 
 def s_pool_start():
-    samples = []
-    for _ in range(3):
-        t = now()
-        pool = CTX.Pool(2)
-        # one trivial task per worker; _pid sleeps 1 ms so one worker cannot take both
-        pids = set()
-        while len(pids) < 2:
-            pids.update(pool.map(_pid, range(2), chunksize=1))
-        samples.append((now() - t) * 1e3)
-        pool.terminate()
-        pool.join()
-    return ("Pool(2) ready", statistics.median(samples), "ms", False,
-            {"samples": len(samples), "min": min(samples), "max": max(samples),
-             "note": "task sleeps 1 ms so each worker runs one"})
+    # cold: the program's first pool, as every system measures it
+    t = now()
+    pool = CTX.Pool(2)
+    # one trivial task per worker; _pid sleeps 1 ms so one worker cannot take both
+    pids = set()
+    while len(pids) < 2:
+        pids.update(pool.map(_pid, range(2), chunksize=1))
+    ms = (now() - t) * 1e3
+    pool.terminate()
+    pool.join()
+    return ("Pool(2) ready", ms, "ms", False,
+            {"note": "cold: the program's first pool; task sleeps 1 ms so each worker runs one"})
 
 
 def _pid(_x):
@@ -349,8 +453,12 @@ SCENARIOS = {
     "pipe_rtt": s_pipe_rtt,
     "pipe_bytes": s_pipe_bytes,
     "queue_throughput": s_queue_throughput,
-    "pool_map": s_pool_map,
-    "apply_async": s_apply_async,
+    "dispatch": s_dispatch,
+    "map": s_map,
+    "data_in": s_data_in,
+    "data_roundtrip": s_data_roundtrip,
+    "data_size": s_data_size,
+    "tree_rss": s_tree_rss,
     "cpu_bound": s_cpu_bound,
     "pool_start": s_pool_start,
     "pool_terminate": s_pool_terminate,
@@ -382,6 +490,9 @@ def main(argv):
         line["byWorkers"] = extra.pop("byWorkers")
     else:
         metric, value, unit, hib, extra = fn()
+    for field in ("bySize", "peers"):
+        if field in extra:
+            line[field] = extra.pop(field)
     extra["python"] = sys.version.split()[0]
     extra["startMethod"] = "spawn"
     line.update({"metric": metric, "value": value, "unit": unit, "higherIsBetter": hib, "extra": extra})

@@ -1,0 +1,5 @@
+// data_in: 32 × 4 MiB in, a checksum back (see bench/_data_scenario.ts).
+import { isMainProcess } from "./_lib.ts";
+import { dataScenario } from "./_data_scenario.ts";
+
+if (isMainProcess(import.meta)) await dataScenario("data_in");
