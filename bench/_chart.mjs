@@ -1,9 +1,11 @@
 // The benchmark chart: one self-contained SVG (no script, no external font or image), drawn from the
-// runner's report. Top panel: cpu_bound speedup against worker count per system, median and min–max.
-// Bottom panel: every scenario's ratio to the reference system (Python), median and min–max of the
-// per-round ratios, on a log scale centred on 1×.
+// runner's report. First panel: cpu_bound speedup against worker count per system, median and min–max.
+// Second: data_size's round-trip MB/s against payload size (log-log). Last: every scenario's ratio to
+// the reference system (Python), median and min–max of the per-round ratios, on a log scale centred
+// on 1×. The curves show multiproc, Python and the JS pools on Node (the pools on Deno and Bun are in
+// the table), so the chart stays readable.
 
-import { formatNumber, formatRatio, samplingLine } from "./_table.mjs";
+import { formatBytes, formatNumber, formatRatio, samplingLine } from "./_table.mjs";
 
 const WIDTH = 920;
 const FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
@@ -74,8 +76,13 @@ function legend(x, y, systems, { ideal }) {
   return { svg: out.join("\n"), bottom: cy + 10 };
 }
 
+/** The systems a curve panel draws: multiproc, the reference, and the JS pools on Node. */
+function curveSystems(report) {
+  return report.systems.filter((s) => !s.pool || s.runtime === "node");
+}
+
 function speedupPanel(report, top) {
-  const systems = report.systems;
+  const systems = curveSystems(report);
   const entries = report.entries.filter((e) => e.scenario === "cpu_bound" && e.workers);
   const out = [text(24, top, "cpu_bound — speedup of Pool.map over running the tasks one by one", `class="h"`)];
   if (!entries.length) {
@@ -155,9 +162,73 @@ function speedupPanel(report, top) {
   return { svg: out.join("\n"), bottom: Math.max(y1 + 44, lg.bottom) };
 }
 
+/** data_size: MB/s against payload size, both axes log; median and min–max per system. */
+function sizePanel(report, top) {
+  const systems = curveSystems(report);
+  const entries = report.entries.filter((e) => e.scenario === "data_size" && e.size);
+  const out = [text(24, top, "data_size — round trip through a Pool(2), MB/s against payload size", `class="h"`)];
+  if (!entries.length) {
+    out.push(text(24, top + 24, "(data_size was not run)", `class="m"`));
+    return { svg: out.join("\n"), bottom: top + 40 };
+  }
+  const x0 = 72, x1 = WIDTH - 250, y0 = top + 22, y1 = top + 262;
+  let lo = Infinity, hi = 0;
+  for (const e of entries) {
+    for (const st of Object.values(e.stats)) lo = Math.min(lo, st.min), hi = Math.max(hi, st.max);
+  }
+  const ticks = logTicks(Math.max(lo, 1e-3), Math.max(hi, lo * 10));
+  const llo = Math.log(ticks[0]), lhi = Math.log(ticks.at(-1));
+  const py = (v) => y1 - ((Math.log(v) - llo) / (lhi - llo)) * (y1 - y0);
+  const colW = (x1 - x0) / entries.length;
+  const px = (i) => x0 + (i + 0.5) * colW;
+  for (const t of ticks) {
+    out.push(line(x0, py(t), x1, py(t), `stroke="${GRID}"`));
+    out.push(text(x0 - 8, py(t) + 4, formatNumber(t), `text-anchor="end" class="m"`));
+  }
+  out.push(line(x0, y1, x1, y1, `stroke="${INK}"`));
+  entries.forEach((e, i) => out.push(text(px(i), y1 + 18, formatBytes(e.size), `text-anchor="middle"`)));
+  out.push(text((x0 + x1) / 2, y1 + 36, "payload size (log scale)", `text-anchor="middle" class="m"`));
+  out.push(
+    text(
+      0,
+      0,
+      "MB/s (log)",
+      `transform="translate(${x0 - 50} ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle" class="m"`,
+    ),
+  );
+  const drawn = systems.filter((s) => entries.some((e) => e.stats[s.name]));
+  drawn.forEach((s, j) => {
+    const dx = (j - (drawn.length - 1) / 2) * Math.min(6, colW / (drawn.length + 2));
+    const pts = [];
+    entries.forEach((e, i) => {
+      const st = e.stats[s.name];
+      if (!st) return;
+      const x = px(i) + dx;
+      pts.push(`${r1(x)},${r1(py(st.median))}`);
+      out.push(line(x, py(st.min), x, py(st.max), `stroke="${s.color}" stroke-width="1.2"`));
+      out.push(
+        `<circle cx="${r1(x)}" cy="${r1(py(st.median))}" r="3" fill="${s.color}">` +
+          `<title>${
+            esc(
+              `${s.name}, ${formatBytes(e.size)}: ${formatNumber(st.median)} MB/s (min ${formatNumber(st.min)}, max ${
+                formatNumber(st.max)
+              }, ${st.n} rounds)`,
+            )
+          }</title></circle>`,
+      );
+    });
+    out.push(
+      `<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2" stroke-opacity="0.8"/>`,
+    );
+  });
+  const lg = legend(x1 + 28, y0 + 8, drawn, { ideal: false });
+  out.push(lg.svg);
+  return { svg: out.join("\n"), bottom: Math.max(y1 + 44, lg.bottom) };
+}
+
 function ratioPanel(report, top) {
   const ref = report.reference;
-  const others = report.systems.filter((s) => s.name !== ref);
+  const others = report.systems.filter((s) => s.multiproc);
   const out = [
     text(
       24,
@@ -168,7 +239,8 @@ function ratioPanel(report, top) {
       `class="h"`,
     ),
   ];
-  const rows = ref ? report.entries.filter((e) => Object.keys(e.ratios).length) : [];
+  // One row per scenario: the size curve's points are in the panel above.
+  const rows = ref ? report.entries.filter((e) => Object.keys(e.ratios).length && !e.size) : [];
   if (!rows.length) {
     out.push(text(24, top + 24, ref ? "(no scenario has a ratio)" : "(Python was not run: no ratios)", `class="m"`));
     return { svg: out.join("\n"), bottom: top + 40 };
@@ -282,9 +354,12 @@ export function renderSvg(report) {
     y = 122;
   }
   const a = speedupPanel(report, y);
-  const b = ratioPanel(report, a.bottom + 26);
+  const c = sizePanel(report, a.bottom + 26);
+  const b = ratioPanel(report, c.bottom + 26);
   const height = Math.ceil(b.bottom + 12);
-  const desc = `Top: cpu_bound speedup against worker count for ${report.systems.map((s) => s.name).join(", ")}. ` +
+  const desc =
+    `Top: cpu_bound speedup against worker count for ${curveSystems(report).map((s) => s.name).join(", ")}. ` +
+    `Middle: data_size round-trip MB/s against payload size. ` +
     `Bottom: each scenario's ratio to Python's multiprocessing, median and min–max over rounds.`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ` +
@@ -296,6 +371,7 @@ export function renderSvg(report) {
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     ...head,
     a.svg,
+    c.svg,
     b.svg,
     `</svg>`,
     "",

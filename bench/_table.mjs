@@ -167,9 +167,9 @@ export function renderMarkdown(report) {
       const sys = names.filter((r) => bySystem[r]);
       if (!sys.length) continue;
       // tree_rss's peers are other quantities (one idle worker, an empty program): no ratio.
-      const ratio = e.scenario === "tree_rss" ? "" : `; multiproc vs ${p}: ${
-        sys.map((r) => formatRatio(e.peerRatios?.[p]?.[r]?.median)).join(" / ")
-      }`;
+      const ratio = e.scenario === "tree_rss"
+        ? ""
+        : `; multiproc vs ${p}: ${sys.map((r) => formatRatio(e.peerRatios?.[p]?.[r]?.median)).join(" / ")}`;
       peerLines.push(
         `- \`${e.label}\` ${p} (${sys.join(" / ")}): ${sys.map((r) => formatNumber(bySystem[r].median)).join(" / ")} ` +
           `${e.unit ?? ""}${ratio}`,
@@ -206,7 +206,11 @@ function poolTable(report, pools) {
     rows.push([e.label, e.unit ?? "—", ...pools.map((p) => cellFor(e, p, report))]);
     const transfer = e.peers?.transfer;
     if (transfer && pools.some((p) => transfer[p])) {
-      rows.push([`${e.label} + transfer`, e.unit ?? "—", ...pools.map((p) => formatSpread(transfer[p], report.rounds))]);
+      rows.push([
+        `${e.label} + transfer`,
+        e.unit ?? "—",
+        ...pools.map((p) => formatSpread(transfer[p], report.rounds)),
+      ]);
     }
   }
   if (!rows.length) return [];
@@ -243,7 +247,9 @@ function targetLines(report) {
     out.push(`- ${t.text}: ${parts.join(" · ")}`);
   }
   if (skipped.length) out.push("", `Not measured in this run: ${skipped.join("; ")}.`);
-  if (report.unmeasuredTargets?.length) out.push("", `Not measured by the bench yet: ${report.unmeasuredTargets.join("; ")}.`);
+  if (report.unmeasuredTargets?.length) {
+    out.push("", `Not measured by the bench yet: ${report.unmeasuredTargets.join("; ")}.`);
+  }
   return out;
 }
 

@@ -1,24 +1,33 @@
 #!/usr/bin/env node
-// Runs the benchmark scenarios on every system (multiproc on Node, Deno and Bun; Python's
-// multiprocessing as the reference), several times each, and writes a Markdown table (stdout and
-// bench/results/latest.md), everything measured (bench/results/latest.json) and a chart
-// (bench/results/latest.svg; a full run of every scenario also writes docs/bench.svg).
+// Runs the benchmark scenarios on every system — multiproc on Node, Deno and Bun; Python's
+// multiprocessing as the reference; the JavaScript thread pools piscina, tinypool and workerpool on
+// each runtime where they work (bench/_systems.mjs) — several times each, and writes a Markdown table
+// (stdout and bench/results/latest.md), everything measured (bench/results/latest.json) and a chart
+// (bench/results/latest.svg; a full run of every scenario on every system also writes docs/bench.svg).
 //
-//   npm run bench                                 every scenario: 1 warm-up round, then 5 rounds
-//   npm run bench -- --quick                      under a minute: a few scenarios, smaller sizes, 3 rounds
-//   npm run bench -- pipe_rtt queue_throughput    a subset (a name with no .bench.ts runs Python only)
+//   npm run bench                                 every scenario: 1 warm-up round, then 5 rounds (~15 min on 2 CPUs)
+//   npm run bench -- --quick                      ~1 min: a few scenarios, smaller sizes, 3 rounds, pools on Node only
+//   npm run bench -- dispatch data_size           a subset (a name with no .bench.ts runs the peers only)
 //   npm run bench -- --rounds 7 --warmup 0        how many samples / discarded rounds
 //   npm run bench -- --workers 1,2,4              cpu_bound worker counts (default 1..CPUs and 2 × CPUs;
 //                                                 quick: 1..CPUs)
 //   npm run bench -- --svg out.svg                where the chart goes (as well as bench/results/latest.svg)
+//   npm run bench -- --no-build                   use the dist/ already built (default: build it first)
 //   npm run bench -- --replot                     redraw table and chart from bench/results/latest.json, no runs
-//   BENCH_RUNTIMES=node,bun npm run bench         restrict systems (node, deno, bun, python)
+//   BENCH_RUNTIMES=node,bun,piscina npm run bench restrict systems (node, deno, bun, python, piscina, tinypool,
+//                                                 workerpool, piscina@deno, workerpool@deno, piscina@bun, ...)
 //   BENCH_TIMEOUT=120                             per-program limit in seconds (default 120)
 //
+// How multiproc runs: as its users run it. Node and Bun load the built package (dist/, built once at the
+// start with tsup unless --no-build), so their children run dist/bootstrap.js and dist/pool_worker.js;
+// Deno loads the TypeScript source, as from JSR (bench/_lib.ts). The functions the pools run live in
+// plain JavaScript (bench/fixtures/pool_tasks.mjs), shared by multiproc and the JS pools.
+//
 // Sampling: a round runs every system once on the scenario, back to back, in a fixed order
-// (node deno bun python node deno bun python ...), so slow drifts in machine load hit every system
-// alike; each program run is one sample. Warm-up rounds run the same way and are discarded. A value is
-// the median over rounds with its min–max; a ratio to Python is the median (min–max) of the ratios
+// (node deno bun python piscina … node deno bun python piscina …), so slow drifts in machine load hit
+// every system alike; each program run is one sample, so a scenario's first call is always cold. Warm-up
+// rounds run the same way and are discarded. A value is the median over rounds with its min–max; a
+// ratio (to Python, or to the best JS pool on the same runtime) is the median (min–max) of the ratios
 // taken round by round. Every system gets the same warm-up and the same number of rounds.
 //
 // Scenario contract: bench/<scenario>.bench.ts is a program, run as `<runtime> bench/<scenario>.bench.ts
@@ -27,11 +36,14 @@
 //   {"scenario": "<scenario>", "metric": "round trip", "value": 49.0, "unit": "µs",
 //    "higherIsBetter": false, "extra": {...}, "peers": {"raw": 31.2}, "byWorkers": {"1": 0.98, "2": 1.9}}
 // `peers` is optional: values measured in the same program without multiproc (e.g. "raw", the runtime's
-// own spawn of an empty script), in the same unit and orientation as `value`. `byWorkers` is optional:
-// the same metric at several worker counts (cpu_bound, which gets the counts as its argument); each
-// count becomes a row of its own. BENCH_QUICK=1 in the environment asks for the quick sizes. The other
-// systems (bench/_systems.mjs), e.g. bench/python/peer.py, print the same shape for the same scenario
-// names and exit 2 for a scenario they do not know.
+// own spawn of an empty script; "transfer", a JS pool's figure with transfer lists), in the same unit as
+// `value`. `byWorkers` / `bySize` are optional curves: the same metric at several worker counts
+// (cpu_bound, which gets the counts as its argument) or payload sizes in bytes (data_size); each point
+// becomes a row of its own. For tree_rss the runner samples the program's process tree (its RSS, every
+// 10 ms, bench/_tree_rss.mjs) and the peak replaces `value`. BENCH_QUICK=1 in the environment asks for
+// the quick sizes. The other systems — bench/python/peer.py and bench/peers/js_pool.mjs <pool> — print
+// the same shape for the same scenario names and exit 2 for a scenario they do not know. The issue's
+// targets (bench/_targets.mjs) are checked on every run and printed as the report's Targets section.
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -64,9 +64,7 @@ async function map(pool) {
 async function moveData(pool, { fn, count, size, transfer, back }) {
   const data = payloads(count, size);
   const t = performance.now();
-  const pending = data.map((u8) =>
-    transfer ? pool.callTransfer(fn, u8, [u8.buffer]) : pool.call(fn, u8)
-  );
+  const pending = data.map((u8) => transfer ? pool.callTransfer(fn, u8, [u8.buffer]) : pool.call(fn, u8));
   const out = await Promise.all(pending);
   const s = (performance.now() - t) / 1000;
   if (back && out.some((r) => r.byteLength !== size)) throw new Error("wrong result");
@@ -85,14 +83,26 @@ async function data(pool, back) {
     value: copying,
     unit: "MB/s",
     peers: { transfer },
-    extra: { messages: count, bytes: size, note: "value copies (structured clone); peer 'transfer' uses transfer lists" },
+    extra: {
+      messages: count,
+      bytes: size,
+      note: "value copies (structured clone); peer 'transfer' uses transfer lists",
+    },
   };
 }
 
 /** Sizes and message counts of the size curve: ≤ 32 MiB a size (at least 2 messages, at most 1000). */
 export function sizeSteps() {
   const sizes = QUICK ? [1 << 10, 16 << 10, 256 << 10, 4 * MiB, 16 * MiB] : [
-    1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, MiB, 4 * MiB, 16 * MiB, 64 * MiB,
+    1 << 10,
+    4 << 10,
+    16 << 10,
+    64 << 10,
+    256 << 10,
+    MiB,
+    4 * MiB,
+    16 * MiB,
+    64 * MiB,
   ];
   const budget = sized(32, 8) * MiB;
   return sizes.map((size) => ({ size, count: Math.min(1000, Math.max(2, Math.ceil(budget / size))) }));

@@ -7,7 +7,11 @@ const WORKER = new URL("./workerpool_worker.mjs", import.meta.url);
 
 /** A pool of exactly `workers` threads. */
 export function createPool(workers) {
-  const pool = workerpool.pool(WORKER.pathname, { minWorkers: workers, maxWorkers: workers, workerType: typeof Bun === "undefined" ? "thread" : "web" });
+  const pool = workerpool.pool(WORKER.pathname, {
+    minWorkers: workers,
+    maxWorkers: workers,
+    workerType: typeof Bun === "undefined" ? "thread" : "web",
+  });
   return {
     call: (name, arg) => pool.exec(name, [arg]),
     callTransfer: (name, arg, transfer) => pool.exec(name, [arg], { transfer }),
