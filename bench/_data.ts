@@ -14,12 +14,12 @@ export function payloads(count: number, size: number): Uint8Array[] {
   });
 }
 
-/** The size curve: 1 KiB … 64 MiB by powers of 4, ≤ 32 MiB of messages a size (2 to 1000 messages). */
+/** The size curve: 1 KiB … 64 MiB by powers of 4, ≤ 16 MiB of messages a size (2 to 1000 messages). */
 export function sizeSteps(): { size: number; count: number }[] {
   const sizes = sized(
     [1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, MiB, 4 * MiB, 16 * MiB, 64 * MiB],
-    [1 << 10, 16 << 10, 256 << 10, 4 * MiB, 16 * MiB],
+    [1 << 10, 64 << 10, 4 * MiB],
   );
-  const budget = sized(32, 8) * MiB;
+  const budget = sized(16, 4) * MiB;
   return sizes.map((size) => ({ size, count: Math.min(1000, Math.max(2, Math.ceil(budget / size))) }));
 }

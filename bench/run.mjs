@@ -80,8 +80,8 @@ const ORDER = [
   "event_latency",
   "manager_dict",
 ];
-/** What --quick runs: a pool's dispatch, data both ways, and the chart's size and speedup panels. */
-const QUICK_SCENARIOS = ["pipe_rtt", "dispatch", "data_roundtrip", "data_size", "cpu_bound"];
+/** What --quick runs: a pool's dispatch, and the chart's size and speedup panels. */
+const QUICK_SCENARIOS = ["dispatch", "data_size", "cpu_bound"];
 /** The systems --quick runs (the JS pools on Node only), unless BENCH_RUNTIMES says otherwise. */
 const QUICK_SYSTEMS = ["node", "deno", "bun", "python", "piscina", "tinypool", "workerpool"];
 /** Scenarios that take worker counts as their argument. */
