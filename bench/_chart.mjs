@@ -115,7 +115,12 @@ function speedupPanel(report, top) {
   out.push(line(x0, y1, x1, y1, `stroke="${INK}"`));
   counts.forEach((w, i) => out.push(text(px(i), y1 + 18, String(w), `text-anchor="middle"`)));
   out.push(
-    text((x0 + x1) / 2, y1 + 36, `worker processes (this machine: ${cpus} CPUs)`, `text-anchor="middle" class="m"`),
+    text(
+      (x0 + x1) / 2,
+      y1 + 36,
+      `workers: processes; threads for the JS pools (this machine: ${cpus} CPUs)`,
+      `text-anchor="middle" class="m"`,
+    ),
   );
   out.push(
     text(

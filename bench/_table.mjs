@@ -92,7 +92,12 @@ export function markdownTable(headers, rows, align = []) {
 
 /** One line saying how the samples were taken, for the Markdown report and the chart. */
 export function samplingLine(report) {
-  const order = report.systems.map((s) => s.name).join(", ");
+  const names = report.systems.map((s) => s.name);
+  const order = names.length > 7
+    ? `${report.systems.filter((s) => !s.pool).map((s) => s.name).join(", ")}, then the ${
+      names.length - report.systems.filter((s) => !s.pool).length
+    } JS pool systems`
+    : names.join(", ");
   const warm = report.warmup
     ? ` after ${report.warmup} discarded warm-up round${report.warmup > 1 ? "s" : ""}`
     : ", no warm-up round";
