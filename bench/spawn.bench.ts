@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { isMainProcess, Process } from "./_lib.ts";
 import { runtime } from "../src/runtime/adapter.ts";
-import { noop } from "./fixtures/tasks.ts";
+import { noop } from "./fixtures/pool_tasks.mjs";
 import { median, report, sized } from "./_util.ts";
 
 const WARM = sized(2, 1);
@@ -20,7 +20,7 @@ async function timeProcess(): Promise<number> {
 
 async function timeRaw(): Promise<number> {
   const t0 = performance.now();
-  const h = runtime.spawn({ script: fileURLToPath(new URL("./fixtures/empty.ts", import.meta.url)) });
+  const h = runtime.spawn({ script: fileURLToPath(new URL("./fixtures/empty.mjs", import.meta.url)) });
   await h.exited;
   return performance.now() - t0;
 }
