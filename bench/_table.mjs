@@ -186,7 +186,8 @@ export function renderMarkdown(report) {
       "",
       "Peers measured by the scenario itself in the same program, without multiproc (`raw`: the runtime's own " +
         "spawn of an empty script, or a bare Unix socket round trip; tree_rss: one idle worker's RSS, and the " +
-        "runtime's RSS running an empty program), medians over rounds:",
+        "runtime's RSS running an empty program; lock_uncontended: two awaited resolved promises and a CAS), " +
+        "medians over rounds:",
       "",
       ...peerLines,
     );
