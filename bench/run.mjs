@@ -8,6 +8,7 @@
 //   npm run bench                                 every scenario: 1 warm-up round, then 5 rounds (~15 min on 2 CPUs)
 //   npm run bench -- --quick                      ~1 min: a few scenarios, smaller sizes, 3 rounds, pools on Node only
 //   npm run bench -- dispatch data_size           a subset (a name with no .bench.ts runs the peers only)
+//   npm run bench -- scale                        opt-in: start 100 processes (not in the full run)
 //   npm run bench -- --rounds 7 --warmup 0        how many samples / discarded rounds
 //   npm run bench -- --workers 1,2,4              cpu_bound worker counts (default 1..CPUs and 2 × CPUs;
 //                                                 quick: 1..CPUs)
@@ -74,6 +75,7 @@ const ORDER = [
   "cpu_bound",
   "pool_start",
   "pool_terminate",
+  "scale",
   "tree_rss",
   "lock_uncontended",
   "lock_contended",
@@ -84,6 +86,8 @@ const ORDER = [
 const QUICK_SCENARIOS = ["dispatch", "data_size", "cpu_bound"];
 /** The systems --quick runs (the JS pools on Node only), unless BENCH_RUNTIMES says otherwise. */
 const QUICK_SYSTEMS = ["node", "deno", "bun", "python", "piscina", "tinypool", "workerpool"];
+/** Scenarios run only when named (`npm run bench -- scale`): too slow for the full run's ~15 minutes. */
+const OPT_IN = new Set(["scale"]);
 /** Scenarios that take worker counts as their argument. */
 const WORKER_SCENARIOS = new Set(["cpu_bound"]);
 /** Scenarios whose value is the peak RSS of the program's process tree, sampled here (bench/_tree_rss.mjs). */
@@ -478,7 +482,7 @@ async function main() {
   }
   const scenarioNames = opts.names.length
     ? [...new Set(opts.names)]
-    : (quick ? QUICK_SCENARIOS : inOrder([...tsKnown])).filter((n) => known.has(n));
+    : (quick ? QUICK_SCENARIOS : inOrder([...tsKnown].filter((n) => !OPT_IN.has(n)))).filter((n) => known.has(n));
   for (const n of scenarioNames) {
     if (!known.has(n)) return log(`unknown scenario "${n}": no bench/${n}.bench.ts and no peer knows it`), 2;
   }

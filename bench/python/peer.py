@@ -373,6 +373,20 @@ def s_pool_terminate():
             {"samples": len(samples), "min": min(samples), "max": max(samples)})
 
 
+def s_scale():
+    # as bench/scale.bench.ts: start n processes of a trivial function, then join them all
+    n = sized(100, 20)
+    t = now()
+    procs = [CTX.Process(target=noop, args=(i,)) for i in range(n)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    elapsed = now() - t
+    assert all(p.exitcode == 0 for p in procs)
+    return (f"start {n} processes, join all", elapsed, "s", False, {"processes": n})
+
+
 def s_lock_uncontended():
     lock = CTX.Lock()
     n = sized(1000000, 200000)
@@ -462,6 +476,7 @@ SCENARIOS = {
     "cpu_bound": s_cpu_bound,
     "pool_start": s_pool_start,
     "pool_terminate": s_pool_terminate,
+    "scale": s_scale,
     "lock_uncontended": s_lock_uncontended,
     "lock_contended": s_lock_contended,
     "event_latency": s_event_latency,
