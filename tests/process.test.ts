@@ -291,9 +291,12 @@ describe("Process from a script (root process behaviour)", () => {
   });
 
   for (
-    const [how, env] of [["the runtime's own mechanism", {}], ["the portable watchdog thread", {
-      MULTIPROC_WATCHDOG: "thread",
-    }]] as const
+    const [how, env] of [
+      ["the runtime's own mechanism", {}],
+      // Node without setpriv: prctl through koffi (elsewhere the same as the line above).
+      ["the child's own FFI prctl", { MULTIPROC_WATCHDOG: "ffi" }],
+      ["the portable watchdog thread", { MULTIPROC_WATCHDOG: "thread" }],
+    ] as const
   ) {
     test(`no orphans (${how}): children of a SIGKILLed parent exit within 2 s, even in a synchronous loop`, async () => {
       const t = tempDir();

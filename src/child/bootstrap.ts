@@ -92,6 +92,10 @@ async function _main(): Promise<void> {
     } finally {
       node.importing = false;
     }
+    // Node writes its compile cache only at a normal exit, and a terminated child (a pool worker,
+    // `await using`) never gets there: write what this start compiled now, so the next child loads
+    // it compiled (a no-op when everything came from the cache, and off Node).
+    runtime.flushCompileCache();
     await run(decode(setup.payload) as { args: unknown[]; fields?: Record<string, unknown> });
   }
   await finishChildren();

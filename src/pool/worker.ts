@@ -15,6 +15,7 @@ import type { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
 import { resolveFunction, type TargetSpec } from "../core/target.ts";
 import { Fifo } from "../core/fifo.ts";
+import { runtime } from "../runtime/adapter.ts";
 
 type _Fn = (...a: unknown[]) => unknown;
 
@@ -40,7 +41,11 @@ function _isThenable(v: unknown): v is PromiseLike<unknown> {
 async function _resolve(spec: TargetSpec & { k: "fn" }): Promise<_Fn> {
   node.importing = true;
   try {
-    return await resolveFunction(spec);
+    const fn = await resolveFunction(spec);
+    // The task's module was compiled just now: put it in the compile cache once this task is done,
+    // since a worker usually ends by terminate(), before Node would write the cache itself.
+    setTimeout(() => runtime.flushCompileCache(), 0);
+    return fn;
   } finally {
     node.importing = false;
   }

@@ -107,6 +107,11 @@ export interface RuntimeAdapter {
    * package).
    */
   loadShmNative(): ShmNative | string;
+  /**
+   * Writes the runtime's compile cache for the modules loaded so far, where the runtime has one
+   * that it writes only at exit (Node's `NODE_COMPILE_CACHE`); a no-op elsewhere.
+   */
+  flushCompileCache(): void;
 }
 
 /** Detects the runtime this code runs on. */

@@ -15,9 +15,10 @@
  * @module
  */
 import process from "node:process";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { ShmNative, SyscallNumbers, WaitResult } from "./shm.ts";
 import { moduleBeside } from "./module_beside.ts";
+import { builtin } from "./builtin.ts";
 
 /** One wait as the waiter sees it. @internal */
 export interface WaitRequest {
@@ -217,6 +218,7 @@ class _ThreadWaiter extends _GroupedWaiter {
     this.#ctlF64 = new Float64Array(buf);
     for (let i = THREAD_CAPACITY - 1; i >= 0; i--) this.#free.push(i);
     try {
+      const { Worker } = builtin<typeof import("node:worker_threads")>("node:worker_threads");
       const w = new Worker(moduleBeside(import.meta.url, "./shm_waiter_worker.ts", "shm_waiter_worker"), {
         workerData: { ctlAddr: this.#ctlAddr, life: this.#life.buffer },
       });

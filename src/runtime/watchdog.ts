@@ -7,6 +7,9 @@
  * - Deno with `--allow-ffi`: `prctl(PR_SET_PDEATHSIG, SIGKILL)` through `Deno.dlopen`: the kernel kills
  *   us when the parent dies (children are spawned from Deno's main thread, which lives as long as the
  *   process). Cheap: a worker thread would cost Deno ~30-90 ms of blocked start-up per child.
+ * - Node on Linux with util-linux's `setpriv`: the parent starts the child through
+ *   `setpriv --pdeathsig KILL` (`node/adapter.ts`, which sets `MULTIPROC_PDEATHSIG=1`), so the kernel
+ *   already kills us when the parent dies; we only check that it had not died before that took effect.
  * - Node with the optional `koffi` package: the same `prctl` through koffi (~9 ms at start, where a
  *   worker thread costs ~40 ms of CPU that competes with the child's own start-up).
  * - Otherwise (Node without koffi; Deno without FFI): a worker thread blocks reading stdin, a pipe whose write end
@@ -16,13 +19,15 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
 import process from "node:process";
-import { Worker } from "node:worker_threads";
 import { runtime } from "./adapter.ts";
+import { builtin } from "./builtin.ts";
 import { moduleBeside } from "./module_beside.ts";
 
 let _started = false;
+// Read (and removed, so this process's own children do not inherit the claim) when this module loads.
+const _deathSignalSet = runtime.name === "node" && runtime.getEnv("MULTIPROC_PDEATHSIG") === "1";
+if (_deathSignalSet) runtime.deleteEnv("MULTIPROC_PDEATHSIG");
 
 interface _DenoFfi {
   permissions: { querySync(d: { name: string }): { state: string } };
@@ -55,6 +60,7 @@ interface _Koffi {
 function _koffiDeathSignal(parentPid: number): boolean {
   if (process.platform !== "linux") return false;
   try {
+    const { createRequire } = builtin<typeof import("node:module")>("node:module");
     const koffi = createRequire(import.meta.url)("koffi") as _Koffi;
     const libc = koffi.load("libc.so.6");
     const prctl = libc.func(
@@ -81,10 +87,16 @@ export function startWatchdog(parentPid: number): void {
   if (_started) return;
   _started = true;
   const rt = runtime.name;
-  // MULTIPROC_WATCHDOG=thread forces the portable thread (the tests check both ways).
+  // MULTIPROC_WATCHDOG=thread forces the portable thread; =ffi makes a Node parent skip setpriv, so
+  // the child's own prctl runs (the tests check every way).
   const threadOnly = process.env.MULTIPROC_WATCHDOG === "thread";
   if (threadOnly) return _startThread(rt);
   if (rt === "bun" && process.env.BUN_FEATURE_FLAG_NO_ORPHANS === "1") return;
+  if (rt === "node" && _deathSignalSet) {
+    // setpriv set it before Node started; a parent that died before that left us to another parent.
+    if (process.ppid !== parentPid) process.kill(process.pid, "SIGKILL");
+    return;
+  }
   if (rt === "node" && _koffiDeathSignal(parentPid)) return;
   if (rt === "deno" && _denoDeathSignal(parentPid)) return;
   _startThread(rt);
@@ -102,6 +114,7 @@ function _startThread(rt: string): void {
     } catch { /* fall through */ }
   }
   try {
+    const { Worker } = builtin<typeof import("node:worker_threads")>("node:worker_threads");
     const w = new Worker(_workerUrl());
     w.unref();
     w.on("error", () => {});

@@ -78,5 +78,6 @@ export const bunAdapter: RuntimeAdapter = {
   ...commonOps,
   exit: nodeAdapter.exit,
   mainScript: nodeAdapter.mainScript,
+  flushCompileCache: () => {},
   loadShmNative: loadBunNative,
 };

@@ -108,5 +108,6 @@ export const denoAdapter: RuntimeAdapter = {
   ...commonOps,
   exit: (code) => Deno.exit(code),
   mainScript: () => Deno.mainModule,
+  flushCompileCache: () => {},
   loadShmNative: loadDenoNative,
 };

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { spawn as cpSpawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,6 +11,7 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { ChildHandle, RuntimeAdapter, SpawnOptions } from "../adapter.ts";
 import { commonOps } from "../_common.ts";
+import { builtin } from "../builtin.ts";
 import { privateEntry } from "../private_entry.ts";
 import { exitCodeOf } from "../signals.ts";
 import { nodeConnect, nodeListen } from "./net.ts";
@@ -77,13 +77,65 @@ function _compileCache(): string | undefined {
   return _cacheDir ?? undefined;
 }
 
+let _setpriv: string | null | undefined;
+
+/**
+ * util-linux's `setpriv`, when it can start a child with `--pdeathsig` (Linux, util-linux >= 2.33),
+ * looked up once at fixed system paths (never through PATH). `setpriv --pdeathsig KILL -- node ...`
+ * sets the child's parent-death signal before it execs Node, so the kernel SIGKILLs the child when
+ * this process dies, however it dies and whatever the child's main thread is doing: the orphan
+ * guarantee at no cost in the child, where koffi's `prctl` took ~30 ms of its start and a watchdog
+ * thread ~40 ms of CPU and ~10 MiB (`watchdog.ts`). The signal follows the thread that forks the
+ * child, so only the main thread, which lives as long as the process, uses it.
+ */
+function _deathSignalLauncher(): string | undefined {
+  if (_setpriv === undefined) {
+    _setpriv = null;
+    if (process.platform === "linux" && builtin<{ isMainThread: boolean }>("node:worker_threads").isMainThread) {
+      for (const p of ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv", "/sbin/setpriv"]) {
+        let bin: Buffer;
+        try {
+          bin = fs.readFileSync(p);
+        } catch {
+          continue;
+        }
+        // A setpriv that knows the option names it in its option table (util-linux >= 2.33); an older
+        // one would refuse it and the child would never start. Reading the ~60 KiB binary costs far
+        // less than running it once to ask (a fork of this whole process).
+        if (bin.includes("pdeathsig")) _setpriv = p;
+        break;
+      }
+    }
+  }
+  return _setpriv ?? undefined;
+}
+
+/**
+ * The command that starts a Node child running `script`: through `setpriv --pdeathsig KILL` where
+ * it can (the child is told by `MULTIPROC_PDEATHSIG=1` in `env`, and then needs no watchdog of its
+ * own), else Node directly. `MULTIPROC_WATCHDOG=thread|ffi` (tests: the child's own mechanisms)
+ * skips setpriv.
+ */
+function _command(script: string, env: Record<string, string | undefined>): string[] {
+  const node = [process.execPath, ...forwardedExecArgv(process.execArgv), script];
+  const launcher = env.MULTIPROC_WATCHDOG ? undefined : _deathSignalLauncher();
+  if (!launcher) {
+    delete env.MULTIPROC_PDEATHSIG;
+    return node;
+  }
+  env.MULTIPROC_PDEATHSIG = "1";
+  return [launcher, "--pdeathsig", "KILL", "--", ...node];
+}
+
 function _spawn(options: SpawnOptions): ChildHandle {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (env.NODE_COMPILE_CACHE === undefined) {
     const dir = _compileCache();
     if (dir) env.NODE_COMPILE_CACHE = dir;
   }
-  const child = cpSpawn(process.execPath, [...forwardedExecArgv(process.execArgv), options.script], {
+  const [cmd, ...args] = _command(options.script, env);
+  const { spawn } = builtin<typeof import("node:child_process")>("node:child_process");
+  const child = spawn(cmd, args, {
     env,
     cwd: options.cwd,
     stdio: ["pipe", "inherit", "inherit"],
@@ -117,4 +169,7 @@ export const nodeAdapter: RuntimeAdapter = {
   exit: (code) => process.exit(code),
   mainScript: () => (process.argv[1] ? pathToFileURL(process.argv[1]).href : undefined),
   loadShmNative: loadNodeNative,
+  // Writes what this process compiled into NODE_COMPILE_CACHE now: Node writes it only at a normal
+  // exit, and pool workers end by SIGTERM (Node >= 22.10 has the call; on Node 20 it is a no-op).
+  flushCompileCache: () => builtin<{ flushCompileCache?: () => void }>("node:module").flushCompileCache?.(),
 };
