@@ -13,6 +13,7 @@ import type { ByteStream } from "../runtime/adapter.ts";
 import { AuthenticationError } from "../errors.ts";
 import { MAX_FRAME } from "./frame.ts";
 import { Link } from "./link.ts";
+import { hmacSha256 as _hmac, randomBytes } from "../runtime/crypto.ts";
 
 const _HANDSHAKE_FRAME = 1024;
 // How long either side waits for the other's next handshake frame. A child of a loaded 2-core machine
@@ -32,28 +33,6 @@ export interface Hello {
   pid: number;
 }
 
-// Web Crypto (global in Node, Deno and Bun) rather than node:crypto: Deno's node:crypto costs ~30 ms
-// to load, which every child would pay at start.
-const _keys = new Map<Uint8Array, Promise<Awaited<ReturnType<typeof crypto.subtle.importKey>>>>();
-
-async function _hmac(key: Uint8Array, ...parts: Uint8Array[]): Promise<Uint8Array> {
-  let k = _keys.get(key);
-  if (!k) {
-    k = crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-    ]);
-    _keys.set(key, k);
-    if (_keys.size > 64) _keys.delete(_keys.keys().next().value!);
-  }
-  const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    data.set(p, o);
-    o += p.length;
-  }
-  return new Uint8Array(await crypto.subtle.sign("HMAC", await k, data));
-}
-
 /** Constant-time comparison. */
 function _equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -62,10 +41,9 @@ function _equal(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** `n` cryptographically random bytes. */
-export function randomBytes(n: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(n));
-}
+// Each runtime's cheapest route at start-up (runtime/crypto.ts: plain JavaScript over /dev/urandom on
+// Node/Linux, Web Crypto elsewhere).
+export { randomBytes };
 
 /**
  * Reads frames one at a time off a link during the handshake; `done()` hands unread frames back;
