@@ -7,9 +7,11 @@
  * synchronous task reads no messages, so it cannot give one back). So the bet is only made on
  * what was measured: the pool keeps, per function, a moving average of its run time, and a task
  * may wait in a window only when its function and the running one's are known to take well under
- * a round trip's worth of queueing (about 2 ms of queued work: up to 64 tiny tasks, one long one).
- * A function not measured yet goes to idle workers only, one task each; a worker whose running
- * task has run longer than that gets nothing more queued. Within one pass, workers are filled one
+ * a round trip's worth of queueing (about 2 ms of queued work: up to 64 tiny tasks, one long one),
+ * or, for tasks that take no longer than their own round trip's overhead (big chunks of a map),
+ * one task queued so its transfer overlaps the running one. A function not measured yet goes to
+ * idle workers only, one task each; a worker whose running task has run longer than twice its
+ * function's average (and 2 ms) gets nothing more queued. Within one pass, workers are filled one
  * task at a time in turn, so equal tasks split evenly.
  *
  * @module
@@ -38,8 +40,11 @@ export class Scheduler {
   #front: PoolTask | undefined;
   /** Tasks in the queue that are still queued (cancelled ones stay in the FIFO until reached). */
   #queued = 0;
-  /** Moving average of each function's task time in ms (chunks are tasks), by function id. */
-  #ms = new Map<number, number>();
+  /**
+   * Per function id, moving averages in ms of its task time in the worker (chunks are tasks) and
+   * of the rest of a round trip (sending, decoding, answering; -1 until measured).
+   */
+  #fns = new Map<number, { ms: number; gap: number }>();
 
   /**
    * A worker finished a task that ran `ms` ms: learn how long its function takes.
@@ -48,16 +53,33 @@ export class Scheduler {
    * @param ms Its run time in the worker.
    */
   record(w: PoolWorker, task: PoolTask, ms: number): void {
-    w.progress = performance.now();
-    const old = this.#ms.get(task.fnId);
-    this.#ms.set(task.fnId, old === undefined ? ms : 0.7 * old + 0.3 * ms);
+    const now = performance.now();
+    w.progress = now;
+    const gap = task.sentAt > 0 ? Math.max(0, now - task.sentAt - ms) : -1;
+    const f = this.#fns.get(task.fnId);
+    if (!f) this.#fns.set(task.fnId, { ms, gap });
+    else {
+      f.ms = 0.7 * f.ms + 0.3 * ms;
+      if (gap >= 0) f.gap = f.gap < 0 ? gap : 0.7 * f.gap + 0.3 * gap;
+    }
   }
 
-  /** How many tasks may be in a window while `task` is in it: 1 unless its function is known short. */
+  /** The measured task time of `task`'s function in ms, or undefined. */
+  #msOf(task: PoolTask): number | undefined {
+    return this.#fns.get(task.fnId)?.ms;
+  }
+
+  /**
+   * How many tasks may be in a window while `task` is in it: 1 unless its function is known short,
+   * that is, ~2 ms of its tasks; or 2 when a task takes no longer than its round trip's overhead
+   * (big chunks: sending the next one while this one runs hides the transfer, and a wrong bet
+   * costs at most one such task).
+   */
   #depth(task: PoolTask): number {
-    const ms = this.#ms.get(task.fnId);
-    if (ms === undefined) return 1;
-    return Math.max(1, Math.min(_MAX_WINDOW, Math.floor(_WINDOW_MS / Math.max(ms, 0.001))));
+    const f = this.#fns.get(task.fnId);
+    if (!f) return 1;
+    const overlap = f.gap >= f.ms ? 2 : 1;
+    return Math.max(overlap, Math.min(_MAX_WINDOW, Math.floor(_WINDOW_MS / Math.max(f.ms, 0.001))));
   }
 
   /** Number of tasks waiting for a worker. */
@@ -142,8 +164,13 @@ export class Scheduler {
           if (win > 2 && n > win >> 1 && !batches.has(w)) continue;
           // A worker whose current task runs longer than a window's worth gets nothing more queued:
           // an idle (or new) worker should take the next task instead.
-          if (now - w.progress > _WINDOW_MS || this.#queued <= reserve) continue;
-        } else w.progress = now;
+          if (now - w.progress > Math.max(_WINDOW_MS, 2 * (this.#msOf(w.inflight[0]) ?? 0))) continue;
+          if (this.#queued <= reserve) continue;
+          t.sentAt = 0;
+        } else {
+          w.progress = now;
+          t.sentAt = now;
+        }
         this.#front = undefined;
         this.#queued--;
         t.state = _DISPATCHED;
