@@ -12,29 +12,19 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const SLACK = 150;
 
 /**
- * Runs `scenario` until one run was not stalled by the box (this process's event loop late by
- * more than SLACK / 2, or a task stretched past 1.5× its length: then worker timestamps cannot
- * tell a slow scheduler from a starved one), at most 4 times; checks `verdict` on that run (or on
- * the last one).
+ * Runs `scenario` and checks `verdict` on its spans, up to 3 times: passes at the first run that
+ * passes. The scheduling faults this file guards against are decisions, made the same way on
+ * every run (before the fix every run failed); a box that starves a process for longer than SLACK
+ * makes a single run's timestamps look like one, and a rerun tells the two apart.
  */
-async function unstalled(scenario: () => Promise<[Span[], number[]]>, verdict: (spans: Span[]) => void): Promise<void> {
+async function onSomeRun(scenario: () => Promise<Span[]>, verdict: (spans: Span[]) => void): Promise<void> {
   for (let attempt = 1;; attempt++) {
-    let lag = 0;
-    let last = performance.now();
-    const tick = setInterval(() => {
-      const now = performance.now();
-      lag = Math.max(lag, now - last - 10);
-      last = now;
-    }, 10);
-    let spans: Span[];
-    let ms: number[];
+    const spans = await scenario();
     try {
-      [spans, ms] = await scenario();
-    } finally {
-      clearInterval(tick);
+      return verdict(spans);
+    } catch (e) {
+      if (attempt === 3) throw e;
     }
-    const stretched = spans.some((s, i) => s[2] - s[1] > 1.5 * ms[i]);
-    if ((lag <= SLACK / 2 && !stretched) || attempt === 4) return verdict(spans);
   }
 }
 
@@ -46,7 +36,8 @@ async function batch(pool: Pool, durations: number[]): Promise<Span[]> {
 /** Waits until both workers have run a task (a worker may take a while to start on a loaded box). */
 async function bothReady(pool: Pool): Promise<void> {
   const seen = new Set<number>();
-  for (let i = 0; i < 50 && seen.size < 2; i++) {
+  const deadline = Date.now() + 30_000;
+  while (seen.size < 2 && Date.now() < deadline) {
     for (const p of await Promise.all([0, 1].map(() => pool.applyAsync(napPid, [100]).get()))) seen.add(p);
   }
   assert.equal(seen.size, 2, "both workers ran a task");
@@ -80,14 +71,9 @@ function assertNoIdleWait(spans: Span[], pids: number[]): void {
   }
 }
 
-/**
- * Equal long tasks split evenly over 2 workers, and none waited while a worker was idle. A worker
- * the box stalled (a task that took 1.5× its length) may legitimately leave a third task to the
- * other worker: then only the idle rule is checked.
- */
-function assertEvenSplit(spans: Span[], ms: number, pids: number[]): void {
+/** Equal long tasks split evenly over 2 workers, and none waited while a worker was idle. */
+function assertEvenSplit(spans: Span[], pids: number[]): void {
   assertNoIdleWait(spans, pids);
-  if (spans.some((s) => s[2] - s[1] > 1.5 * ms)) return;
   const counts = [...byWorker(spans).values()].map((l) => l.length).sort();
   assert.deepEqual(counts, [2, 2], `tasks per worker: ${JSON.stringify(spans)}`);
 }
@@ -96,29 +82,29 @@ describe("Pool scheduling", () => {
   test("Pool: after one worker served many tiny calls, 4 long tasks on 2 workers run 2 on each", async () => {
     await using pool = new Pool(2);
     await bothReady(pool);
-    await unstalled(async () => {
+    await onSomeRun(async () => {
       // Sequential calls all go to the same idle worker: it learns that tasks are tiny.
       for (let i = 0; i < 200; i++) await pool.apply(whichPid, [i]);
-      return [await batch(pool, [300, 300, 300, 300]), [300, 300, 300, 300]];
-    }, (spans) => assertEvenSplit(spans, 300, pool._pids));
+      return await batch(pool, [300, 300, 300, 300]);
+    }, (spans) => assertEvenSplit(spans, pool._pids));
   });
 
   test("Pool: a function taught to be tiny, then called with long tasks, still splits them 2 and 2", async () => {
     await using pool = new Pool(2);
     await bothReady(pool);
-    await unstalled(async () => {
+    await onSomeRun(async () => {
       await pool.map(busySpan, Array(3000).fill(0), { chunksize: 1 });
-      return [await batch(pool, [300, 300, 300, 300]), [300, 300, 300, 300]];
-    }, (spans) => assertEvenSplit(spans, 300, pool._pids));
+      return await batch(pool, [300, 300, 300, 300]);
+    }, (spans) => assertEvenSplit(spans, pool._pids));
   });
 
   test("Pool: no task waits behind a long one while another worker is idle", async () => {
     await using pool = new Pool(2);
     await bothReady(pool);
-    await unstalled(async () => {
+    await onSomeRun(async () => {
       // Many tiny tasks on both workers: both learn to queue deeply.
       await pool.map(whichPid, range(3000), { chunksize: 1 });
-      return [await batch(pool, [700, 100, 100, 100, 100, 100]), [700, 100, 100, 100, 100, 100]];
+      return await batch(pool, [700, 100, 100, 100, 100, 100]);
     }, (spans) => assertNoIdleWait(spans, pool._pids));
   });
 
@@ -126,9 +112,9 @@ describe("Pool scheduling", () => {
     await using pool = new Pool(2);
     await pool.map(whichPid, range(2000), { chunksize: 1 });
     await bothReady(pool);
-    await unstalled(async () => {
+    await onSomeRun(async () => {
       await pool.map(whichPid, range(2000), { chunksize: 1 });
-      return [await pool.map(busySpan, [300, 300, 300, 300], { chunksize: 1 }) as Span[], [300, 300, 300, 300]];
-    }, (spans) => assertEvenSplit(spans, 300, pool._pids));
+      return await pool.map(busySpan, [300, 300, 300, 300], { chunksize: 1 }) as Span[];
+    }, (spans) => assertEvenSplit(spans, pool._pids));
   });
 });
