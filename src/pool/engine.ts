@@ -25,7 +25,7 @@ import {
   TASK_QUEUED as _QUEUED,
 } from "./task.ts";
 import { FunctionRegistry } from "./registry.ts";
-import { recordTaskTime, type ScheduleOptions, Scheduler } from "./scheduler.ts";
+import { type ScheduleOptions, Scheduler } from "./scheduler.ts";
 import { type PoolWorker, startWorker, stopWorker, takesTasks } from "./workers.ts";
 import { positiveInt } from "./stream.ts";
 
@@ -292,7 +292,7 @@ export class PoolEngine {
     if (i < 0) return; // cancelled or handed to another worker meanwhile
     const task = w.inflight[i];
     w.inflight.splice(i, 1);
-    recordTaskTime(w, ms);
+    this.#tasks.record(w, task, ms);
     if (ok) this.#finish(task, true, value);
     else {
       let err: unknown;

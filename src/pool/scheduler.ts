@@ -2,9 +2,17 @@
  * Which worker runs which task: the pool's queue of tasks no worker has yet, and the windows.
  *
  * Each worker holds a small window of tasks in flight. Tasks run one after another in the worker,
- * so the first task of a window is the one running. The window adapts to task length: about 2 ms
- * of queued work per worker (1 task for long tasks, up to 64 for tiny ones), which keeps workers
- * busy between round trips without hoarding long tasks that an idle worker could take.
+ * so the first task of a window is the one running. A window is a bet that the tasks in it are
+ * short: a task queued behind a running one cannot move to another worker (a worker busy in a
+ * synchronous task reads no messages, so it cannot give one back). So the bet is only made on
+ * what was measured: the pool keeps, per function, a moving average of its run time, and a task
+ * may wait in a window only when its function and the running one's are known to take well under
+ * a round trip's worth of queueing (about 2 ms of queued work: up to 64 tiny tasks, one long one),
+ * or, for tasks that take no longer than their own round trip's overhead (big chunks of a map),
+ * one task queued so its transfer overlaps the running one. A function not measured yet goes to
+ * idle workers only, one task each; a worker whose running task has run longer than twice its
+ * function's average (and 2 ms) gets nothing more queued. Within one pass, workers are filled one
+ * task at a time in turn, so equal tasks split evenly.
  *
  * @module
  */
@@ -25,22 +33,54 @@ export interface ScheduleOptions {
   maxTasksPerChild: number | undefined;
 }
 
-/**
- * A worker finished a task that ran `ms` ms: adapt its window to about 2 ms of work.
- * @param w The worker.
- * @param ms The task's run time.
- */
-export function recordTaskTime(w: PoolWorker, ms: number): void {
-  w.progress = performance.now();
-  w.ewma = w.ewma < 0 ? ms : 0.7 * w.ewma + 0.3 * ms;
-  w.window = Math.max(1, Math.min(_MAX_WINDOW, Math.floor(_WINDOW_MS / Math.max(w.ewma, 0.001))));
-}
-
 /** The tasks waiting for a worker, and how they are handed out. */
 export class Scheduler {
   #queue = new Fifo<PoolTask>();
+  /** The front of the queue once looked at (the FIFO has no peek): it goes out before the FIFO. */
+  #front: PoolTask | undefined;
   /** Tasks in the queue that are still queued (cancelled ones stay in the FIFO until reached). */
   #queued = 0;
+  /**
+   * Per function id, moving averages in ms of its task time in the worker (chunks are tasks) and
+   * of the rest of a round trip (sending, decoding, answering; -1 until measured).
+   */
+  #fns = new Map<number, { ms: number; gap: number }>();
+
+  /**
+   * A worker finished a task that ran `ms` ms: learn how long its function takes.
+   * @param w The worker.
+   * @param task The task.
+   * @param ms Its run time in the worker.
+   */
+  record(w: PoolWorker, task: PoolTask, ms: number): void {
+    const now = performance.now();
+    w.progress = now;
+    const gap = task.sentAt > 0 ? Math.max(0, now - task.sentAt - ms) : -1;
+    const f = this.#fns.get(task.fnId);
+    if (!f) this.#fns.set(task.fnId, { ms, gap });
+    else {
+      f.ms = 0.7 * f.ms + 0.3 * ms;
+      if (gap >= 0) f.gap = f.gap < 0 ? gap : 0.7 * f.gap + 0.3 * gap;
+    }
+  }
+
+  /** The measured task time of `task`'s function in ms, or undefined. */
+  #msOf(task: PoolTask): number | undefined {
+    return this.#fns.get(task.fnId)?.ms;
+  }
+
+  /**
+   * How many tasks may be in a window while `task` is in it: 1 unless its function is known short,
+   * that is, ~2 ms of its tasks; or 2 when a task takes no longer than its round trip's overhead
+   * (big chunks: sending the next one while this one runs hides the transfer, and a wrong bet
+   * costs at most one such task).
+   */
+  #depth(task: PoolTask): number {
+    const f = this.#fns.get(task.fnId);
+    if (!f) return 1;
+    const overlap = f.gap >= f.ms ? 2 : 1;
+    return Math.max(overlap, Math.min(_MAX_WINDOW, Math.floor(_WINDOW_MS / Math.max(f.ms, 0.001))));
+  }
 
   /** Number of tasks waiting for a worker. */
   get queued(): number {
@@ -60,7 +100,19 @@ export class Scheduler {
 
   /** Takes every task out of the queue (some may have settled already). */
   drain(): PoolTask[] {
-    return this.#queue.drain();
+    const all = this.#queue.drain();
+    if (this.#front) all.unshift(this.#front);
+    this.#front = undefined;
+    return all;
+  }
+
+  /** The first still-queued task, left in place (settled ones met on the way are dropped). */
+  #peek(): PoolTask | undefined {
+    while (!this.#front || this.#front.state !== _QUEUED) {
+      this.#front = this.#queue.shift();
+      if (!this.#front) return undefined;
+    }
+    return this.#front;
   }
 
   /** Puts a worker's dispatched tasks back at the front of the queue, in order. */
@@ -70,8 +122,11 @@ export class Scheduler {
       t.state = _QUEUED;
       t.worker = undefined;
     }
-    this.#queue.unshiftAll(back);
     this.#queued += back.length;
+    // The looked-at front (already counted) stays behind them.
+    if (this.#front) back.push(this.#front);
+    this.#front = undefined;
+    this.#queue.unshiftAll(back);
   }
 
   /**
@@ -98,16 +153,25 @@ export class Scheduler {
     while (this.#queued > 0 && progress) {
       progress = false;
       for (const w of ready) {
-        if (w.inflight.length >= w.window || (max !== undefined && w.assigned >= max)) continue;
-        // Refill a big window in batches (one message for many tasks), once it is half empty.
-        if (w.window > 2 && w.inflight.length > w.window >> 1 && !batches.has(w)) continue;
-        // A worker whose current task runs longer than a window's worth gets nothing more queued:
-        // an idle (or new) worker should take the next task instead.
-        if (w.inflight.length > 0 && (now - w.progress > _WINDOW_MS || this.#queued <= reserve)) continue;
-        if (w.inflight.length === 0) w.progress = now;
-        let t = this.#queue.shift();
-        while (t && t.state !== _QUEUED) t = this.#queue.shift();
+        if (max !== undefined && w.assigned >= max) continue;
+        const t = this.#peek();
         if (!t) break;
+        const n = w.inflight.length;
+        if (n > 0) {
+          const win = Math.min(this.#depth(t), this.#depth(w.inflight[0]));
+          if (n >= win) continue;
+          // Refill a big window in batches (one message for many tasks), once it is half empty.
+          if (win > 2 && n > win >> 1 && !batches.has(w)) continue;
+          // A worker whose current task runs longer than a window's worth gets nothing more queued:
+          // an idle (or new) worker should take the next task instead.
+          if (now - w.progress > Math.max(_WINDOW_MS, 2 * (this.#msOf(w.inflight[0]) ?? 0))) continue;
+          if (this.#queued <= reserve) continue;
+          t.sentAt = 0;
+        } else {
+          w.progress = now;
+          t.sentAt = now;
+        }
+        this.#front = undefined;
         this.#queued--;
         t.state = _DISPATCHED;
         t.worker = w;

@@ -30,6 +30,8 @@ export class PoolTask {
   readonly payload: unknown;
   /** Receives the result (ok) or an Error. Called exactly once. */
   readonly settle: (ok: boolean, value: unknown) => void;
+  /** When it was sent to an idle worker (performance.now()), else 0: its round trip measures the overhead. */
+  sentAt = 0;
   /** Called when the task enters a worker's window. */
   onDispatch: (() => void) | undefined;
 

@@ -25,10 +25,6 @@ export interface PoolWorker {
   known: Set<number>;
   /** Tasks given to it so far (for maxTasksPerChild). */
   assigned: number;
-  /** How many tasks its window may hold (see `pool/scheduler.ts`). */
-  window: number;
-  /** Moving average of its task times in ms (-1: none yet). */
-  ewma: number;
   /** When the worker last finished a task, or got one while idle (performance.now()). */
   progress: number;
   /** No new tasks: retiring (maxTasksPerChild), told to stop, or killed. */
@@ -60,8 +56,6 @@ export function startWorker(poolId: string, wid: number): PoolWorker {
     inflight: [],
     known: new Set(),
     assigned: 0,
-    window: 1,
-    ewma: -1,
     progress: 0,
     retiring: false,
     stopping: false,
