@@ -11,6 +11,17 @@
 let _count = 0;
 let _timer: ReturnType<typeof setInterval> | undefined;
 
+/** A timer that can stop holding the loop and hold it again (Node's and Bun's timers can). */
+interface _Refable {
+  ref(): unknown;
+  unref(): unknown;
+}
+
+function _refable(t: unknown): t is _Refable {
+  return typeof t === "object" && t !== null && typeof (t as _Refable).unref === "function" &&
+    typeof (t as _Refable).ref === "function";
+}
+
 /**
  * Starts holding the process alive; call {@linkcode releaseAlive} once for each call.
  * @example
@@ -21,13 +32,20 @@ let _timer: ReturnType<typeof setInterval> | undefined;
  * ```
  */
 export function holdAlive(): void {
-  if (_count++ === 0) _timer = setInterval(() => {}, 1 << 30);
+  if (_count++ !== 0) return;
+  // A pipe's reader holds and releases once per message: where the runtime allows, the one
+  // timer is kept and only ref'ed and unref'ed, which costs less than making it anew each time.
+  if (_timer === undefined) _timer = setInterval(() => {}, 1 << 30);
+  else if (_refable(_timer)) _timer.ref();
 }
 
 /** Undoes one {@linkcode holdAlive}. */
 export function releaseAlive(): void {
   if (_count > 0 && --_count === 0) {
-    clearInterval(_timer);
-    _timer = undefined;
+    if (_refable(_timer)) _timer.unref();
+    else {
+      clearInterval(_timer);
+      _timer = undefined;
+    }
   }
 }
