@@ -106,11 +106,14 @@ export class ProcessNode {
   readonly beforeExit: Array<() => Promise<void>> = [];
 
   #treeDir: string | undefined;
+  #address: string | undefined;
   #rootStamp: string | undefined;
   #listener: Promise<Listener> | undefined;
   #served = new Map<string, Served>();
   #nextId = 1;
   #peers = new Map<string, Promise<Peer>>();
+  /** The links of {@linkcode #peers} that are open, for callers that need not wait a tick. */
+  #open = new Map<string, Peer>();
   #expected = new Map<string, _Expected>();
   #parentAddress: string | undefined;
   #handshakes = 0;
@@ -148,7 +151,10 @@ export class ProcessNode {
 
   /** This process's address (it starts listening on first use). */
   get address(): string {
+    // Read on every call to a served object (`local`): computed once.
+    if (this.#address !== undefined) return this.#address;
     const addr = path.join(this.treeDir, `${process.pid}.sock`);
+    this.#address = addr;
     if (!this.#listener) {
       this.#listener = runtime.listen(addr, (s) => void this.#accept(s));
       this.#listener.catch(() => {});
@@ -194,8 +200,9 @@ export class ProcessNode {
     this.rootPid = setup.rootPid;
     this.#treeDir = setup.treeDir;
     this.#parentAddress = setup.parentAddress;
-    this.#peers.set(setup.parentAddress, Promise.resolve(parentPeer));
-    parentPeer.onClose(() => this.#peers.delete(setup.parentAddress));
+    const p = Promise.resolve(parentPeer);
+    this.#peers.set(setup.parentAddress, p);
+    this.#opened(setup.parentAddress, p, parentPeer);
   }
 
   /** Address of the parent's listener (children only). */
@@ -238,18 +245,31 @@ export class ProcessNode {
       p = this.#connect(address);
       this.#peers.set(address, p);
       p.then(
-        (peer) => peer.onClose(() => this.#peers.get(address) === p && this.#peers.delete(address)),
+        (peer) => this.#opened(address, p!, peer),
         () => this.#peers.delete(address),
       );
     }
     return p;
   }
 
+  /** The open link to the process at `address`, or undefined when there is none yet. */
+  openPeer(address: string): Peer | undefined {
+    return this.#open.get(address);
+  }
+
+  #opened(address: string, p: Promise<Peer>, peer: Peer): void {
+    if (this.#peers.get(address) === p && !peer.closed) this.#open.set(address, peer);
+    peer.onClose(() => {
+      if (this.#peers.get(address) === p) this.#peers.delete(address);
+      if (this.#open.get(address) === peer) this.#open.delete(address);
+    });
+  }
+
   /** Calls `method` on the object `ref` points to, wherever it is served. */
   async call(ref: Ref, method: string, args: unknown[]): Promise<unknown> {
     const obj = this.local(ref);
     if (obj) return await obj.call(method, args, null);
-    const peer = await this.peer(ref.a);
+    const peer = this.#open.get(ref.a) ?? await this.peer(ref.a);
     return await peer.request(ref.i, method, args);
   }
 
@@ -267,7 +287,7 @@ export class ProcessNode {
   #registerPeer(address: string, peer: Peer): void {
     const p = Promise.resolve(peer);
     this.#peers.set(address, p);
-    peer.onClose(() => this.#peers.get(address) === p && this.#peers.delete(address));
+    this.#opened(address, p, peer);
   }
 
   async #accept(stream: Parameters<Parameters<typeof runtime.listen>[1]>[0]): Promise<void> {

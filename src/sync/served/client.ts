@@ -78,14 +78,16 @@ export function refRemote(ref: Ref, what: string): Remote {
 export async function callRef(ref: Ref, method: string, args: unknown[], what: string): Promise<unknown> {
   const local = node.local(ref);
   if (local) return await local.call(method, args, null);
-  let peer: Peer;
-  try {
-    peer = await node.peer(ref.a);
-  } catch (e) {
-    throw new StateError(
-      `${what} is gone: its owner process (pid ${_pidOf(ref)}) cannot be reached; it has exited or was shut down`,
-      { cause: e },
-    );
+  let peer: Peer | undefined = node.openPeer(ref.a);
+  if (peer === undefined) {
+    try {
+      peer = await node.peer(ref.a);
+    } catch (e) {
+      throw new StateError(
+        `${what} is gone: its owner process (pid ${_pidOf(ref)}) cannot be reached; it has exited or was shut down`,
+        { cause: e },
+      );
+    }
   }
   try {
     return await peer.request(ref.i, method, args);
