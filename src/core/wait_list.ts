@@ -135,13 +135,21 @@ export class WaitList<T, W extends Waiting = Waiting> {
    * @returns The waiter woken, or undefined.
    */
   wakeWhere(pick: (who: W) => boolean, value: T): W | undefined {
-    for (const e of [...this.#entries]) {
+    // Walks the list in place (no copy: a pipe wakes its reader this way for every message).
+    const entries = this.#entries;
+    for (let i = 0; i < entries.length;) {
+      const e = entries[i];
       if (e.who.peer?.closed) {
-        this.#remove(e);
+        entries.splice(i, 1);
+        this.#settle(e);
         continue;
       }
-      if (!pick(e.who)) continue;
-      this.#remove(e);
+      if (!pick(e.who)) {
+        i++;
+        continue;
+      }
+      entries.splice(i, 1);
+      this.#settle(e);
       e.resolve(value);
       return e.who;
     }
