@@ -36,6 +36,7 @@ import { _encodeValue } from "./_codec_write.ts";
 import { stackFrameUrl } from "./_stack.ts";
 import "./_codec_write_types.ts";
 import { _decodeValue } from "./_codec_read.ts";
+import { frameBlobs, unlinkBlob } from "./blob.ts";
 import "./_codec_read_types.ts";
 import {
   _Unsendable,
@@ -90,8 +91,9 @@ export function encode(value: unknown, name: string = "value"): Uint8Array {
  */
 export function encodeFrame(value: unknown): Uint8Array {
   let out: Uint8Array;
+  const blobs: string[] = [];
   try {
-    out = _encodeValue(value, 4);
+    out = _encodeValue(value, 4, blobs);
   } catch (e) {
     if (!(e instanceof _Unsendable)) throw e;
     throw new TypeError(`Cannot send value at value${e.segments.reverse().join("")}: ${e.message}`);
@@ -101,7 +103,37 @@ export function encodeFrame(value: unknown): Uint8Array {
   out[1] = (n >>> 16) & 255;
   out[2] = (n >>> 8) & 255;
   out[3] = n & 255;
+  if (blobs.length !== 0) frameBlobs.set(out, blobs);
   return out;
+}
+
+/**
+ * Decodes a message made by {@linkcode encodeFrame} (without its 4-byte header): like `decode`, and
+ * binary data that travelled as shared-memory blob files is read and the files removed.
+ *
+ * @param bytes One whole message.
+ * @returns The value.
+ * @throws {CodecError} Like `decode`, and for a blob reference that names no usable file (see blob.ts).
+ *   After an error for an unknown type, the blob files read so far stay (the frame is decoded again
+ *   once the types are loaded); after any other error they are removed.
+ * @example
+ * ```ts
+ * import { decodeFrame, encodeFrame } from "./codec.ts";
+ * const frame = encodeFrame({ data: new Uint8Array(1 << 20) });
+ * console.log(decodeFrame(frame.subarray(4))); // { data: Uint8Array(1048576) [...] }
+ * ```
+ */
+export function decodeFrame(bytes: Uint8Array): unknown {
+  const blobs: string[] = [];
+  let value: unknown;
+  try {
+    value = _decodeValue(bytes, blobs);
+  } catch (e) {
+    if (!isUnknownTypeError(e)) { for (const n of blobs) unlinkBlob(n); }
+    throw e;
+  }
+  for (const n of blobs) unlinkBlob(n);
+  return value;
 }
 
 /**
