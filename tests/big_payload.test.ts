@@ -7,8 +7,17 @@ import * as fs from "node:fs";
 import process from "node:process";
 import { Pipe, Pool, Process, Queue } from "../mod.ts";
 import { CodecError, decode, decodeFrame, encodeFrame } from "../src/channel/codec.ts";
-import { BLOB_MIN_BYTES, frameBlobs } from "../src/channel/blob.ts";
-import { echo, hashOf, pattern, putThenDie, sendBytesThenDie, sendMixed } from "./fixtures/big_payload_tasks.ts";
+import { BLOB_MIN_BYTES, frameBlobs, sweepDeadTreeBlobs } from "../src/channel/blob.ts";
+import { processStamp } from "../src/runtime/liveness.ts";
+import {
+  blobNameHere,
+  echo,
+  hashOf,
+  pattern,
+  putThenDie,
+  sendBytesThenDie,
+  sendMixed,
+} from "./fixtures/big_payload_tasks.ts";
 import { fixture, runScript, within } from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -190,5 +199,24 @@ describe("blob references", { skip: !SHM }, () => {
     assert.ok(fs.existsSync(ok) && fs.lstatSync(link).isSymbolicLink());
     assert.equal(new Uint8Array(decodeFrame(forged(name("a3"), 8)) as ArrayBuffer)[0], 0x31);
     assert.ok(!fs.existsSync(ok));
+  });
+
+  test("a child names its blob files after the tree's root, so the root's exit removes them", {
+    skip: !processStamp(process.pid),
+  }, async () => {
+    assert.match(await pool.apply(blobNameHere, []), new RegExp(`^mp-${processStamp(process.pid)}-b[0-9a-f]{32}$`));
+  });
+
+  test("sweepDeadTreeBlobs() removes the blob files of dead trees only", { skip: !processStamp(process.pid) }, () => {
+    const [pid, , ns] = processStamp(process.pid)!.split("-");
+    const dead = `${dir}mp-${pid}-1-${ns}-b${"d".repeat(32)}`; // our pid, another start time: gone
+    const live = `${dir}mp-${processStamp(process.pid)}-b${"e".repeat(32)}`;
+    for (const f of [dead, live]) {
+      fs.writeFileSync(f, "x", { mode: 0o600 });
+      made.push(f);
+    }
+    sweepDeadTreeBlobs();
+    assert.ok(!fs.existsSync(dead));
+    assert.ok(fs.existsSync(live));
   });
 });

@@ -19,7 +19,8 @@
 import * as fs from "node:fs";
 import process from "node:process";
 import { runtime } from "../runtime/adapter.ts";
-import { nameStamp, processStamp } from "../runtime/liveness.ts";
+import { nameStamp, processStamp, stampGone } from "../runtime/liveness.ts";
+import { privateEntry } from "../runtime/private_entry.ts";
 
 /**
  * Payloads of at least this many bytes travel as files (measured: below ~128 KiB the socket's one
@@ -73,11 +74,12 @@ function _enabled(): boolean {
 export function writeBlob(bytes: Uint8Array): string | undefined {
   if (!_enabled()) return undefined;
   _prefix ??= `mp-${_rootStamp()}-b`;
-  if (!_exitHook && !_childEnv) {
-    // The root removes what its tree's receivers never read (killed with frames in their socket).
+  if (!_exitHook) {
     _exitHook = true;
+    sweepDeadTreeBlobs();
+    // The root removes what its tree's receivers never read (killed with frames in their socket).
     const prefix = _prefix;
-    runtime.onExit(() => unlinkTreeBlobs(prefix));
+    if (!_childEnv) runtime.onExit(() => unlinkTreeBlobs(prefix));
   }
   const name = _prefix + _randomHex();
   let fd: number;
@@ -220,6 +222,34 @@ export function unlinkTreeBlobs(prefix: string): number {
         fs.unlinkSync(_DIR + entry);
         n++;
       } catch { /* raced */ }
+    }
+  } catch { /* no /dev/shm */ }
+  return n;
+}
+
+/**
+ * Removes the blob files of process trees proven gone (their root stamp names a dead process), as
+ * the first blob of each process does: a tree whose root was SIGKILLed could not remove its own.
+ * @returns How many were removed.
+ * @example
+ * ```ts
+ * import { sweepDeadTreeBlobs } from "./blob.ts";
+ * sweepDeadTreeBlobs();
+ * ```
+ */
+export function sweepDeadTreeBlobs(): number {
+  let n = 0;
+  try {
+    const gone = new Map<string, boolean>();
+    for (const entry of fs.readdirSync(_DIR)) {
+      if (!_NAME.test(entry)) continue;
+      const stamp = nameStamp(entry, "mp")!;
+      if (!gone.has(stamp)) gone.set(stamp, stampGone(stamp) === true);
+      if (!gone.get(stamp) || !privateEntry(_DIR + entry, "file")) continue;
+      try {
+        fs.unlinkSync(_DIR + entry);
+        n++;
+      } catch { /* raced with another sweeper */ }
     }
   } catch { /* no /dev/shm */ }
   return n;
