@@ -114,8 +114,8 @@ export function encodeFrame(value: unknown): Uint8Array {
  * @param bytes One whole message.
  * @returns The value.
  * @throws {CodecError} Like `decode`, and for a blob reference that names no usable file (see blob.ts).
- *   After an error for an unknown type, the blob files read so far stay (the frame is decoded again
- *   once the types are loaded); after any other error they are removed.
+ *   After an error for a type the type loader may still bring (see {@linkcode loadMissingTypes}), the
+ *   blob files read so far stay, for decoding the frame again once it has run; otherwise they are removed.
  * @example
  * ```ts
  * import { decodeFrame, encodeFrame } from "./codec.ts";
@@ -129,7 +129,9 @@ export function decodeFrame(bytes: Uint8Array): unknown {
   try {
     value = _decodeValue(bytes, blobs);
   } catch (e) {
-    if (!isUnknownTypeError(e)) { for (const n of blobs) unlinkBlob(n); }
+    // Kept only when the caller can load the missing types and decode the frame again.
+    const retry = isUnknownTypeError(e) && !_loaded && _loader !== undefined;
+    if (!retry) { for (const n of blobs) unlinkBlob(n); }
     throw e;
   }
   for (const n of blobs) unlinkBlob(n);
