@@ -3,6 +3,7 @@
 // when a receiver dies with payloads unread, and a forged reference is refused without harm.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import process from "node:process";
 import { Pipe, Pool, Process, Queue } from "../mod.ts";
@@ -163,6 +164,13 @@ describe("blob references", { skip: !SHM }, () => {
   test("encodeFrame() that fails after writing a blob removes it", () => {
     assert.throws(() => encodeFrame([pattern(MiB, 2), () => 1]), TypeError);
     assert.deepEqual(ownBlobs(), []);
+  });
+
+  test("decodeFrame() of a Node Buffer gives binary data over its own memory, as decode() does", () => {
+    const frame = encodeFrame([new Uint8Array([0, 0, 0, 5]), pattern(MiB, 8)]);
+    const [small, big] = decodeFrame(Buffer.from(frame.subarray(4))) as Uint8Array[];
+    assert.deepEqual([small.byteOffset, small.buffer.byteLength], [0, 4]);
+    assert.equal(big.buffer.byteLength, MiB);
   });
 
   test("decode() refuses a blob reference: only frames between processes carry them", () => {

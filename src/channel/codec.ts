@@ -127,7 +127,7 @@ export function decodeFrame(bytes: Uint8Array): unknown {
   const blobs: string[] = [];
   let value: unknown;
   try {
-    value = _decodeValue(bytes, blobs);
+    value = _decodeValue(_plain(bytes), blobs);
   } catch (e) {
     // Kept only when the caller can load the missing types and decode the frame again.
     const retry = isUnknownTypeError(e) && !_loaded && _loader !== undefined;
@@ -154,15 +154,16 @@ export function decodeFrame(bytes: Uint8Array): unknown {
  * ```
  */
 export function decode(bytes: Uint8Array): unknown {
-  let src: Uint8Array = bytes;
-  if (!(src instanceof Uint8Array) || src.constructor !== Uint8Array) {
-    // Normalize (Node's Buffer included) so that slices of the input are plain Uint8Arrays.
-    const b = bytes as unknown;
-    if (ArrayBuffer.isView(b)) src = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    else if (b instanceof ArrayBuffer) src = new Uint8Array(b);
-    else throw new TypeError(`decode() expects a Uint8Array, got ${b === null ? "null" : typeof b}`);
-  }
-  return _decodeValue(src);
+  return _decodeValue(_plain(bytes));
+}
+
+/** The input as a plain Uint8Array: a Node Buffer's `slice` would give views, not copies. */
+function _plain(bytes: Uint8Array): Uint8Array {
+  if (bytes instanceof Uint8Array && bytes.constructor === Uint8Array) return bytes;
+  const b = bytes as unknown;
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  throw new TypeError(`decode() expects a Uint8Array, got ${b === null ? "null" : typeof b}`);
 }
 
 /**
