@@ -21,6 +21,13 @@ let _keys: string[] = [];
 let _busy = false;
 const _MAX_DEPTH = W.MAX_DEPTH; // a local const: cheaper than a namespace lookup in the hot path
 let _depth = 0; // objects open on the way down to the value being read
+// Set while a frame is read: blob references are allowed, and the files read are listed here.
+let _blobs: string[] | undefined;
+
+/** The blob files read so far in this frame; undefined when the message is not a frame (no blobs allowed). */
+export function _blobList(): string[] | undefined {
+  return _blobs;
+}
 
 const _PENDING = Symbol("pending");
 const _td = new TextDecoder();
@@ -44,10 +51,14 @@ export function _setRareReader(read: (tag: number) => unknown): void {
   _readRare = read;
 }
 
-/** Decodes one message; see `decode` in codec.ts for the contract. */
-export function _decodeValue(bytes: Uint8Array): unknown {
+/**
+ * Decodes one message; see `decode` in codec.ts for the contract. With `blobs`, blob references
+ * are read and the names of the files read are added to it (the caller removes them).
+ */
+export function _decodeValue(bytes: Uint8Array, blobs?: string[]): unknown {
   if (_busy) return _decodeReentrant(bytes);
   _busy = true;
+  _blobs = blobs;
   try {
     if (bytes.length === 0) throw new CodecError("Cannot decode an empty message");
     if (bytes[0] !== W.FORMAT_VERSION) {
@@ -71,20 +82,21 @@ export function _decodeValue(bytes: Uint8Array): unknown {
     if (_refs.length !== 0) _refs.length = 0;
     if (_keys.length !== 0) _keys.length = 0;
     _src = _EMPTY;
+    _blobs = undefined;
     _busy = false;
   }
 }
 
 /** A `rebuild` that calls `decode` itself: run it on fresh state, then restore ours. */
 function _decodeReentrant(bytes: Uint8Array): unknown {
-  const saved = [_src, _pos, _end, _refs, _keys, _depth] as const;
+  const saved = [_src, _pos, _end, _refs, _keys, _depth, _blobs] as const;
   _refs = [];
   _keys = [];
   _busy = false;
   try {
     return _decodeValue(bytes);
   } finally {
-    [_src, _pos, _end, _refs, _keys, _depth] = saved;
+    [_src, _pos, _end, _refs, _keys, _depth, _blobs] = saved;
     _busy = true;
   }
 }

@@ -7,6 +7,7 @@
 
 import * as W from "./_codec_shared.ts";
 import {
+  _blobList,
   _enter,
   _fill,
   _leave,
@@ -26,6 +27,7 @@ import {
   _setRareReader,
 } from "./_codec_read.ts";
 import { _buildError, _defineHidden, _defineProp } from "./_codec_errors.ts";
+import { readBlob } from "./blob.ts";
 
 const { CodecError, _RebuildFailure } = W;
 
@@ -85,6 +87,8 @@ function _readRareObject(tag: number): unknown {
     }
     case W.T_TYPED:
       return _readTyped();
+    case W.T_BLOB:
+      return _readBlobRef();
     case W.T_ERROR:
       return _readError();
     case W.T_CUSTOM:
@@ -105,12 +109,36 @@ function _readBigInt(): bigint {
   return neg ? -v : v;
 }
 
-function _readTyped(): ArrayBufferView {
-  const kind = _readByte();
+/** Binary data sent as a blob file: read it (one copy) into what the inline tag would give. */
+function _readBlobRef(): unknown {
+  const blobs = _blobList();
+  if (blobs === undefined) _malformed("a shared-memory blob reference outside a message frame");
+  const tag = _readByte();
+  const kind = tag === W.T_TYPED ? _readByte() : -1;
+  if (tag !== W.T_TYPED && tag !== W.T_ARRAYBUFFER && tag !== W.T_DATAVIEW) {
+    _malformed(`blob of tag 0x${tag.toString(16)}`);
+  }
+  _need(5);
+  const length = _readU32();
+  const name = _readText(_readByte());
+  let bytes: Uint8Array;
+  try {
+    bytes = readBlob(name, length);
+  } catch (e) {
+    throw new CodecError(`Cannot decode message: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  blobs.push(name);
+  if (tag === W.T_TYPED) return _readTyped(kind, bytes);
+  const v = tag === W.T_ARRAYBUFFER ? bytes.buffer : new DataView(bytes.buffer);
+  _pushRef(v);
+  return v;
+}
+
+function _readTyped(kind = _readByte(), blob?: Uint8Array): ArrayBufferView {
   if (kind >= W.TYPED_KINDS.length) _malformed(`unknown typed array kind ${kind}`);
   const ctor = W.TYPED_CTORS[kind];
   if (ctor === undefined) _malformed(`${W.TYPED_KINDS[kind]} is not available in this runtime`);
-  const bytes = _readBytes();
+  const bytes = blob ?? _readBytes();
   if (bytes.length % (ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT !== 0) {
     _malformed(`${W.TYPED_KINDS[kind]} byte length ${bytes.length} is not a whole number of elements`);
   }

@@ -79,6 +79,11 @@ export const T_CUSTOM = 0xd8;
 export const T_INT16 = 0xd9;
 /** In key position, a key seen earlier in this message: varuint key id (ids 0..127 are one byte). */
 export const T_KEYREF = 0xda;
+/**
+ * Binary data in a shared-memory file (frames only, see blob.ts): the tag it stands for (T_ARRAYBUFFER,
+ * T_DATAVIEW, or T_TYPED then u8 kind), u32 byte length, u8 name length, the file name (ASCII).
+ */
+export const T_BLOB = 0xdb;
 
 /** Flag in an encoded error: a cause follows. */
 export const ERR_HAS_CAUSE = 1;

@@ -15,6 +15,7 @@
  */
 
 import * as W from "./_codec_shared.ts";
+import { BLOB_MIN_BYTES, unlinkBlob, writeBlob } from "./blob.ts";
 
 const { _Unsendable, _keySegment } = W;
 
@@ -43,6 +44,8 @@ let _busy = false;
 const _MAX_DEPTH = W.MAX_DEPTH; // a local const: cheaper than a namespace lookup in the hot path
 let _depth = 0; // objects open on the way down to the value being written
 let _lastSize = 0; // of the previous message, capped; sizes the next chunk
+// Set while a frame is written: big binary data goes to blob files, whose names collect here.
+let _blobs: string[] | undefined;
 
 const _te = new TextEncoder();
 const _hasWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function";
@@ -65,15 +68,17 @@ export function _clearDispatch(): void {
 
 /**
  * Encodes one value; `_Unsendable` escapes with its path segments (codec.ts words the error).
- * `head` bytes are reserved in front of the message (a frame header the caller fills in).
+ * `head` bytes are reserved in front of the message (a frame header the caller fills in). With
+ * `blobs`, large binary data goes to blob files (blob.ts) whose names are added to it.
  */
-export function _encodeValue(value: unknown, head = 0): Uint8Array {
+export function _encodeValue(value: unknown, head = 0, blobs?: string[]): Uint8Array {
   if (_busy) return head ? _prefixed(_encodeReentrant(value), head) : _encodeReentrant(value);
-  return _encodeInner(value, 0, head);
+  return _encodeInner(value, 0, head, blobs);
 }
 
-function _encodeInner(value: unknown, depth: number, head = 0): Uint8Array {
+function _encodeInner(value: unknown, depth: number, head = 0, blobs?: string[]): Uint8Array {
   _busy = true;
+  _blobs = blobs;
   try {
     const want = _lastSize + _MIN_FREE;
     if (_buf.length - _pos < want) _newChunk(Math.max(_CHUNK, Math.min(_MAX_KEEP, 4 * want)));
@@ -90,8 +95,10 @@ function _encodeInner(value: unknown, depth: number, head = 0): Uint8Array {
     return out;
   } catch (e) {
     _pos = _start; // the chunk's unfinished bytes are free again
+    if (blobs !== undefined) { for (const n of blobs.splice(0)) unlinkBlob(n); }
     throw e;
   } finally {
+    _blobs = undefined;
     if (_seen.size !== 0) {
       _seen.clear();
       if (_idsIter !== undefined) {
@@ -107,7 +114,7 @@ function _encodeInner(value: unknown, depth: number, head = 0): Uint8Array {
 
 /** A `reduce` that calls `encode` itself: run it on fresh state, then restore ours. */
 function _encodeReentrant(value: unknown): Uint8Array {
-  const saved = [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys] as const;
+  const saved = [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys, _blobs] as const;
   // The inner message runs on the same stack: its depth counts on from the outer one's.
   const depth = _depth;
   _buf = new Uint8Array(0);
@@ -121,7 +128,7 @@ function _encodeReentrant(value: unknown): Uint8Array {
   try {
     return _encodeInner(value, depth);
   } finally {
-    [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys] = saved;
+    [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys, _blobs] = saved;
     _depth = depth;
     _busy = true;
   }
@@ -258,6 +265,20 @@ export function _writeVarUint(v: number): void {
 
 /** Writes a tag, an optional kind byte (-1: none), a u32 length and the bytes: one copy. */
 export function _writeBlob(tag: number, kind: number, bytes: Uint8Array): void {
+  if (_blobs !== undefined && bytes.length >= BLOB_MIN_BYTES) {
+    const name = writeBlob(bytes);
+    if (name !== undefined) {
+      _blobs.push(name);
+      _ensure(name.length + 8);
+      _buf[_pos++] = W.T_BLOB;
+      _buf[_pos++] = tag;
+      if (kind >= 0) _buf[_pos++] = kind;
+      _writeU32(bytes.length);
+      _buf[_pos++] = name.length;
+      for (let i = 0; i < name.length; i++) _buf[_pos++] = name.charCodeAt(i);
+      return;
+    }
+  }
   _ensure(bytes.length + 6);
   _buf[_pos++] = tag;
   if (kind >= 0) _buf[_pos++] = kind;

@@ -36,6 +36,7 @@ import { _encodeValue } from "./_codec_write.ts";
 import { stackFrameUrl } from "./_stack.ts";
 import "./_codec_write_types.ts";
 import { _decodeValue } from "./_codec_read.ts";
+import { frameBlobs, unlinkBlob } from "./blob.ts";
 import "./_codec_read_types.ts";
 import {
   _Unsendable,
@@ -90,8 +91,9 @@ export function encode(value: unknown, name: string = "value"): Uint8Array {
  */
 export function encodeFrame(value: unknown): Uint8Array {
   let out: Uint8Array;
+  const blobs: string[] = [];
   try {
-    out = _encodeValue(value, 4);
+    out = _encodeValue(value, 4, blobs);
   } catch (e) {
     if (!(e instanceof _Unsendable)) throw e;
     throw new TypeError(`Cannot send value at value${e.segments.reverse().join("")}: ${e.message}`);
@@ -101,7 +103,39 @@ export function encodeFrame(value: unknown): Uint8Array {
   out[1] = (n >>> 16) & 255;
   out[2] = (n >>> 8) & 255;
   out[3] = n & 255;
+  if (blobs.length !== 0) frameBlobs.set(out, blobs);
   return out;
+}
+
+/**
+ * Decodes a message made by {@linkcode encodeFrame} (without its 4-byte header): like `decode`, and
+ * binary data that travelled as shared-memory blob files is read and the files removed.
+ *
+ * @param bytes One whole message.
+ * @returns The value.
+ * @throws {CodecError} Like `decode`, and for a blob reference that names no usable file (see blob.ts).
+ *   After an error for a type the type loader may still bring (see {@linkcode loadMissingTypes}), the
+ *   blob files read so far stay, for decoding the frame again once it has run; otherwise they are removed.
+ * @example
+ * ```ts
+ * import { decodeFrame, encodeFrame } from "./codec.ts";
+ * const frame = encodeFrame({ data: new Uint8Array(1 << 20) });
+ * console.log(decodeFrame(frame.subarray(4))); // { data: Uint8Array(1048576) [...] }
+ * ```
+ */
+export function decodeFrame(bytes: Uint8Array): unknown {
+  const blobs: string[] = [];
+  let value: unknown;
+  try {
+    value = _decodeValue(_plain(bytes), blobs);
+  } catch (e) {
+    // Kept only when the caller can load the missing types and decode the frame again.
+    const retry = isUnknownTypeError(e) && !_loaded && _loader !== undefined;
+    if (!retry) { for (const n of blobs) unlinkBlob(n); }
+    throw e;
+  }
+  for (const n of blobs) unlinkBlob(n);
+  return value;
 }
 
 /**
@@ -120,15 +154,16 @@ export function encodeFrame(value: unknown): Uint8Array {
  * ```
  */
 export function decode(bytes: Uint8Array): unknown {
-  let src: Uint8Array = bytes;
-  if (!(src instanceof Uint8Array) || src.constructor !== Uint8Array) {
-    // Normalize (Node's Buffer included) so that slices of the input are plain Uint8Arrays.
-    const b = bytes as unknown;
-    if (ArrayBuffer.isView(b)) src = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    else if (b instanceof ArrayBuffer) src = new Uint8Array(b);
-    else throw new TypeError(`decode() expects a Uint8Array, got ${b === null ? "null" : typeof b}`);
-  }
-  return _decodeValue(src);
+  return _decodeValue(_plain(bytes));
+}
+
+/** The input as a plain Uint8Array: a Node Buffer's `slice` would give views, not copies. */
+function _plain(bytes: Uint8Array): Uint8Array {
+  if (bytes instanceof Uint8Array && bytes.constructor === Uint8Array) return bytes;
+  const b = bytes as unknown;
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  throw new TypeError(`decode() expects a Uint8Array, got ${b === null ? "null" : typeof b}`);
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { ByteStream } from "../runtime/adapter.ts";
 import { frame, frameHeader, FrameReader } from "./frame.ts";
 import { EOFError } from "../errors.ts";
+import { discardFrameBlobs } from "./blob.ts";
 
 const _COALESCE_LIMIT = 64 * 1024;
 const _EMPTY = new Uint8Array(0);
@@ -116,7 +117,10 @@ export class Link {
 
   /** Sends bytes that already start with their frame header (see `encodeFrame`). */
   sendFramed(framed: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed) {
+      discardFrameBlobs(framed);
+      return;
+    }
     if (framed.length >= _COALESCE_LIMIT) {
       this.flush();
       this.#stream.write(framed);
@@ -213,6 +217,7 @@ export class Link {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const f of this.#pending) discardFrameBlobs(f);
     this.#pending = [];
     const batch = this.#batch;
     this.#batch = undefined;

@@ -10,8 +10,8 @@
  * @module
  */
 import {
-  decode,
   decodeError,
+  decodeFrame,
   encodeError,
   encodeFrame,
   type ErrorRecord,
@@ -143,7 +143,7 @@ export class Peer {
     }
     let msg: unknown;
     try {
-      msg = decode(frame);
+      msg = decodeFrame(frame);
     } catch (e) {
       const loading = isUnknownTypeError(e) ? loadMissingTypes() : undefined;
       if (loading) this.#stall(frame, loading);
@@ -231,6 +231,12 @@ export class Peer {
   /** A malformed message: drop this link (its pending calls reject with EOFError), keep serving the others. */
   #protocolError(): void {
     this.#broken = true;
+    // Frames that will never be handled still own blob files: reading them removes them.
+    for (const f of this.#stalled ?? []) {
+      try {
+        decodeFrame(f);
+      } catch { /* what it could not read stays for the tree's exit sweep */ }
+    }
     this.#stalled = undefined;
     this.#link.close();
   }
