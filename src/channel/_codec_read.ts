@@ -384,9 +384,9 @@ function _tooDeep(): never {
 function _readArray(n: number): unknown[] {
   _need(n);
   if (++_depth > _MAX_DEPTH) _tooDeep();
-  const a: unknown[] = [];
+  const a: unknown[] = new Array(n); // sized once: a push loop regrows the backing store as it goes
   _refs.push(a);
-  for (let i = 0; i < n; i++) a.push(_readValue());
+  for (let i = 0; i < n; i++) a[i] = _readValue();
   _depth--;
   return a;
 }
