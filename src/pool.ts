@@ -132,6 +132,21 @@ function _iterable(v: unknown, what: string, allowAsync: boolean): void {
 }
 
 /**
+ * The chunks' results as one array, in order: one preallocated copy (`Array.prototype.flat` took
+ * 16% of a 200k-item map's time in the owner on Node).
+ */
+function _joinChunks(parts: unknown[][]): unknown[] {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Array(n);
+  let o = 0;
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i++) out[o++] = p[i];
+  }
+  return out;
+}
+
+/**
  * A pool of worker processes, like Python's `multiprocessing.Pool`. Workers start at once and are
  * replaced when they die (the task a dead worker was running rejects with `WorkerLostError`), also
  * when they are killed while starting. Only a deterministic start failure breaks the pool (every
@@ -352,7 +367,8 @@ export class Pool implements AsyncDisposable {
     checkCallOptions(options, what);
     if (options.chunksize !== undefined) positiveInt(options.chunksize, `Pool.${what}() chunksize`);
     const fnId = this.#engine.functionId(fn);
-    const items = Array.from(iterable);
+    // An array is only read (sliced into chunks), so it needs no copy of its own.
+    const items = Array.isArray(iterable) ? iterable as unknown[] : Array.from(iterable);
     if (mode === MODE_STARMAP) {
       for (const a of items) {
         if (!Array.isArray(a)) {
@@ -362,7 +378,9 @@ export class Pool implements AsyncDisposable {
     }
     if (items.length === 0) return Promise.resolve([]);
     const size = options.chunksize ?? chunkCount(items.length, this.#size);
-    return this.#job(fnId, mode, chunksOf(items, size), options, what).then((parts) => (parts as unknown[][]).flat());
+    return this.#job(fnId, mode, chunksOf(items, size), options, what).then((parts) =>
+      _joinChunks(parts as unknown[][])
+    );
   }
 
   /** Runs tasks; resolves with every value in order or rejects with the first error once all ended. */
