@@ -136,31 +136,14 @@ function speedupPanel(report, top) {
   out.push(`<polyline points="${ideal}" fill="none" stroke="${MUTED}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
 
   const drawn = systems.filter((s) => entries.some((e) => e.stats[s.name]));
-  drawn.forEach((s, j) => {
-    const dx = (j - (drawn.length - 1) / 2) * Math.min(10, colW / (drawn.length + 2));
-    const pts = [];
-    entries.forEach((e, i) => {
-      const st = e.stats[s.name];
-      if (!st) return;
-      const x = px(i) + dx;
-      pts.push(`${r1(x)},${r1(py(st.median))}`);
-      out.push(line(x, py(st.min), x, py(st.max), `stroke="${s.color}" stroke-width="1.5"`));
-      out.push(line(x - 3, py(st.min), x + 3, py(st.min), `stroke="${s.color}" stroke-width="1.5"`));
-      out.push(line(x - 3, py(st.max), x + 3, py(st.max), `stroke="${s.color}" stroke-width="1.5"`));
-      out.push(
-        `<circle cx="${r1(x)}" cy="${r1(py(st.median))}" r="3.5" fill="${s.color}">` +
-          `<title>${
-            esc(
-              `${s.name}, ${e.workers} workers: ${formatNumber(st.median)}× (min ${formatNumber(st.min)}, max ${
-                formatNumber(st.max)
-              }, ${st.n} rounds)`,
-            )
-          }</title></circle>`,
-      );
-    });
-    out.push(
-      `<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2" stroke-opacity="0.8"/>`,
-    );
+  drawSeries(out, drawn, entries, {
+    px,
+    py,
+    spacing: Math.min(10, colW / (drawn.length + 2)),
+    stroke: 1.5,
+    caps: true,
+    radius: 3.5,
+    label: (s, e, st) => `${s.name}, ${e.workers} workers: ${formatNumber(st.median)}×` + spreadNote(st),
   });
   const lg = legend(x1 + 28, y0 + 8, drawn, { ideal: true });
   out.push(lg.svg);
@@ -202,33 +185,53 @@ function sizePanel(report, top) {
     ),
   );
   const drawn = systems.filter((s) => entries.some((e) => e.stats[s.name]));
+  drawSeries(out, drawn, entries, {
+    px,
+    py,
+    spacing: Math.min(6, colW / (drawn.length + 2)),
+    stroke: 1.2,
+    caps: false,
+    radius: 3,
+    label: (s, e, st) => `${s.name}, ${formatBytes(e.size)}: ${formatNumber(st.median)} MB/s` + spreadNote(st),
+  });
+  const lg = legend(x1 + 28, y0 + 8, drawn, { ideal: false });
+  out.push(lg.svg);
+  return { svg: out.join("\n"), bottom: Math.max(y1 + 44, lg.bottom) };
+}
+
+/** " (min …, max …, n rounds)": a point's spread, for its tooltip. */
+function spreadNote(st) {
+  return ` (min ${formatNumber(st.min)}, max ${formatNumber(st.max)}, ${st.n} rounds)`;
+}
+
+/**
+ * One series per system across a panel's columns: a min–max bar (with caps when asked), the median
+ * as a dot with its tooltip, and a line through the medians; systems side by side within a column.
+ */
+function drawSeries(out, drawn, entries, { px, py, spacing, stroke, caps, radius, label }) {
   drawn.forEach((s, j) => {
-    const dx = (j - (drawn.length - 1) / 2) * Math.min(6, colW / (drawn.length + 2));
+    const dx = (j - (drawn.length - 1) / 2) * spacing;
     const pts = [];
+    const bar = `stroke="${s.color}" stroke-width="${stroke}"`;
     entries.forEach((e, i) => {
       const st = e.stats[s.name];
       if (!st) return;
       const x = px(i) + dx;
       pts.push(`${r1(x)},${r1(py(st.median))}`);
-      out.push(line(x, py(st.min), x, py(st.max), `stroke="${s.color}" stroke-width="1.2"`));
+      out.push(line(x, py(st.min), x, py(st.max), bar));
+      if (caps) {
+        out.push(line(x - 3, py(st.min), x + 3, py(st.min), bar));
+        out.push(line(x - 3, py(st.max), x + 3, py(st.max), bar));
+      }
       out.push(
-        `<circle cx="${r1(x)}" cy="${r1(py(st.median))}" r="3" fill="${s.color}">` +
-          `<title>${
-            esc(
-              `${s.name}, ${formatBytes(e.size)}: ${formatNumber(st.median)} MB/s (min ${formatNumber(st.min)}, max ${
-                formatNumber(st.max)
-              }, ${st.n} rounds)`,
-            )
-          }</title></circle>`,
+        `<circle cx="${r1(x)}" cy="${r1(py(st.median))}" r="${radius}" fill="${s.color}">` +
+          `<title>${esc(label(s, e, st))}</title></circle>`,
       );
     });
     out.push(
       `<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2" stroke-opacity="0.8"/>`,
     );
   });
-  const lg = legend(x1 + 28, y0 + 8, drawn, { ideal: false });
-  out.push(lg.svg);
-  return { svg: out.join("\n"), bottom: Math.max(y1 + 44, lg.bottom) };
 }
 
 function ratioPanel(report, top) {

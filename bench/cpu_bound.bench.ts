@@ -9,7 +9,7 @@
 // count given). Python's peer does the same.
 import process from "node:process";
 import { cpuCount, isMainProcess, Pool } from "./_lib.ts";
-import { countLoop } from "./fixtures/pool_tasks.mjs";
+import { calibratedCount, countLoop } from "./fixtures/pool_tasks.mjs";
 import { report, sized } from "./_util.ts";
 
 /** Worker counts from the first argument that looks like `2` or `1,2,4`, else BENCH_WORKERS, else 1..cores. */
@@ -26,15 +26,9 @@ if (isMainProcess(import.meta)) {
   const cores = cpuCount();
   const counts = workerCounts(cores);
   const tasks = Math.max(4, 2 * Math.max(...counts));
-  // JITs run this loop far faster than CPython and differ among themselves, so N is calibrated here,
-  // as the peer does; the probe also warms the loop up, so the sequential run is not charged for compiling.
   const taskS = sized(0.5, 0.1) / tasks;
-  countLoop(5_000_000);
-  const probeN = 50_000_000;
-  const tp = performance.now();
-  countLoop(probeN);
-  const probeS = (performance.now() - tp) / 1000;
-  const n = Number(process.env.CPU_N_TS ?? Math.round((probeN * taskS) / Math.max(probeS, 1e-3)));
+  const calibrated = calibratedCount(taskS); // also warms the loop up when CPU_N_TS fixes n
+  const n = Number(process.env.CPU_N_TS ?? calibrated);
   const t0 = performance.now();
   const seq: number[] = [];
   for (let i = 0; i < tasks; i++) seq.push(countLoop(n));

@@ -12,7 +12,7 @@
 // map: ceil(items / (4 × workers)) items a task, Python's and multiproc's default. The data scenarios
 // copy (structured clone); the same run with transfer lists is the peer value "transfer".
 import process from "node:process";
-import { countLoop } from "../fixtures/pool_tasks.mjs";
+import { calibratedCount, countLoop } from "../fixtures/pool_tasks.mjs";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const sized = (full, quick) => (QUICK ? quick : full);
@@ -137,11 +137,7 @@ async function poolStart(createPool) {
 async function cpuBound(createPool, counts) {
   const tasks = Math.max(4, 2 * Math.max(...counts));
   const taskS = sized(0.5, 0.1) / tasks;
-  countLoop(5_000_000);
-  const probeN = 50_000_000;
-  const tp = performance.now();
-  countLoop(probeN);
-  const n = Math.round((probeN * taskS) / Math.max((performance.now() - tp) / 1000, 1e-3));
+  const n = calibratedCount(taskS);
   const t0 = performance.now();
   for (let i = 0; i < tasks; i++) countLoop(n);
   const seqS = (performance.now() - t0) / 1000;
