@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { type ChildHandle, runtime } from "./runtime/adapter.ts";
 import { moduleBeside } from "./runtime/module_beside.ts";
 import { randomBytes } from "./channel/auth.ts";
+import { randomHex } from "./runtime/crypto.ts";
 import { encode, withTypeModules } from "./channel/codec.ts";
 import type { Peer } from "./channel/peer.ts";
 import { node } from "./core/node.ts";
@@ -94,12 +95,6 @@ const _GUARD_MESSAGE: string = "A process was started while a child process was 
 
 /** How long an exit waits for the child's link to report its end before `join()` returns anyway. */
 const _LINK_GONE_MS = 2000;
-
-function _hex(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
-}
 
 /** Set by the class's static block: gives the child its own `Process` object. */
 let _makeCurrent: (p: Process) => void;
@@ -235,7 +230,7 @@ export class Process implements AsyncDisposable {
       target = describeFunction(this.#target, this.#module);
     }
     const [payload, needs] = withTypeModules(() => encode({ args: this.#args, fields }, "args"));
-    const id = _hex(randomBytes(8));
+    const id = randomHex(8);
     const token = randomBytes(CHILD_TOKEN_BYTES);
     const parentAddress = node.address;
     node.expectChild(id, token, (peer) => {

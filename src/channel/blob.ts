@@ -21,6 +21,7 @@ import process from "node:process";
 import { runtime } from "../runtime/adapter.ts";
 import { nameStamp, processStamp, stampGone } from "../runtime/liveness.ts";
 import { privateEntry } from "../runtime/private_entry.ts";
+import { randomHex } from "../runtime/crypto.ts";
 
 /**
  * Payloads of at least this many bytes travel as files. Measured here (Pool round trips, one
@@ -82,7 +83,7 @@ export function writeBlob(bytes: Uint8Array): string | undefined {
     const prefix = _prefix;
     if (!_childEnv) runtime.onExit(() => unlinkTreeBlobs(prefix));
   }
-  const name = _prefix + _randomHex();
+  const name = _prefix + randomHex(16);
   let fd: number;
   try {
     fd = fs.openSync(_DIR + name, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
@@ -254,11 +255,4 @@ export function sweepDeadTreeBlobs(): number {
     }
   } catch { /* no /dev/shm */ }
   return n;
-}
-
-// Web Crypto, not node:crypto: Deno's node:crypto costs ~30 ms to load.
-function _randomHex(): string {
-  let out = "";
-  for (const b of crypto.getRandomValues(new Uint8Array(16))) out += (b < 16 ? "0" : "") + b.toString(16);
-  return out;
 }

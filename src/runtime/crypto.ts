@@ -51,6 +51,21 @@ export function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(out);
 }
 
+/**
+ * `n` cryptographically random bytes as lowercase hex (`2 × n` characters), for unguessable names.
+ * @param n How many bytes.
+ * @returns The hex string.
+ * @example
+ * ```ts
+ * const id = randomHex(8); // e.g. "9f3a0c71d2e4b856"
+ * ```
+ */
+export function randomHex(n: number): string {
+  let out = "";
+  for (const b of randomBytes(n)) out += (b < 16 ? "0" : "") + b.toString(16);
+  return out;
+}
+
 const _keys = new Map<Uint8Array, Promise<Awaited<ReturnType<typeof crypto.subtle.importKey>>>>();
 
 /**

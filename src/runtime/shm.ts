@@ -15,6 +15,7 @@ import { runtime } from "./adapter.ts";
 import { type AsyncWaiter, createBlockingCallWaiter, createThreadWaiter } from "./shm_waiter.ts";
 import { nameStamp, processStamp, stampGone } from "./liveness.ts";
 import { privateEntry } from "./private_entry.ts";
+import { randomHex } from "./crypto.ts";
 
 /** What a futex wait ended with. `"ok"` may be spurious: callers re-check their condition. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
@@ -231,13 +232,6 @@ export function sweepStaleSegments(prefix = "mp"): number {
   return removed;
 }
 
-// Web Crypto, not node:crypto: Deno's node:crypto costs ~30 ms to load.
-function _randomHex(n: number): string {
-  let out = "";
-  for (const b of crypto.getRandomValues(new Uint8Array(n))) out += b.toString(16).padStart(2, "0");
-  return out;
-}
-
 function _errnoError(what: string, err: number, hint: string): Error {
   return Object.assign(new Error(`${what} failed with errno ${err}${hint}`), { errno: err });
 }
@@ -304,7 +298,7 @@ class _SharedMemory implements SharedMemory {
     }
     const root = _rootStamp ??= processStamp(process.pid) ?? `${process.pid}-0-0`;
     for (let attempt = 0;; attempt++) {
-      const name = `/${prefix}-${root}-${_randomHex(8)}`;
+      const name = `/${prefix}-${root}-${randomHex(8)}`;
       const fd = this.#n.shmOpen(name, _O_RDWR | _O_CREAT | _O_EXCL, 0o600);
       if (fd === -_EEXIST && attempt < 8) continue;
       if (fd < 0) throw _errnoError(`shm_open(${name})`, -fd, "; is /dev/shm mounted and writable?");
