@@ -22,6 +22,8 @@
  */
 export { Process, type ProcessOptions, type Target } from "./src/process.ts";
 export { activeChildren, cpuCount, currentProcess, exit, isMainProcess, parentProcess } from "./src/process/current.ts";
+export { Thread, type ThreadOptions } from "./src/thread.ts";
+export { activeCount, currentThread, enumerateThreads, isMainThread, mainThread } from "./src/thread/current.ts";
 export {
   AuthenticationError,
   BrokenBarrierError,
@@ -47,6 +49,7 @@ export {
   type MapOptions,
   Pool,
   type PoolOptions,
+  ThreadPool,
 } from "./src/pool.ts";
 export {
   asCompleted,
@@ -54,6 +57,7 @@ export {
   Future,
   ProcessPoolExecutor,
   type ReturnWhen,
+  ThreadPoolExecutor,
   waitFutures,
 } from "./src/executor.ts";
 export {

@@ -13,6 +13,7 @@ export default defineConfig({
   entry: {
     mod: "mod.ts",
     bootstrap: "src/child/bootstrap.ts",
+    thread_bootstrap: "src/child/thread_bootstrap.ts",
     watchdog_worker: "src/runtime/watchdog_worker.ts",
     shm_waiter_worker: "src/runtime/shm_waiter_worker.ts",
     pool_worker: "src/pool/worker.ts",

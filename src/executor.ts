@@ -8,7 +8,7 @@
 import { BrokenProcessPool, CancelledError, StateError, TimeoutError } from "./errors.ts";
 import type { Target } from "./process.ts";
 import { cpuCount } from "./process/current.ts";
-import { engineOptions, PoolEngine, PoolTask } from "./pool/engine.ts";
+import { engineOptions, PoolEngine, type PoolKind, PoolTask } from "./pool/engine.ts";
 import { asCompleted, Future, futureControl, type ReturnWhen, waitFutures } from "./pool/future.ts";
 import { MODE_APPLY, MODE_MAP } from "./pool/worker.ts";
 import { chunksOf, positiveInt } from "./pool/stream.ts";
@@ -63,6 +63,8 @@ export interface ExecutorOptions {
  * ```
  */
 export class ProcessPoolExecutor implements AsyncDisposable {
+  /** The class name the engine reports (a `ThreadPoolExecutor` runs threads). @internal */
+  static readonly _poolKind: PoolKind = "ProcessPoolExecutor";
   #engine: PoolEngine;
   #shutdown = false;
   #futures = new Set<Future<unknown>>();
@@ -74,17 +76,21 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {TypeError} If an option has the wrong type.
    */
   constructor(options: ExecutorOptions = {}) {
+    const kind = (new.target as unknown as { _poolKind: PoolKind })._poolKind;
     if (typeof options !== "object" || options === null) {
-      throw new TypeError("ProcessPoolExecutor options must be an object");
+      throw new TypeError(`${kind} options must be an object`);
     }
-    this.#engine = new PoolEngine(
-      engineOptions("ProcessPoolExecutor", options.maxWorkers ?? cpuCount(), "maxWorkers", options),
-    );
+    this.#engine = new PoolEngine(engineOptions(kind, options.maxWorkers ?? cpuCount(), "maxWorkers", options));
   }
 
-  /** Pids of the current workers. */
+  /** Pids of the current workers (thread ids in a `ThreadPoolExecutor`). */
   get _pids(): number[] {
     return this.#engine.pids;
+  }
+
+  /** Ends the worker with id `id` (from {@linkcode _pids}) as if killed from outside (tests). */
+  _killWorker(id: number): void {
+    this.#engine.killWorker(id);
   }
 
   /**
@@ -211,4 +217,28 @@ export class ProcessPoolExecutor implements AsyncDisposable {
     this.#engine.submit(task);
     return f;
   }
+}
+
+/**
+ * Python's `concurrent.futures.ThreadPoolExecutor`: the whole {@linkcode ProcessPoolExecutor} API,
+ * with worker threads of this process instead of worker processes. As in the process executor, a
+ * worker lost while the executor has work (a task that calls `exit()`) breaks it.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, ThreadPoolExecutor } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function square(x: number) { return x * x; }
+ * if (isMainProcess(import.meta)) {
+ *   await using ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+ *   assert.equal(await ex.submit(square, 3), 9);
+ *   const out: number[] = [];
+ *   for await (const y of ex.map(square, [1, 2, 3])) out.push(y);
+ *   assert.deepEqual(out, [1, 4, 9]);
+ * }
+ * ```
+ */
+export class ThreadPoolExecutor extends ProcessPoolExecutor {
+  /** @internal */
+  static override readonly _poolKind: PoolKind = "ThreadPoolExecutor";
 }

@@ -8,7 +8,7 @@
 import { StateError, TimeoutError } from "./errors.ts";
 import type { Target } from "./process.ts";
 import { cpuCount } from "./process/current.ts";
-import { engineOptions, PoolEngine, PoolTask } from "./pool/engine.ts";
+import { engineOptions, PoolEngine, type PoolKind, PoolTask } from "./pool/engine.ts";
 import { AsyncResult } from "./pool/async_result.ts";
 import { MODE_APPLY, MODE_MAP, MODE_STARMAP } from "./pool/worker.ts";
 import { type CallOptions, checkCallOptions, chunkCount, chunksOf, positiveInt, runStream } from "./pool/stream.ts";
@@ -177,6 +177,9 @@ export class Pool implements AsyncDisposable {
   #engine: PoolEngine;
   #size: number;
 
+  /** The class name the engine reports (a `ThreadPool` runs threads). @internal */
+  static readonly _poolKind: PoolKind = "Pool";
+
   /**
    * Starts the worker processes.
    * @param processes Number of workers (default `cpuCount()`), or an options object.
@@ -185,17 +188,23 @@ export class Pool implements AsyncDisposable {
    */
   constructor(processes?: number | PoolOptions) {
     const o: PoolOptions = typeof processes === "object" && processes !== null ? processes : { processes };
+    const kind = (new.target as unknown as { _poolKind: PoolKind })._poolKind;
     if (typeof processes !== "object" && processes !== undefined && typeof processes !== "number") {
-      throw new TypeError(`Pool expects a number of processes or an options object, got ${typeof processes}`);
+      throw new TypeError(`${kind} expects a number of workers or an options object, got ${typeof processes}`);
     }
     const size = o.processes ?? cpuCount();
-    this.#engine = new PoolEngine(engineOptions("Pool", size, "processes", o));
+    this.#engine = new PoolEngine(engineOptions(kind, size, "processes", o));
     this.#size = size;
   }
 
-  /** Pids of the current workers. */
+  /** Pids of the current workers (thread ids in a `ThreadPool`). */
   get _pids(): number[] {
     return this.#engine.pids;
+  }
+
+  /** Ends the worker with id `id` (from {@linkcode _pids}) as if killed from outside (tests). */
+  _killWorker(id: number): void {
+    this.#engine.killWorker(id);
   }
 
   /**
@@ -453,4 +462,28 @@ export class Pool implements AsyncDisposable {
       what: `Pool.${what}()`,
     });
   }
+}
+
+/**
+ * Python's `multiprocessing.pool.ThreadPool`: the whole {@linkcode Pool} API, with worker threads of
+ * this process instead of worker processes (`processes` is the number of threads, as in Python).
+ * The engine is the same; only the workers differ. Threads start faster and take less memory than
+ * processes, and, unlike Python's threads, run JavaScript truly in parallel. Each worker thread has
+ * its own copy of the task's module, as a worker process does.
+ *
+ * @example
+ * ```ts
+ * import { isMainProcess, ThreadPool } from "multiproc";
+ * import assert from "node:assert/strict";
+ * export function square(x: number) { return x * x; }
+ * if (isMainProcess(import.meta)) {
+ *   await using pool = new ThreadPool(2);
+ *   assert.deepEqual(await pool.map(square, [1, 2, 3]), [1, 4, 9]);
+ *   assert.equal(await pool.apply(square, [4]), 16);
+ * }
+ * ```
+ */
+export class ThreadPool extends Pool {
+  /** @internal */
+  static override readonly _poolKind: PoolKind = "ThreadPool";
 }

@@ -166,7 +166,7 @@ export class Process implements AsyncDisposable {
         : target
         ? inferModule(target.name, callerModule())
         : undefined);
-    this.#identity = [...node.identity, ++node.childCounter];
+    this.#identity = [...node.identity, node.nextNumber(0)];
     this.#name = name ?? `Process-${this.#identity.join(":")}`;
     this.#daemon = daemon ?? node.daemon;
     this.#env = env;

@@ -10,13 +10,15 @@ import { runtime } from "../runtime/adapter.ts";
 import { moduleBeside } from "../runtime/module_beside.ts";
 import { startWatchdog } from "../runtime/watchdog.ts";
 import { connectAuthenticated } from "../channel/auth.ts";
-import { decode, setTypeLoader } from "../channel/codec.ts";
+import { setTypeLoader } from "../channel/codec.ts";
 import { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
-import { importModule, resolveClass, resolveFunction } from "../core/target.ts";
+import { importModule } from "../core/target.ts";
 import { currentProcessObject, Process } from "../process.ts";
 import { finishChildren } from "../process/current.ts";
 import { CHILD_TOKEN_BYTES, type ChildSetup } from "../process/setup.ts";
+import { runTarget } from "./run_target.ts";
+import { finishThreads } from "../thread/current.ts";
 
 // The whole library: loaded when a message holds a library object of a type this child has not
 // loaded yet (the target's module usually imports the library anyway).
@@ -74,31 +76,9 @@ async function _main(): Promise<void> {
   parentPeer.pid = setup.parent.pid;
   startWatchdog(setup.parent.pid);
 
-  // Import just the modules that register the library objects inside args, then decode them.
-  await Promise.all(setup.needs.map((m) => importModule(m)));
-  if (setup.target) {
-    // Import the target's module before decoding the args: it may register classes (of errors, say)
-    // that the args hold, as pickle imports a class's module while unpickling.
-    node.importing = true;
-    let run: (decoded: { args: unknown[]; fields?: Record<string, unknown> }) => unknown;
-    try {
-      if (setup.target.k === "cls") {
-        const cls = await resolveClass(setup.target);
-        run = ({ fields }) => currentProcessObject(cls, fields).run();
-      } else {
-        const fn = await resolveFunction(setup.target);
-        run = ({ args }) => fn(...args);
-      }
-    } finally {
-      node.importing = false;
-    }
-    // Node writes its compile cache only at a normal exit, and a terminated child (a pool worker,
-    // `await using`) never gets there: write what this start compiled now, so the next child loads
-    // it compiled (a no-op when everything came from the cache, and off Node).
-    runtime.flushCompileCache();
-    await run(decode(setup.payload) as { args: unknown[]; fields?: Record<string, unknown> });
-  }
+  await runTarget(setup, currentProcessObject);
   await finishChildren();
+  await finishThreads();
   for (const hook of node.beforeExit) await hook();
   runtime.exit(0);
 }

@@ -3,7 +3,9 @@
  * other processes, and its links to them. Every process of a tree has exactly one node.
  *
  * Addressing: each process that serves objects listens on `<treeDir>/<pid>.sock`, where `treeDir`
- * is a private (0700) directory made by the root. An object reference is `{ a: address, i: id }`.
+ * is a private (0700) directory made by the root; a thread of it has a node of its own (a worker
+ * thread has its own copy of every module) at `<treeDir>/<pid>.t<thread id>.sock`, linked to the
+ * thread that started it by a `MessagePort` instead of a socket. An object reference is `{ a: address, i: id }`.
  * A link to another process, once open, is reused in both directions: a child's link to its parent
  * carries the parent's requests to the child too, so parent↔child traffic never opens a second socket.
  *
@@ -13,11 +15,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
-import { type Listener, runtime } from "../runtime/adapter.ts";
+import { type ByteStream, type Listener, runtime } from "../runtime/adapter.ts";
 import { nameStamp, processGone, processStamp, stampGone } from "../runtime/liveness.ts";
 import { privateEntry } from "../runtime/private_entry.ts";
 import { acceptAuthenticated, connectAuthenticated, type Hello, isRefused, randomBytes } from "../channel/auth.ts";
-import { Peer } from "../channel/peer.ts";
+import { type Dispatch, Peer } from "../channel/peer.ts";
+import { Link } from "../channel/link.ts";
+import { MAX_FRAME } from "../channel/frame.ts";
 import { StateError } from "../errors.ts";
 
 /** An object this process serves; `call` runs a method for a remote (or local, `peer` null) caller. */
@@ -100,8 +104,11 @@ export class ProcessNode {
   authkey: Uint8Array = randomBytes(32);
   /** Pid of the tree's root process. */
   rootPid: number = process.pid;
-  /** Counter for child names. */
-  childCounter = 0;
+  /**
+   * Counters shared by every thread of this process: [processes, thread names, thread addresses],
+   * so that names (`Process-N`, `Thread-N`) and thread addresses stay unique across threads.
+   */
+  counters: Int32Array = new Int32Array(new SharedArrayBuffer(12));
   /** Work to finish before a child exits normally (flush queues, join children). */
   readonly beforeExit: Array<() => Promise<void>> = [];
 
@@ -116,6 +123,7 @@ export class ProcessNode {
   #open = new Map<string, Peer>();
   #expected = new Map<string, _Expected>();
   #parentAddress: string | undefined;
+  #selfAddress: string | undefined;
   #handshakes = 0;
 
   /**
@@ -149,11 +157,26 @@ export class ProcessNode {
     return this.#treeDir;
   }
 
+  /**
+   * The next number of a counter shared by all threads of the process: `0` process names, `1`
+   * thread names, `2` thread addresses.
+   * @param kind Which counter.
+   * @returns The number, from 1.
+   */
+  nextNumber(kind: 0 | 1 | 2): number {
+    return Atomics.add(this.counters, kind, 1) + 1;
+  }
+
+  /** This node's address, without starting to listen on it (a thread's address when it is one). */
+  get addressName(): string {
+    return this.#address ?? this.#selfAddress ?? path.join(this.treeDir, `${process.pid}.sock`);
+  }
+
   /** This process's address (it starts listening on first use). */
   get address(): string {
     // Read on every call to a served object (`local`): computed once.
     if (this.#address !== undefined) return this.#address;
-    const addr = path.join(this.treeDir, `${process.pid}.sock`);
+    const addr = this.addressName;
     this.#address = addr;
     if (!this.#listener) {
       this.#listener = runtime.listen(addr, (s) => void this.#accept(s));
@@ -190,8 +213,13 @@ export class ProcessNode {
     rootPid: number;
     treeDir: string;
     parentAddress: string;
+    /** A thread's own address, and the counters of its process. */
+    self?: string;
+    counters?: Int32Array;
   }, parentPeer: Peer): void {
     this.isChild = true;
+    this.#selfAddress = setup.self;
+    if (setup.counters) this.counters = setup.counters;
     this.authkey = setup.authkey;
     this.name = setup.name;
     this.identity = setup.identity;
@@ -283,6 +311,25 @@ export class ProcessNode {
     this.#expected.delete(id);
   }
 
+  /**
+   * A link to another thread of this process over `stream` (one end of a `MessagePort`, which only
+   * the two threads hold: no handshake), registered under that thread's `address` unless undefined.
+   * @param stream The stream.
+   * @param address The other thread's address (the parent's is registered by {@linkcode adopt}).
+   * @param dispatch Handles what the other side asks (default: our served objects).
+   * @returns The link.
+   */
+  threadPeer(stream: ByteStream, address: string | undefined, dispatch?: Dispatch): Peer {
+    const peer = new Peer(
+      new Link(stream, MAX_FRAME),
+      dispatch ?? ((p, t, m, a) => this.dispatch(p, t, m, a)),
+      process.pid,
+    );
+    peer.onClose(() => this.#peerClosed(peer));
+    if (address !== undefined) this.#registerPeer(address, peer);
+    return peer;
+  }
+
   /** Registers an accepted child link under the child's address. */
   #registerPeer(address: string, peer: Peer): void {
     const p = Promise.resolve(peer);
@@ -352,7 +399,7 @@ export class ProcessNode {
         await new Promise((r) => setTimeout(r, Math.min(20 * attempt, 250)));
       }
     }
-    const pid = Number(/(\d+)\.sock$/.exec(address)?.[1] ?? 0);
+    const pid = Number(/(\d+)(?:\.t\d+)?\.sock$/.exec(address)?.[1] ?? 0);
     const peer = new Peer(link, (p, t, m, a) => this.dispatch(p, t, m, a), pid);
     peer.onClose(() => this.#peerClosed(peer));
     return peer;

@@ -13,7 +13,7 @@ import type { Peer } from "../channel/peer.ts";
 import { node } from "../core/node.ts";
 import { describeFunction, moduleUrl, type TargetSpec } from "../core/target.ts";
 import { BrokenProcessPool, StateError, WorkerLostError } from "../errors.ts";
-import { GUARD_MESSAGE, type Target } from "../process.ts";
+import { GUARD_MESSAGE, Process, type Target } from "../process.ts";
 import { WORKER_INBOX } from "./worker.ts";
 import { holdAlive, releaseAlive } from "../core/hold_alive.ts";
 import {
@@ -26,7 +26,15 @@ import {
 } from "./task.ts";
 import { FunctionRegistry } from "./registry.ts";
 import { type ScheduleOptions, Scheduler } from "./scheduler.ts";
-import { type PoolWorker, startWorker, stopWorker, takesTasks } from "./workers.ts";
+import {
+  describeWorker,
+  killWorker,
+  type PoolWorker,
+  startWorker,
+  stopWorker,
+  takesTasks,
+  type WorkerKind,
+} from "./workers.ts";
 import { positiveInt } from "./stream.ts";
 
 export { describeExit, PoolTask };
@@ -35,10 +43,15 @@ export { describeExit, PoolTask };
 const _MAX_START_FAILURES = 3;
 let _poolCounter = 0;
 
+/** The classes over the engine (named in messages; the `Thread` ones run their workers in threads). */
+export type PoolKind = "Pool" | "ProcessPoolExecutor" | "ThreadPool" | "ThreadPoolExecutor";
+
 /** How the engine behaves: Pool (replace dead workers) or executor (a killed worker breaks it). */
 export interface EngineOptions extends ScheduleOptions {
   /** Class name used in messages. */
-  kind: "Pool" | "ProcessPoolExecutor";
+  kind: PoolKind;
+  /** Whether the workers are processes or threads. */
+  workers: WorkerKind;
   /** Initializer spec and its args. */
   init: TargetSpec | null;
   initargs: unknown[];
@@ -73,9 +86,10 @@ export function engineOptions(
   const init = o.initializer === undefined || o.initializer === null
     ? null
     : describeFunction(o.initializer, module, "initializer");
-  const executor = kind === "ProcessPoolExecutor";
+  const executor = kind.endsWith("Executor");
   return {
     kind,
+    workers: kind.startsWith("Thread") ? "thread" : "process",
     size,
     onDemand: executor,
     init,
@@ -127,9 +141,21 @@ export class PoolEngine {
     return this.#broken;
   }
 
-  /** Pids of the live workers (tests and benchmarks use it). */
+  /** Ids of the live workers: pids, or thread ids in a thread pool (tests and benchmarks use it). */
   get pids(): number[] {
-    return [...this.#workers.values()].map((w) => w.proc.pid!).filter((p) => p !== undefined);
+    return [...this.#workers.values()].map((w) => w.proc instanceof Process ? w.proc.pid! : w.proc.ident!)
+      .filter((p) => p !== undefined);
+  }
+
+  /**
+   * Ends the worker with id `id` (see {@linkcode pids}) as if killed from outside: SIGKILL, or
+   * `terminate()` for a thread (tests use it).
+   * @param id The worker's id.
+   */
+  killWorker(id: number): void {
+    for (const w of this.#workers.values()) {
+      if ((w.proc instanceof Process ? w.proc.pid : w.proc.ident) === id) killWorker(w);
+    }
   }
 
   /**
@@ -249,12 +275,14 @@ export class PoolEngine {
     const wid = this.#nextWid++;
     let w: PoolWorker;
     try {
-      w = startWorker(this.#id, wid);
+      w = startWorker(this.#id, wid, this.#o.workers);
     } catch (e) {
       // The system refused a process (no memory, process limit): waiting would hang every task.
       const err = e as Error;
       this.breakWith(
-        new BrokenProcessPool(`The ${this.#o.kind} could not start a worker process: ${err?.message}`, { cause: e }),
+        new BrokenProcessPool(`The ${this.#o.kind} could not start a worker ${this.#o.workers}: ${err?.message}`, {
+          cause: e,
+        }),
       );
       return;
     }
@@ -383,7 +411,7 @@ export class PoolEngine {
   #kill(w: PoolWorker): void {
     w.killed = true;
     this.#tasks.requeue(w.inflight.splice(0));
-    w.proc.kill();
+    killWorker(w);
     this.#schedule();
   }
 
@@ -429,7 +457,7 @@ export class PoolEngine {
     }
     const expected = w.killed || (w.stopping && tasks.length === 0);
     if (!expected) {
-      const who = `${this.#o.kind} worker ${w.proc.name} (pid ${w.proc.pid})`;
+      const who = `${this.#o.kind} worker ${describeWorker(w)}`;
       if (!w.peer) {
         const why = this.#startFailure(code);
         if (why !== undefined) {
@@ -442,10 +470,10 @@ export class PoolEngine {
       } else if (this.#o.breakOnKill && code < 0 && tasks.length > 0) {
         this.breakWith(
           new BrokenProcessPool(
-            `A process in the ${this.#o.kind} terminated abruptly: ${who} ${
+            `A ${this.#o.workers} in the ${this.#o.kind} terminated abruptly: ${who} ${
               describeExit(code)
             } while running or holding tasks. ` +
-              `The pool is broken; create a new ProcessPoolExecutor`,
+              `The pool is broken; create a new ${this.#o.kind}`,
           ),
           tasks,
         );

@@ -1,21 +1,26 @@
 /**
- * A pool's worker processes as the engine sees them: the record it keeps per worker, how one is
- * started, and how one is stopped.
+ * A pool's workers (processes, or threads for `ThreadPool` and `ThreadPoolExecutor`) as the engine
+ * sees them: the record it keeps per worker, how one is started, and how one is stopped. Both kinds
+ * run the same worker loop (`worker.ts`) over their link to the pool's owner.
  *
  * @module
  */
 import type { Peer } from "../channel/peer.ts";
 import { moduleBeside } from "../runtime/module_beside.ts";
 import { Process } from "../process.ts";
+import { Thread } from "../thread.ts";
 import type { PoolTask } from "./task.ts";
 import { poolWorker, WORKER_INBOX } from "./worker.ts";
 
 const _WORKER_MODULE: string = moduleBeside(import.meta.url, "./worker.ts", "pool_worker").href;
 
-/** One worker process and the engine's view of it. */
+/** What a pool's workers are. */
+export type WorkerKind = "process" | "thread";
+
+/** One worker and the engine's view of it. */
 export interface PoolWorker {
   wid: number;
-  proc: Process;
+  proc: Process | Thread;
   /** The link, once the worker said hello; `peer` is set once it is ready for tasks. */
   link: Peer | undefined;
   peer: Peer | undefined;
@@ -34,20 +39,18 @@ export interface PoolWorker {
 }
 
 /**
- * Starts worker number `wid` of the pool registered as `poolId` (a daemon child).
+ * Starts worker number `wid` of the pool registered as `poolId` (a daemon child process or thread).
  * @param poolId The id the pool registered on this process's node.
  * @param wid The worker's number.
+ * @param kind Process or thread.
  * @returns Its record.
- * @throws {Error} If the system refuses a process.
+ * @throws {Error} If the system refuses a process or thread.
  */
-export function startWorker(poolId: string, wid: number): PoolWorker {
-  const proc = new Process({
-    target: poolWorker,
-    module: _WORKER_MODULE,
-    args: [poolId, wid],
-    daemon: true,
-    name: `SpawnPoolWorker-${wid}`,
-  });
+export function startWorker(poolId: string, wid: number, kind: WorkerKind): PoolWorker {
+  const options = { target: poolWorker, module: _WORKER_MODULE, args: [poolId, wid], daemon: true };
+  const proc = kind === "thread"
+    ? new Thread({ ...options, name: `ThreadPoolWorker-${wid}` })
+    : new Process({ ...options, name: `SpawnPoolWorker-${wid}` });
   const w: PoolWorker = {
     wid,
     proc,
@@ -71,8 +74,26 @@ export function takesTasks(w: PoolWorker): boolean {
 }
 
 /**
- * Stops a worker: asks a ready one to stop after its tasks (unless `force`), else sends SIGTERM,
- * then SIGKILL after 1 s.
+ * Ends a worker now: SIGKILL for a process, `terminate()` for a thread.
+ * @param w The worker.
+ */
+export function killWorker(w: PoolWorker): void {
+  if (w.proc instanceof Thread) w.proc.terminate();
+  else w.proc.kill();
+}
+
+/**
+ * Who a worker is, for messages: its name and pid (process) or thread id.
+ * @param w The worker.
+ * @returns E.g. `SpawnPoolWorker-2 (pid 1234)`.
+ */
+export function describeWorker(w: PoolWorker): string {
+  return w.proc instanceof Thread ? `${w.proc.name} (thread ${w.proc.ident})` : `${w.proc.name} (pid ${w.proc.pid})`;
+}
+
+/**
+ * Stops a worker: asks a ready one to stop after its tasks (unless `force`), else terminates it
+ * (a process gets SIGTERM, then SIGKILL after 1 s).
  * @param w The worker.
  * @param force Terminate even a ready worker.
  * @returns True when the worker was asked to stop (it exits once its tasks are done).
@@ -85,8 +106,9 @@ export function stopWorker(w: PoolWorker, force: boolean): boolean {
     return true;
   }
   w.proc.terminate();
+  if (w.proc instanceof Thread) return false;
   // A worker stuck in a loop that ignores SIGTERM still goes.
-  const t = setTimeout(() => w.proc.exitCode === null && w.proc.kill(), 1000);
+  const t = setTimeout(() => w.proc.exitCode === null && killWorker(w), 1000);
   void w.proc._exited!.then(() => clearTimeout(t));
   return false;
 }

@@ -1,0 +1,59 @@
+/**
+ * What a thread runs: take the setup and the port its starter handed over, adopt the process's
+ * identity with the thread's own address, run the target as a child process would, wait for the
+ * processes and non-daemon threads it started, and end with Python's codes (0 ok, 1 uncaught error,
+ * n for exit(n)). An uncaught error is printed as `threading.excepthook` prints it, and sent to the
+ * starter, whose `Thread.error` it becomes.
+ *
+ * @module
+ */
+import process from "node:process";
+import type { MessagePort } from "node:worker_threads";
+import { runtime } from "../runtime/adapter.ts";
+import { moduleBeside } from "../runtime/module_beside.ts";
+import { portStream, threadContext } from "../runtime/thread.ts";
+import { encodeError, setTypeLoader } from "../channel/codec.ts";
+import { node } from "../core/node.ts";
+import { importModule } from "../core/target.ts";
+import { finishChildren } from "../process/current.ts";
+import { currentThreadObject, THREAD_INBOX } from "../thread.ts";
+import { finishThreads, setCurrentThread } from "../thread/current.ts";
+import type { ThreadSetup } from "../thread/setup.ts";
+import { runTarget } from "./run_target.ts";
+
+// The whole library: loaded when a message holds a library object of a type this thread has not
+// loaded yet.
+const _LIBRARY = moduleBeside(import.meta.url, "../../mod.ts", "mod").href;
+
+async function _main(): Promise<void> {
+  const { threadId, data } = threadContext();
+  const { setup, port } = data as { setup: ThreadSetup; port: MessagePort };
+  const parentPeer = node.threadPeer(portStream(port).stream, undefined);
+  node.adopt(setup, parentPeer);
+  const info = { name: setup.thread.name, ident: threadId, daemon: setup.thread.daemon };
+  setCurrentThread(info);
+  setTypeLoader(() => importModule(_LIBRARY));
+  try {
+    await runTarget(setup, (cls, fields) => {
+      const t = currentThreadObject(cls, fields, info);
+      setCurrentThread(info, t);
+      return t;
+    });
+  } catch (e) {
+    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+    const fromName = e instanceof Error && !text.includes(e.message) ? `${e.name}: ${e.message}\n` : "";
+    process.stderr.write(`Exception in thread ${setup.thread.name}:\n${fromName}${text}\n`);
+    try {
+      parentPeer.notify(THREAD_INBOX, "error", [encodeError(e)]);
+      parentPeer.flush();
+    } catch { /* the starter is gone */ }
+    runtime.exit(1);
+  }
+  await finishChildren();
+  await finishThreads();
+  for (const hook of node.beforeExit) await hook();
+  parentPeer.flush();
+  runtime.exit(0);
+}
+
+void _main();

@@ -1,0 +1,18 @@
+/**
+ * What a thread's starter hands it: a child's setup, plus the thread's own address, the counters
+ * shared by the threads of its process, and its name and daemon flag. `Thread.start()` passes it
+ * with the thread's port in the worker's data; `child/thread_bootstrap.ts` reads it.
+ *
+ * @module
+ */
+import type { ChildSetup } from "../process/setup.ts";
+
+/** The setup of a thread. */
+export interface ThreadSetup extends ChildSetup {
+  /** The thread's own address (it listens there only if it serves objects). */
+  self: string;
+  /** Counters shared by the threads of the process (`ProcessNode.counters`). */
+  counters: Int32Array;
+  /** The thread's name and daemon flag. */
+  thread: { name: string; daemon: boolean };
+}
