@@ -23,6 +23,7 @@
 export { Process, type ProcessOptions, type Target } from "./src/process.ts";
 export { activeChildren, cpuCount, currentProcess, exit, isMainProcess, parentProcess } from "./src/process/current.ts";
 export { Thread, type ThreadOptions } from "./src/thread.ts";
+export { move } from "./src/move.ts";
 export { activeCount, currentThread, enumerateThreads, isMainThread, mainThread } from "./src/thread/current.ts";
 export {
   AuthenticationError,

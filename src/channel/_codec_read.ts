@@ -23,6 +23,13 @@ const _MAX_DEPTH = W.MAX_DEPTH; // a local const: cheaper than a namespace looku
 let _depth = 0; // objects open on the way down to the value being read
 // Set while a frame is read: blob references are allowed, and the files read are listed here.
 let _blobs: string[] | undefined;
+// Set while a frame from another thread is read: the buffers that came beside it (port_buffers.ts).
+let _side: readonly (ArrayBuffer | SharedArrayBuffer)[] | undefined;
+
+/** The buffers beside the frame being read; undefined when it has none (no `T_PORTBUF` allowed). */
+export function _sideList(): readonly (ArrayBuffer | SharedArrayBuffer)[] | undefined {
+  return _side;
+}
 
 /** The blob files read so far in this frame; undefined when the message is not a frame (no blobs allowed). */
 export function _blobList(): string[] | undefined {
@@ -53,12 +60,18 @@ export function _setRareReader(read: (tag: number) => unknown): void {
 
 /**
  * Decodes one message; see `decode` in codec.ts for the contract. With `blobs`, blob references
- * are read and the names of the files read are added to it (the caller removes them).
+ * are read and the names of the files read are added to it (the caller removes them); `side` holds
+ * the buffers that came beside a frame from another thread.
  */
-export function _decodeValue(bytes: Uint8Array, blobs?: string[]): unknown {
+export function _decodeValue(
+  bytes: Uint8Array,
+  blobs?: string[],
+  side?: readonly (ArrayBuffer | SharedArrayBuffer)[],
+): unknown {
   if (_busy) return _decodeReentrant(bytes);
   _busy = true;
   _blobs = blobs;
+  _side = side;
   try {
     if (bytes.length === 0) throw new CodecError("Cannot decode an empty message");
     if (bytes[0] !== W.FORMAT_VERSION) {
@@ -83,20 +96,21 @@ export function _decodeValue(bytes: Uint8Array, blobs?: string[]): unknown {
     if (_keys.length !== 0) _keys.length = 0;
     _src = _EMPTY;
     _blobs = undefined;
+    _side = undefined;
     _busy = false;
   }
 }
 
 /** A `rebuild` that calls `decode` itself: run it on fresh state, then restore ours. */
 function _decodeReentrant(bytes: Uint8Array): unknown {
-  const saved = [_src, _pos, _end, _refs, _keys, _depth, _blobs] as const;
+  const saved = [_src, _pos, _end, _refs, _keys, _depth, _blobs, _side] as const;
   _refs = [];
   _keys = [];
   _busy = false;
   try {
     return _decodeValue(bytes);
   } finally {
-    [_src, _pos, _end, _refs, _keys, _depth, _blobs] = saved;
+    [_src, _pos, _end, _refs, _keys, _depth, _blobs, _side] = saved;
     _busy = true;
   }
 }

@@ -25,6 +25,7 @@ import {
   _readVarUint,
   _reserve,
   _setRareReader,
+  _sideList,
 } from "./_codec_read.ts";
 import { _buildError, _defineHidden, _defineProp } from "./_codec_errors.ts";
 import { readBlob } from "./blob.ts";
@@ -89,6 +90,8 @@ function _readRareObject(tag: number): unknown {
       return _readTyped();
     case W.T_BLOB:
       return _readBlobRef();
+    case W.T_PORTBUF:
+      return _readSideRef();
     case W.T_ERROR:
       return _readError();
     case W.T_CUSTOM:
@@ -130,6 +133,42 @@ function _readBlobRef(): unknown {
   blobs.push(name);
   if (tag === W.T_TYPED) return _readTyped(kind, bytes);
   const v = tag === W.T_ARRAYBUFFER ? bytes.buffer : new DataView(bytes.buffer);
+  _pushRef(v);
+  return v;
+}
+
+/** Binary data that came beside the frame from another thread: a view of it, without a copy. */
+function _readSideRef(): unknown {
+  const side = _sideList();
+  if (side === undefined) _malformed("a buffer reference in a message that came with no buffers");
+  const tag = _readByte();
+  const kind = tag === W.T_TYPED ? _readByte() : -1;
+  const index = _readVarUint();
+  _need(8);
+  const offset = _readU32();
+  const length = _readU32();
+  const buf = side[index];
+  if (buf === undefined || offset + length > buf.byteLength) _malformed("a buffer reference outside its buffers");
+  const shared = typeof SharedArrayBuffer === "function" && buf instanceof SharedArrayBuffer;
+  let v: unknown;
+  if (tag === W.PORTBUF_SHARED) {
+    if (!shared || offset !== 0 || length !== buf.byteLength) _malformed("a malformed shared buffer reference");
+    v = buf;
+  } else if (tag === W.T_ARRAYBUFFER) {
+    v = !shared && offset === 0 && length === buf.byteLength ? buf : buf.slice(offset, offset + length);
+  } else if (tag === W.T_DATAVIEW) {
+    v = new DataView(buf, offset, length);
+  } else if (tag === W.T_TYPED) {
+    if (kind >= W.TYPED_KINDS.length) _malformed(`unknown typed array kind ${kind}`);
+    const ctor = W.TYPED_CTORS[kind] as unknown as
+      | (new (b: ArrayBufferLike, o: number, n: number) => ArrayBufferView) & { BYTES_PER_ELEMENT: number }
+      | undefined;
+    if (ctor === undefined) _malformed(`${W.TYPED_KINDS[kind]} is not available in this runtime`);
+    if (length % ctor.BYTES_PER_ELEMENT !== 0 || offset % ctor.BYTES_PER_ELEMENT !== 0) {
+      _malformed(`${W.TYPED_KINDS[kind]} of ${length} bytes at ${offset} is not whole elements`);
+    }
+    v = new ctor(buf, offset, length / ctor.BYTES_PER_ELEMENT);
+  } else _malformed(`buffer reference of tag 0x${tag.toString(16)}`);
   _pushRef(v);
   return v;
 }

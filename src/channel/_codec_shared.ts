@@ -84,6 +84,14 @@ export const T_KEYREF = 0xda;
  * T_DATAVIEW, or T_TYPED then u8 kind), u32 byte length, u8 name length, the file name (ASCII).
  */
 export const T_BLOB = 0xdb;
+/**
+ * Binary data beside the frame (links between threads, see port_buffers.ts): the tag it stands for
+ * (T_ARRAYBUFFER, T_DATAVIEW, T_TYPED then u8 kind, or {@linkcode PORTBUF_SHARED} for a
+ * SharedArrayBuffer), varuint index in the frame's side list, u32 byte offset, u32 byte length.
+ */
+export const T_PORTBUF = 0xdc;
+/** In a `T_PORTBUF`: the value is the SharedArrayBuffer itself. */
+export const PORTBUF_SHARED = 0xff;
 
 /** Flag in an encoded error: a cause follows. */
 export const ERR_HAS_CAUSE = 1;

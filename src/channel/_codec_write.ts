@@ -16,6 +16,7 @@
 
 import * as W from "./_codec_shared.ts";
 import { BLOB_MIN_BYTES, unlinkBlob, writeBlob } from "./blob.ts";
+import { isMoved, type SideList } from "./port_buffers.ts";
 
 const { _Unsendable, _keySegment } = W;
 
@@ -46,6 +47,8 @@ let _depth = 0; // objects open on the way down to the value being written
 let _lastSize = 0; // of the previous message, capped; sizes the next chunk
 // Set while a frame is written: big binary data goes to blob files, whose names collect here.
 let _blobs: string[] | undefined;
+// Set while a frame for a link between threads is written: binary data goes beside it (port_buffers.ts).
+let _side: SideList | undefined;
 
 const _te = new TextEncoder();
 const _hasWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function";
@@ -69,16 +72,18 @@ export function _clearDispatch(): void {
 /**
  * Encodes one value; `_Unsendable` escapes with its path segments (codec.ts words the error).
  * `head` bytes are reserved in front of the message (a frame header the caller fills in). With
- * `blobs`, large binary data goes to blob files (blob.ts) whose names are added to it.
+ * `blobs`, large binary data goes to blob files (blob.ts) whose names are added to it; with `side`
+ * (a frame for a link between threads), binary data goes into that list instead (port_buffers.ts).
  */
-export function _encodeValue(value: unknown, head = 0, blobs?: string[]): Uint8Array {
+export function _encodeValue(value: unknown, head = 0, blobs?: string[], side?: SideList): Uint8Array {
   if (_busy) return head ? _prefixed(_encodeReentrant(value), head) : _encodeReentrant(value);
-  return _encodeInner(value, 0, head, blobs);
+  return _encodeInner(value, 0, head, blobs, side);
 }
 
-function _encodeInner(value: unknown, depth: number, head = 0, blobs?: string[]): Uint8Array {
+function _encodeInner(value: unknown, depth: number, head = 0, blobs?: string[], side?: SideList): Uint8Array {
   _busy = true;
   _blobs = blobs;
+  _side = side;
   try {
     const want = _lastSize + _MIN_FREE;
     if (_buf.length - _pos < want) _newChunk(Math.max(_CHUNK, Math.min(_MAX_KEEP, 4 * want)));
@@ -96,9 +101,11 @@ function _encodeInner(value: unknown, depth: number, head = 0, blobs?: string[])
   } catch (e) {
     _pos = _start; // the chunk's unfinished bytes are free again
     if (blobs !== undefined) { for (const n of blobs.splice(0)) unlinkBlob(n); }
+    if (side !== undefined) side.length = 0;
     throw e;
   } finally {
     _blobs = undefined;
+    _side = undefined;
     if (_seen.size !== 0) {
       _seen.clear();
       if (_idsIter !== undefined) {
@@ -114,7 +121,7 @@ function _encodeInner(value: unknown, depth: number, head = 0, blobs?: string[])
 
 /** A `reduce` that calls `encode` itself: run it on fresh state, then restore ours. */
 function _encodeReentrant(value: unknown): Uint8Array {
-  const saved = [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys, _blobs] as const;
+  const saved = [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys, _blobs, _side] as const;
   // The inner message runs on the same stack: its depth counts on from the outer one's.
   const depth = _depth;
   _buf = new Uint8Array(0);
@@ -128,7 +135,7 @@ function _encodeReentrant(value: unknown): Uint8Array {
   try {
     return _encodeInner(value, depth);
   } finally {
-    [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys, _blobs] = saved;
+    [_buf, _view, _pos, _start, _safeEnd, _seen, _ids, _idsIter, _pending, _keys, _blobs, _side] = saved;
     _depth = depth;
     _busy = true;
   }
@@ -265,6 +272,14 @@ export function _writeVarUint(v: number): void {
 
 /** Writes a tag, an optional kind byte (-1: none), a u32 length and the bytes: one copy. */
 export function _writeBlob(tag: number, kind: number, bytes: Uint8Array): void {
+  if (_side !== undefined) {
+    const buf = bytes.buffer;
+    const shared = typeof SharedArrayBuffer === "function" && buf instanceof SharedArrayBuffer;
+    if (shared || isMoved(buf)) _writeSide(tag, kind, buf, bytes.byteOffset, bytes.length);
+    else if (bytes.length >= BLOB_MIN_BYTES) _writeSide(tag, kind, bytes.slice().buffer, 0, bytes.length);
+    else _writeInline(tag, kind, bytes);
+    return;
+  }
   if (_blobs !== undefined && bytes.length >= BLOB_MIN_BYTES) {
     const name = writeBlob(bytes);
     if (name !== undefined) {
@@ -279,12 +294,40 @@ export function _writeBlob(tag: number, kind: number, bytes: Uint8Array): void {
       return;
     }
   }
+  _writeInline(tag, kind, bytes);
+}
+
+function _writeInline(tag: number, kind: number, bytes: Uint8Array): void {
   _ensure(bytes.length + 6);
   _buf[_pos++] = tag;
   if (kind >= 0) _buf[_pos++] = kind;
   _writeU32(bytes.length);
   _buf.set(bytes, _pos);
   _pos += bytes.length;
+}
+
+/** Puts `buffer` in the frame's side list (once) and writes where the value lies in it. */
+function _writeSide(tag: number, kind: number, buffer: ArrayBufferLike, offset: number, length: number): void {
+  let i = _side!.indexOf(buffer as ArrayBuffer);
+  if (i < 0) i = _side!.push(buffer as ArrayBuffer) - 1;
+  _ensure(20);
+  _buf[_pos++] = W.T_PORTBUF;
+  _buf[_pos++] = tag;
+  if (kind >= 0) _buf[_pos++] = kind;
+  _writeVarUint(i);
+  _writeU32(offset);
+  _writeU32(length);
+}
+
+/**
+ * Writes a SharedArrayBuffer: beside a frame for another thread it arrives shared; anything else
+ * cannot carry it.
+ * @returns False when no side list is open (the caller refuses the value).
+ */
+export function _writeSharedBuffer(sab: SharedArrayBuffer): boolean {
+  if (_side === undefined) return false;
+  _writeSide(W.PORTBUF_SHARED, -1, sab, 0, sab.byteLength);
+  return true;
 }
 
 /** Writes a string (UTF-8, or UTF-16 units when it has lone surrogates). */

@@ -18,6 +18,7 @@ import {
   _writeByte,
   _writeF64,
   _writeKey,
+  _writeSharedBuffer,
   _writeString,
   _writeValue,
   _writeVarUint,
@@ -154,9 +155,10 @@ function _init(): void {
   exact(ArrayBuffer.prototype, (v) => _writeBlob(W.T_ARRAYBUFFER, -1, new Uint8Array(v as ArrayBuffer)));
   exact(DataView.prototype, (v) => _writeBlob(W.T_DATAVIEW, -1, _bytesOf(v as DataView)));
   if (typeof SharedArrayBuffer === "function") {
-    exact(SharedArrayBuffer.prototype, () => {
+    exact(SharedArrayBuffer.prototype, (v) => {
+      if (_writeSharedBuffer(v as SharedArrayBuffer)) return;
       throw new _Unsendable(
-        "a SharedArrayBuffer cannot be shared with another process; " +
+        "a SharedArrayBuffer cannot be shared with another process (it can with a thread); " +
           "use SharedArray, or send a copy as an ArrayBuffer or typed array",
       );
     });

@@ -37,6 +37,7 @@ import { stackFrameUrl } from "./_stack.ts";
 import "./_codec_write_types.ts";
 import { _decodeValue } from "./_codec_read.ts";
 import { frameBlobs, unlinkBlob } from "./blob.ts";
+import { frameSides, type SideList } from "./port_buffers.ts";
 import "./_codec_read_types.ts";
 import {
   _Unsendable,
@@ -86,14 +87,17 @@ export function encode(value: unknown, name: string = "value"): Uint8Array {
  * {@linkcode encode} returns), without copying the message a second time.
  *
  * @param value Any value `encode` accepts.
+ * @param toThread The frame goes to another thread of this process: binary data travels beside it
+ *   (`frameSides`, see port_buffers.ts), and a SharedArrayBuffer can be sent.
  * @returns Header and message in one view.
  * @throws {TypeError} Like `encode`.
  */
-export function encodeFrame(value: unknown): Uint8Array {
+export function encodeFrame(value: unknown, toThread = false): Uint8Array {
   let out: Uint8Array;
   const blobs: string[] = [];
+  const side: SideList | undefined = toThread ? [] : undefined;
   try {
-    out = _encodeValue(value, 4, blobs);
+    out = _encodeValue(value, 4, blobs, side);
   } catch (e) {
     if (!(e instanceof _Unsendable)) throw e;
     throw new TypeError(`Cannot send value at value${e.segments.reverse().join("")}: ${e.message}`);
@@ -104,6 +108,7 @@ export function encodeFrame(value: unknown): Uint8Array {
   out[2] = (n >>> 8) & 255;
   out[3] = n & 255;
   if (blobs.length !== 0) frameBlobs.set(out, blobs);
+  if (side !== undefined && side.length !== 0) frameSides.set(out, side);
   return out;
 }
 
@@ -127,7 +132,7 @@ export function decodeFrame(bytes: Uint8Array): unknown {
   const blobs: string[] = [];
   let value: unknown;
   try {
-    value = _decodeValue(_plain(bytes), blobs);
+    value = _decodeValue(_plain(bytes), blobs, frameSides.get(bytes));
   } catch (e) {
     // Kept only when the caller can load the missing types and decode the frame again.
     const retry = isUnknownTypeError(e) && !_loaded && _loader !== undefined;

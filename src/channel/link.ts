@@ -8,6 +8,7 @@ import type { ByteStream } from "../runtime/adapter.ts";
 import { frame, frameHeader, FrameReader } from "./frame.ts";
 import { EOFError } from "../errors.ts";
 import { discardFrameBlobs } from "./blob.ts";
+import { frameSides, type SideList } from "./port_buffers.ts";
 
 const _COALESCE_LIMIT = 64 * 1024;
 const _EMPTY = new Uint8Array(0);
@@ -30,6 +31,8 @@ export class Link {
   #feeding = false;
   #again = false;
   #queued: Uint8Array[] = [];
+  /** The buffers that came beside a queued chunk (links between threads). */
+  #queuedSides: WeakMap<Uint8Array, SideList> = new WeakMap();
 
   /**
    * @param stream The connected stream.
@@ -38,17 +41,18 @@ export class Link {
   constructor(stream: ByteStream, maxFrame: number) {
     this.#stream = stream;
     this.#reader = new FrameReader(maxFrame);
-    stream.onData((chunk) => this.#feed(chunk));
+    stream.onData((chunk, side) => this.#feed(chunk, side));
     stream.onClose(() => this.#finish());
     stream.unref();
   }
 
-  #feed(chunk: Uint8Array): void {
+  #feed(chunk: Uint8Array, side?: SideList): void {
     if (this.#closed) return;
     if (this.#feeding) {
       // A frame handler raised the limit (setMaxFrame) or the stream re-entered: go on after the
       // frames in hand, so frames keep their order.
       if (chunk.length > 0) this.#queued.push(chunk);
+      if (side !== undefined) this.#queuedSides.set(chunk, side);
       this.#again = true;
       return;
     }
@@ -60,11 +64,14 @@ export class Link {
         this.#again = false;
         for (const f of this.#reader.push(chunk)) {
           if (this.#closed) return;
+          // A chunk that brings buffers is one whole frame (a thread's port keeps writes whole).
+          if (side !== undefined) frameSides.set(f, side);
           if (this.#onFrame) this.#onFrame(f);
           else this.#backlog.push(f);
         }
         if ((!this.#again && this.#queued.length === 0) || this.#closed) return;
         chunk = this.#queued.shift() ?? _EMPTY;
+        side = this.#queuedSides.get(chunk);
       }
     } catch {
       this.close();
@@ -119,6 +126,13 @@ export class Link {
   sendFramed(framed: Uint8Array): void {
     if (this.#closed) {
       discardFrameBlobs(framed);
+      return;
+    }
+    const side = frameSides.get(framed);
+    if (side !== undefined) {
+      // Its buffers travel with this write: it goes alone, after what is coalesced.
+      this.flush();
+      this.#stream.write(framed, side);
       return;
     }
     if (framed.length >= _COALESCE_LIMIT) {

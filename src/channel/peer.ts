@@ -19,6 +19,7 @@ import {
   loadMissingTypes,
 } from "./codec.ts";
 import type { Link } from "./link.ts";
+import { frameSides } from "./port_buffers.ts";
 import { EOFError } from "../errors.ts";
 
 /** Runs an incoming request or notification; may return a Promise. */
@@ -55,13 +56,17 @@ export class Peer {
   #stalled: Uint8Array[] | undefined;
   #closeDeferred = false;
   #broken = false;
+  #toThread: boolean;
 
   /**
    * @param link An authenticated link.
    * @param dispatch Handles what the other side asks of us.
    * @param pid The other side's pid.
+   * @param toThread The other side is a thread of this process: binary data travels beside the
+   *   frames (moved or shared), see `port_buffers.ts`.
    */
-  constructor(link: Link, dispatch: Dispatch, pid: number) {
+  constructor(link: Link, dispatch: Dispatch, pid: number, toThread = false) {
+    this.#toThread = toThread;
     this.#link = link;
     this.#dispatch = dispatch;
     this.pid = pid;
@@ -81,7 +86,7 @@ export class Peer {
   request(target: string, method: string, args: unknown[], hold = true): Promise<unknown> {
     if (this.#link.closed) return Promise.reject(new EOFError(`Lost the connection to process ${this.pid}`));
     const id = this.#nextId++;
-    const bytes = encodeFrame([0, id, target, method, args]);
+    const bytes = encodeFrame([0, id, target, method, args], this.#toThread);
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, hold });
       if (hold) this.#link.hold();
@@ -91,7 +96,7 @@ export class Peer {
 
   /** Sends a one-way message; throws TypeError if `args` cannot be sent. */
   notify(target: string, method: string, args: unknown[]): void {
-    this.#link.sendFramed(encodeFrame([3, target, method, args]));
+    this.#link.sendFramed(encodeFrame([3, target, method, args], this.#toThread));
   }
 
   /** Sends raw already-encoded bytes as one frame (see {@linkcode encodeNotify}). */
@@ -138,7 +143,10 @@ export class Peer {
     if (this.#broken) return;
     if (this.#stalled) {
       // Copied: the stream may reuse the bytes under this view before the types have loaded.
-      this.#stalled.push(frame.slice());
+      const copy = frame.slice();
+      const side = frameSides.get(frame);
+      if (side !== undefined) frameSides.set(copy, side);
+      this.#stalled.push(copy);
       return;
     }
     let msg: unknown;
@@ -259,7 +267,9 @@ export class Peer {
     if (this.#link.closed) return;
     let bytes: Uint8Array;
     try {
-      bytes = ok ? encodeFrame([1, id, value]) : encodeFrame([2, id, encodeError(value)]);
+      bytes = ok
+        ? encodeFrame([1, id, value], this.#toThread)
+        : encodeFrame([2, id, encodeError(value)], this.#toThread);
     } catch (e) {
       // The result could not be sent (a function inside, say): the caller gets that as the error.
       try {

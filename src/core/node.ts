@@ -324,6 +324,7 @@ export class ProcessNode {
       new Link(stream, MAX_FRAME),
       dispatch ?? ((p, t, m, a) => this.dispatch(p, t, m, a)),
       process.pid,
+      true,
     );
     peer.onClose(() => this.#peerClosed(peer));
     if (address !== undefined) this.#registerPeer(address, peer);

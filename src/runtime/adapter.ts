@@ -47,16 +47,20 @@ export interface ChildHandle {
 
 /** A bidirectional byte stream (a connected socket). */
 export interface ByteStream {
-  /** Queue bytes for writing; returns false when the kernel buffer is full (see {@linkcode onDrain}). */
-  write(data: Uint8Array): boolean;
+  /**
+   * Queue bytes for writing; returns false when the kernel buffer is full (see {@linkcode onDrain}).
+   * `side`: buffers that travel beside these bytes, moved or shared (only a stream between threads
+   * takes them; see `channel/port_buffers.ts`).
+   */
+  write(data: Uint8Array, side?: (ArrayBuffer | SharedArrayBuffer)[]): boolean;
   /**
    * Undefined when every byte written so far is in the kernel (it then reaches the peer even if this
    * process dies next); otherwise a promise that resolves once it is, and rejects if the stream
    * closes first.
    */
   flushed(): Promise<void> | undefined;
-  /** Called for every chunk that arrives. Set once. */
-  onData(cb: (chunk: Uint8Array) => void): void;
+  /** Called for every chunk that arrives (with the buffers that came beside it, if any). Set once. */
+  onData(cb: (chunk: Uint8Array, side?: (ArrayBuffer | SharedArrayBuffer)[]) => void): void;
   /** Called once when the stream ends or fails. */
   onClose(cb: () => void): void;
   /** Called when a previously full write buffer has drained. */

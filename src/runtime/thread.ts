@@ -11,6 +11,13 @@ import type { MessagePort, Worker } from "node:worker_threads";
 import type { ByteStream } from "./adapter.ts";
 import { builtin } from "./builtin.ts";
 
+/** The buffers of a side list to transfer (the shared ones are not), each once. */
+function transferList(side: (ArrayBuffer | SharedArrayBuffer)[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const b of side) if (b instanceof ArrayBuffer && !out.includes(b)) out.push(b);
+  return out;
+}
+
 type _WorkerThreads = typeof import("node:worker_threads");
 
 function _wt(): _WorkerThreads {
@@ -78,10 +85,12 @@ export function threadContext(): ThreadContext {
 export function portStream(port: MessagePort): { stream: ByteStream; end(): void } {
   const closeCbs: Array<() => void> = [];
   let closed = false;
-  let onData: ((chunk: Uint8Array) => void) | undefined;
+  let onData: ((chunk: Uint8Array, side?: (ArrayBuffer | SharedArrayBuffer)[]) => void) | undefined;
   const receive = (m: unknown): void => {
     if (m instanceof Uint8Array) onData?.(m);
-    else end(); // only this library writes to the port: anything else is a broken link
+    else if (Array.isArray(m) && m.length === 2 && m[0] instanceof Uint8Array && Array.isArray(m[1])) {
+      onData?.(m[0], m[1]);
+    } else end(); // only this library writes to the port: anything else is a broken link
   };
   const end = (): void => {
     if (closed) return;
@@ -93,15 +102,17 @@ export function portStream(port: MessagePort): { stream: ByteStream; end(): void
   };
   port.on("close", end);
   const stream: ByteStream = {
-    write(data: Uint8Array): boolean {
+    write(data: Uint8Array, side?: (ArrayBuffer | SharedArrayBuffer)[]): boolean {
       if (closed) return true;
       // A view of a larger buffer would be cloned whole: send just its bytes.
       const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-      port.postMessage(whole ? data : data.slice());
+      const bytes = whole ? data : data.slice();
+      if (side === undefined) port.postMessage(bytes);
+      else port.postMessage([bytes, side], transferList(side));
       return true;
     },
     flushed: () => undefined,
-    onData(cb: (chunk: Uint8Array) => void): void {
+    onData(cb: (chunk: Uint8Array, side?: (ArrayBuffer | SharedArrayBuffer)[]) => void): void {
       onData = cb;
       port.on("message", receive);
     },
