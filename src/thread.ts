@@ -12,15 +12,13 @@
  */
 import { encode, withTypeModules } from "./channel/codec.ts";
 import { decodeError } from "./channel/codec.ts";
-import type { Peer } from "./channel/peer.ts";
 import { node } from "./core/node.ts";
 import { callerModule, describeFunction, inferModule, moduleUrl, type TargetSpec } from "./core/target.ts";
 import { StateError } from "./errors.ts";
 import { GUARD_MESSAGE, type Target } from "./process.ts";
-import { moduleBeside } from "./runtime/module_beside.ts";
-import { startThread, type ThreadHandle } from "./runtime/thread.ts";
 import type { ThreadSetup } from "./thread/setup.ts";
 import { currentThreadDaemon, trackThread } from "./thread/current.ts";
+import { runThread, type ThreadWorker } from "./thread/workers.ts";
 
 /**
  * Options of {@linkcode Thread}.
@@ -58,8 +56,6 @@ export interface ThreadOptions {
   daemon?: boolean;
 }
 
-const _BOOTSTRAP: URL = moduleBeside(import.meta.url, "./child/thread_bootstrap.ts", "thread_bootstrap");
-
 /** Exit code of a thread ended by {@linkcode Thread.terminate} (as a process ended by SIGTERM). */
 const _TERMINATED = -15;
 
@@ -91,14 +87,13 @@ export class Thread implements AsyncDisposable {
   #args: unknown[];
   #name: string;
   #daemon: boolean;
-  #handle: ThreadHandle | undefined;
+  #worker: ThreadWorker | undefined;
   #ident: number | undefined;
   #exited: Promise<number> | undefined;
   #exitCode: number | null = null;
   #error: Error | undefined;
   #terminated = false;
   #current = false;
-  #peer: Peer | undefined;
 
   static {
     _makeCurrent = (t, ident) => {
@@ -148,7 +143,7 @@ export class Thread implements AsyncDisposable {
     return this.#daemon;
   }
   set daemon(v: boolean) {
-    if (this.#handle) throw new StateError("Cannot change daemon of a thread that has started");
+    if (this.#worker) throw new StateError("Cannot change daemon of a thread that has started");
     this.#daemon = Boolean(v);
   }
 
@@ -181,7 +176,7 @@ export class Thread implements AsyncDisposable {
    * @throws {TypeError} If an argument cannot be sent to another thread.
    */
   start(): void {
-    if (this.#handle || this.#current) {
+    if (this.#worker || this.#current) {
       throw new StateError(`${this.#name} has already been started: a thread can be started only once`);
     }
     if (node.importing) throw new Error(GUARD_MESSAGE);
@@ -194,34 +189,30 @@ export class Thread implements AsyncDisposable {
       target = describeFunction(this.#target, this.#module);
     }
     const [payload, needs] = withTypeModules(() => encode({ args: this.#args, fields }, "args"));
-    const parentAddress = node.addressName;
-    const self = `${parentAddress.replace(/(\.t\d+)?\.sock$/, "")}.t${node.nextNumber(2)}.sock`;
-    const setup: ThreadSetup = {
+    const setup: Omit<ThreadSetup, "self"> = {
       authkey: node.authkey,
       name: node.name,
       identity: node.identity,
       daemon: node.daemon,
-      parent: node.parent ?? { name: node.name, pid: 0 },
+      parent: node.parent,
       rootPid: node.rootPid,
       treeDir: node.treeDir,
-      parentAddress,
-      self,
+      parentAddress: node.addressName,
       counters: node.counters,
       thread: { name: this.#name, daemon: this.#daemon },
       target,
       payload,
       needs,
     };
-    const handle = startThread(_BOOTSTRAP, { setup });
-    this.#handle = handle;
-    this.#ident = handle.threadId;
-    this.#peer = node.threadPeer(handle.stream, self, (p, t, m, a) => {
-      if (t === THREAD_INBOX) return this.#fromThread(m, a);
-      return node.dispatch(p, t, m, a);
-    });
-    if (this.#daemon) handle.unref();
+    let ended!: (code: number) => void;
+    this.#exited = new Promise<number>((resolve) => (ended = resolve));
+    this.#worker = runThread(setup, {
+      message: (m, a) => this.#fromThread(m, a),
+      ended: (code) => ended(code),
+    }, this.#daemon);
+    this.#ident = this.#worker.handle.threadId;
     const untrack = trackThread(this);
-    this.#exited = handle.exited.then((code) => {
+    this.#exited = this.#exited.then((code) => {
       this.#exitCode = this.#terminated && code === 1 ? _TERMINATED : code;
       untrack();
       return this.#exitCode;
@@ -250,7 +241,7 @@ export class Thread implements AsyncDisposable {
       throw new TypeError(`join() timeout must be a number of milliseconds, got ${typeof timeout}`);
     }
     // A daemon thread does not keep us alive, except while someone waits for it.
-    if (this.#daemon) this.#handle!.ref();
+    if (this.#daemon) this.#worker!.handle.ref();
     try {
       if (timeout === undefined || timeout === null) {
         await this.#exited;
@@ -260,14 +251,14 @@ export class Thread implements AsyncDisposable {
       await Promise.race([this.#exited, new Promise((r) => (timer = setTimeout(r, Math.max(0, timeout))))]);
       clearTimeout(timer);
     } finally {
-      if (this.#daemon) this.#handle!.unref();
+      if (this.#daemon && this.#exitCode === null) this.#worker!.handle.unref();
     }
   }
 
   /** Whether the thread has started and not yet ended. */
   isAlive(): boolean {
     if (this.#current) return true;
-    return this.#handle !== undefined && this.#exitCode === null;
+    return this.#worker !== undefined && this.#exitCode === null;
   }
 
   /**
@@ -276,15 +267,15 @@ export class Thread implements AsyncDisposable {
    * @throws {StateError} If not started.
    */
   terminate(): void {
-    if (!this.#handle) throw new StateError(`Cannot terminate ${this.#name}: it has not been started`);
+    if (!this.#worker) throw new StateError(`Cannot terminate ${this.#name}: it has not been started`);
     if (this.#exitCode !== null) return;
     this.#terminated = true;
-    this.#handle.terminate();
+    this.#worker.handle.terminate();
   }
 
   /** Terminates the thread if it is alive, then waits for it. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#handle) return;
+    if (!this.#worker) return;
     if (this.#exitCode === null) this.terminate();
     await this.join();
   }
@@ -294,9 +285,6 @@ export class Thread implements AsyncDisposable {
     return this.#exited;
   }
 }
-
-/** The id under which a thread's starter hears from the thread (its uncaught error). @internal */
-export const THREAD_INBOX = "thread";
 
 /**
  * Re-creates, in a thread, the `Thread` object its starter made (for a subclass: from the class and

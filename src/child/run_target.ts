@@ -28,7 +28,10 @@ export type CurrentObject = (
  * await runTarget(setup, currentProcessObject);
  * ```
  */
-export async function runTarget(setup: ChildSetup, current: CurrentObject): Promise<unknown> {
+export async function runTarget(
+  setup: Pick<ChildSetup, "needs" | "target" | "payload">,
+  current: CurrentObject,
+): Promise<unknown> {
   await Promise.all(setup.needs.map((m) => importModule(m)));
   if (!setup.target) return undefined;
   // Import the target's module before decoding the args: it may register classes (of errors, say)

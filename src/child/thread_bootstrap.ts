@@ -5,20 +5,25 @@
  * n for exit(n)). An uncaught error is printed as `threading.excepthook` prints it, and sent to the
  * starter, whose `Thread.error` it becomes.
  *
+ * After a target that returned, with nothing left on this thread's event loop, the worker tells its
+ * starter it is done and waits for the next thread's setup, or to be told to stop
+ * (`thread/workers.ts`).
+ *
  * @module
  */
 import process from "node:process";
 import type { MessagePort } from "node:worker_threads";
 import { runtime } from "../runtime/adapter.ts";
 import { moduleBeside } from "../runtime/module_beside.ts";
-import { portStream, threadContext } from "../runtime/thread.ts";
+import { loopIsIdle, portStream, threadContext } from "../runtime/thread.ts";
 import { encodeError, setTypeLoader } from "../channel/codec.ts";
 import { node } from "../core/node.ts";
 import { importModule } from "../core/target.ts";
 import { finishChildren } from "../process/current.ts";
-import { currentThreadObject, THREAD_INBOX } from "../thread.ts";
+import { currentThreadObject } from "../thread.ts";
 import { finishThreads, setCurrentThread } from "../thread/current.ts";
 import type { ThreadSetup } from "../thread/setup.ts";
+import { THREAD_INBOX, THREAD_NEXT } from "../thread/workers.ts";
 import { runTarget } from "./run_target.ts";
 
 // The whole library: loaded when a message holds a library object of a type this thread has not
@@ -27,31 +32,43 @@ const _LIBRARY = moduleBeside(import.meta.url, "../../mod.ts", "mod").href;
 
 async function _main(): Promise<void> {
   const { threadId, data } = threadContext();
-  const { setup, port } = data as { setup: ThreadSetup; port: MessagePort };
+  const { setup: first, port } = data as { setup: ThreadSetup; port: MessagePort };
   const parentPeer = node.threadPeer(portStream(port).stream, undefined);
-  node.adopt(setup, parentPeer);
-  const info = { name: setup.thread.name, ident: threadId, daemon: setup.thread.daemon };
-  setCurrentThread(info);
+  let next: (s: ThreadSetup | null) => void = () => {};
+  node.register(THREAD_NEXT, { call: (m, a) => next(m === "run" ? a[0] as ThreadSetup : null) });
   setTypeLoader(() => importModule(_LIBRARY));
-  try {
-    await runTarget(setup, (cls, fields) => {
-      const t = currentThreadObject(cls, fields, info);
-      setCurrentThread(info, t);
-      return t;
-    });
-  } catch (e) {
-    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
-    const fromName = e instanceof Error && !text.includes(e.message) ? `${e.name}: ${e.message}\n` : "";
-    process.stderr.write(`Exception in thread ${setup.thread.name}:\n${fromName}${text}\n`);
+  for (let setup: ThreadSetup | null = first; setup !== null;) {
+    node.adopt(setup, parentPeer);
+    const info = { name: setup.thread.name, ident: threadId, daemon: setup.thread.daemon };
+    setCurrentThread(info);
     try {
-      parentPeer.notify(THREAD_INBOX, "error", [encodeError(e)]);
-      parentPeer.flush();
-    } catch { /* the starter is gone */ }
-    runtime.exit(1);
+      await runTarget(setup, (cls, fields) => {
+        const t = currentThreadObject(cls, fields, info);
+        setCurrentThread(info, t);
+        return t;
+      });
+    } catch (e) {
+      const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+      const fromName = e instanceof Error && !text.includes(e.message) ? `${e.name}: ${e.message}\n` : "";
+      process.stderr.write(`Exception in thread ${setup.thread.name}:\n${fromName}${text}\n`);
+      try {
+        parentPeer.notify(THREAD_INBOX, "error", [encodeError(e)]);
+        parentPeer.flush();
+      } catch { /* the starter is gone */ }
+      runtime.exit(1);
+    }
+    await finishChildren();
+    await finishThreads();
+    for (const hook of node.beforeExit) await hook();
+    // Work the target left running (a timer, a server) ends with the thread, as a child process's
+    // does at exit: such a worker is not reused.
+    if (!(await loopIsIdle())) break;
+    const arrived = new Promise<ThreadSetup | null>((r) => (next = r));
+    parentPeer.hold(); // parked: alive until told; the starter's side does not keep the process alive
+    parentPeer.notify(THREAD_INBOX, "done", []);
+    setup = await arrived;
+    parentPeer.release();
   }
-  await finishChildren();
-  await finishThreads();
-  for (const hook of node.beforeExit) await hook();
   parentPeer.flush();
   runtime.exit(0);
 }

@@ -209,7 +209,8 @@ export class ProcessNode {
     name: string;
     identity: number[];
     daemon: boolean;
-    parent: { name: string; pid: number };
+    /** Null for a thread of the root process. */
+    parent: { name: string; pid: number } | null;
     rootPid: number;
     treeDir: string;
     parentAddress: string;
@@ -228,6 +229,8 @@ export class ProcessNode {
     this.rootPid = setup.rootPid;
     this.#treeDir = setup.treeDir;
     this.#parentAddress = setup.parentAddress;
+    // A parked thread adopts each next thread's setup over the same link.
+    if (this.#open.get(setup.parentAddress) === parentPeer) return;
     const p = Promise.resolve(parentPeer);
     this.#peers.set(setup.parentAddress, p);
     this.#opened(setup.parentAddress, p, parentPeer);

@@ -16,6 +16,8 @@ type _Identity = Parameters<ProcessNode["adopt"]>[0];
 
 /** What the child needs to run: sent in the setup message. */
 export interface ChildSetup extends _Identity {
+  /** The parent process. */
+  parent: { name: string; pid: number };
   /** What to run: a function or a `Process` subclass; null runs nothing. */
   target: TargetSpec | null;
   /** The encoded args (and a subclass instance's own fields). */

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type { MessagePort, Worker } from "node:worker_threads";
 import type { ByteStream } from "./adapter.ts";
 import { builtin } from "./builtin.ts";
@@ -186,4 +187,20 @@ export function startThread(script: URL, data: Record<string, unknown>): ThreadH
     ref: () => worker.ref(),
     unref: () => worker.unref(),
   };
+}
+
+/**
+ * Whether this thread's event loop has nothing left to run that the runtime reports
+ * (`process.getActiveResourcesInfo()`: handles and requests on Node, timers on Deno; Bun reports
+ * none). Checked a macrotask later, so that what just finished has been closed.
+ * @returns True when idle (or the runtime reports nothing).
+ * @example
+ * ```ts
+ * if (await loopIsIdle()) console.log("nothing pending");
+ * ```
+ */
+export async function loopIsIdle(): Promise<boolean> {
+  await new Promise((r) => setTimeout(r, 0));
+  const info = (process as unknown as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo?.();
+  return info === undefined || info.length === 0;
 }

@@ -8,7 +8,9 @@
 import type { ChildSetup } from "../process/setup.ts";
 
 /** The setup of a thread. */
-export interface ThreadSetup extends ChildSetup {
+export interface ThreadSetup extends Omit<ChildSetup, "parent"> {
+  /** The process's parent (null in the root process). */
+  parent: { name: string; pid: number } | null;
   /** The thread's own address (it listens there only if it serves objects). */
   self: string;
   /** Counters shared by the threads of the process (`ProcessNode.counters`). */
