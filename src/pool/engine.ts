@@ -462,7 +462,7 @@ export class PoolEngine {
         const why = this.#startFailure(code);
         if (why !== undefined) {
           this.breakWith(
-            new BrokenProcessPool(`${who} ${describeExit(code)} while starting${why}. Check the worker's stderr`),
+            new BrokenProcessPool(`${who} ${describeExit(code, this.#o.workers === "thread")} while starting${why}. Check the worker's stderr`),
             tasks,
           );
           return;
@@ -471,7 +471,7 @@ export class PoolEngine {
         this.breakWith(
           new BrokenProcessPool(
             `A ${this.#o.workers} in the ${this.#o.kind} terminated abruptly: ${who} ${
-              describeExit(code)
+              describeExit(code, this.#o.workers === "thread")
             } while running or holding tasks. ` +
               `The pool is broken; create a new ${this.#o.kind}`,
           ),
@@ -482,7 +482,7 @@ export class PoolEngine {
       const first = tasks.shift();
       if (first) {
         const err = new WorkerLostError(
-          `${who} ${describeExit(code)} while running a task; the task did not complete` +
+          `${who} ${describeExit(code, this.#o.workers === "thread")} while running a task; the task did not complete` +
             (code >= 0 ? ` (it called exit(${code}) or the process crashed).` : ".") +
             ` The worker was replaced; other tasks are not affected`,
         );

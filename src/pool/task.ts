@@ -70,7 +70,8 @@ export function killedFromOutside(code: number): boolean {
   return code < 0 && _OUTSIDE_SIGNALS.has(signalName(-code));
 }
 
-/** Describes how a worker ended, for error messages. */
-export function describeExit(code: number): string {
+/** Describes how a worker ended, for error messages (a thread's -15 is its `terminate()`). */
+export function describeExit(code: number, thread = false): string {
+  if (thread && code === -15) return "was terminated (exit code -15)";
   return code < 0 ? `was killed by ${signalName(-code)} (exit code ${code})` : `exited with code ${code}`;
 }
