@@ -2,7 +2,8 @@
 // directory outside the source tree, and run the programs of scripts/smoke_dist/ there:
 // - program.mjs / program.cjs (ES module and CommonJS; the second loads the ES module build through
 //   require(esm)): a Pool with an exported target and a throwing task whose error keeps its class, a
-//   ProcessPoolExecutor, a Process with a Queue and a Lock, an Event, and a Manager dict; on Node 24,
+//   ProcessPoolExecutor, a Process with a Queue and a Lock, a ThreadPool and a Thread with the same Queue
+//   and Lock, an Event, and a Manager dict; on Node 24,
 //   Bun, Deno (through `npm:multiproc` and the bare name, resolved from the local install with no
 //   registry reachable) and, when the machine has one, a Node 20 or 22;
 // - hang.mjs: a task's error settles from an entry script still in its top-level await;
@@ -116,7 +117,7 @@ function otherNode() {
 }
 
 const EXPECTED = "pool=2,4,6 poolError=true:Boom:exploded on 7 executor=42 executorError=true:Boom:exploded on 8 " +
-  "queue=true:42 exit=0 lock=true event=false dict=1,2,ab";
+  "queue=true:42 exit=0 threadPool=8,10 thread=false:10 threadExit=0 lock=true event=false dict=1,2,ab";
 const SETTLED = "settled Boom Boom";
 const GUARD = /must guard its entry point[^]*In CommonJS: if \(require\.main === module\)/;
 // Deno resolves `npm:multiproc` and `multiproc` from the install's node_modules (package.json is

@@ -2,7 +2,18 @@
 // module with `module: __filename`): run by scripts/smoke_dist.mjs from a fresh install of the
 // packed tarball on each runtime. It prints one line that the script compares with what it expects.
 // No `await using` here: Node 20 runs this file too.
-const { currentProcess, Event, Lock, Manager, Pool, Process, ProcessPoolExecutor, Queue } = require("multiproc");
+const {
+  currentProcess,
+  Event,
+  Lock,
+  Manager,
+  Pool,
+  Process,
+  ProcessPoolExecutor,
+  Queue,
+  Thread,
+  ThreadPool,
+} = require("multiproc");
 
 class Boom extends Error {
   constructor(message) {
@@ -57,6 +68,17 @@ if (require.main === module) {
     out.push(`queue=${await q.get({ timeout: 30_000 })}`);
     await p.join();
     out.push(`exit=${p.exitCode}`);
+    const tp = new ThreadPool({ processes: 2, module: __filename });
+    try {
+      out.push(`threadPool=${(await tp.map(twice, [4, 5])).join(",")}`);
+    } finally {
+      await tp.terminate();
+    }
+    const t = new Thread({ target: produce, args: [5, q, lock], module: __filename });
+    t.start();
+    out.push(`thread=${await q.get({ timeout: 30_000 })}`);
+    await t.join();
+    out.push(`threadExit=${t.exitCode}`);
     q.close();
     // A contended lock is handed over when released (the waiter thread wakes this process).
     await lock.acquire();

@@ -11,6 +11,8 @@ import {
   Process,
   ProcessPoolExecutor,
   Queue,
+  Thread,
+  ThreadPool,
 } from "multiproc";
 
 export class Boom extends Error {
@@ -66,6 +68,18 @@ async function main() {
   out.push(`queue=${await q.get({ timeout: 30_000 })}`);
   await p.join();
   out.push(`exit=${p.exitCode}`);
+  // The same through threads: a thread pool's workers, and a Thread sharing the Queue and Lock.
+  const tp = new ThreadPool(2);
+  try {
+    out.push(`threadPool=${(await tp.map(twice, [4, 5])).join(",")}`);
+  } finally {
+    await tp.terminate();
+  }
+  const t = new Thread({ target: produce, args: [5, q, lock] });
+  t.start();
+  out.push(`thread=${await q.get({ timeout: 30_000 })}`);
+  await t.join();
+  out.push(`threadExit=${t.exitCode}`);
   q.close();
   // A contended lock is handed over when released (the waiter thread wakes this process).
   await lock.acquire();
