@@ -15,7 +15,8 @@ import { randomHex } from "./runtime/crypto.ts";
 import { encode, withTypeModules } from "./channel/codec.ts";
 import type { Peer } from "./channel/peer.ts";
 import { node } from "./core/node.ts";
-import { callerModule, describeFunction, inferModule, moduleUrl, type TargetSpec } from "./core/target.ts";
+import { runOptions, runSpec } from "./core/target.ts";
+import { settledWithin } from "./core/settled_within.ts";
 import { StateError } from "./errors.ts";
 import { trackChild } from "./process/current.ts";
 import { CHILD_TOKEN_BYTES, type ChildSetup } from "./process/setup.ts";
@@ -145,27 +146,15 @@ export class Process implements AsyncDisposable {
    * @throws {TypeError} If an option has the wrong type.
    */
   constructor(options: ProcessOptions = {}) {
-    if (typeof options !== "object" || options === null) throw new TypeError("Process options must be an object");
-    const { target, args = [], name, daemon, env, cwd } = options;
-    if (target !== undefined && typeof target !== "function") {
-      throw new TypeError(`Process target must be a function, got ${typeof target}`);
-    }
-    if (!Array.isArray(args)) throw new TypeError(`Process args must be an array, got ${typeof args}`);
-    if (name !== undefined && typeof name !== "string") {
-      throw new TypeError(`Process name must be a string, got ${typeof name}`);
-    }
+    const run = runOptions("Process", options, new.target !== Process ? new.target : undefined);
+    const { name, daemon, env, cwd } = options;
     if (env !== undefined && (typeof env !== "object" || env === null)) {
       throw new TypeError("Process env must be an object of strings");
     }
     if (cwd !== undefined && typeof cwd !== "string") throw new TypeError("Process cwd must be a string");
-    this.#target = target;
-    this.#args = [...args];
-    this.#module = moduleUrl(options.module) ??
-      (new.target !== Process
-        ? inferModule(new.target.name, callerModule())
-        : target
-        ? inferModule(target.name, callerModule())
-        : undefined);
+    this.#target = run.target;
+    this.#args = run.args;
+    this.#module = run.module;
     this.#identity = [...node.identity, node.nextNumber(0)];
     this.#name = name ?? `Process-${this.#identity.join(":")}`;
     this.#daemon = daemon ?? node.daemon;
@@ -220,15 +209,7 @@ export class Process implements AsyncDisposable {
       throw new StateError("Daemon processes are not allowed to start children (set daemon: false on the parent)");
     }
     if (node.importing) throw new Error(_GUARD_MESSAGE);
-    const subclass = this.constructor !== Process;
-    let target: TargetSpec | null = null;
-    let fields: Record<string, unknown> | undefined;
-    if (subclass) {
-      target = { k: "cls", m: this.#module, c: this.constructor.name };
-      fields = { ...this } as Record<string, unknown>;
-    } else if (this.#target) {
-      target = describeFunction(this.#target, this.#module);
-    }
+    const { spec: target, fields } = runSpec(this, Process, this.#target, this.#module);
     const [payload, needs] = withTypeModules(() => encode({ args: this.#args, fields }, "args"));
     const id = randomHex(8);
     const token = randomBytes(CHILD_TOKEN_BYTES);
@@ -288,19 +269,10 @@ export class Process implements AsyncDisposable {
     if (this.#current) throw new StateError("A process cannot join itself");
     if (!this.#exited) throw new StateError(`Cannot join ${this.#name}: it has not been started`);
     if (this.#exitCode !== null) return;
-    if (timeout !== undefined && timeout !== null && (typeof timeout !== "number" || Number.isNaN(timeout))) {
-      throw new TypeError(`join() timeout must be a number of milliseconds, got ${typeof timeout}`);
-    }
     // A daemon child does not keep us alive, except while someone waits for it.
     if (this.#daemon) this.#handle!.ref();
     try {
-      if (timeout === undefined || timeout === null) {
-        await this.#exited;
-        return;
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([this.#exited, new Promise((r) => (timer = setTimeout(r, Math.max(0, timeout))))]);
-      clearTimeout(timer);
+      await settledWithin(this.#exited, timeout, "join()");
     } finally {
       if (this.#daemon) this.#handle!.unref();
     }

@@ -13,7 +13,8 @@
 import { encode, withTypeModules } from "./channel/codec.ts";
 import { decodeError } from "./channel/codec.ts";
 import { node } from "./core/node.ts";
-import { callerModule, describeFunction, inferModule, moduleUrl, type TargetSpec } from "./core/target.ts";
+import { runOptions, runSpec } from "./core/target.ts";
+import { settledWithin } from "./core/settled_within.ts";
 import { StateError } from "./errors.ts";
 import { GUARD_MESSAGE, type Target } from "./process.ts";
 import type { ThreadSetup } from "./thread/setup.ts";
@@ -108,23 +109,11 @@ export class Thread implements AsyncDisposable {
    * @throws {TypeError} If an option has the wrong type.
    */
   constructor(options: ThreadOptions = {}) {
-    if (typeof options !== "object" || options === null) throw new TypeError("Thread options must be an object");
-    const { target, args = [], name, daemon } = options;
-    if (target !== undefined && typeof target !== "function") {
-      throw new TypeError(`Thread target must be a function, got ${typeof target}`);
-    }
-    if (!Array.isArray(args)) throw new TypeError(`Thread args must be an array, got ${typeof args}`);
-    if (name !== undefined && typeof name !== "string") {
-      throw new TypeError(`Thread name must be a string, got ${typeof name}`);
-    }
-    this.#target = target;
-    this.#args = [...args];
-    this.#module = moduleUrl(options.module) ??
-      (new.target !== Thread
-        ? inferModule(new.target.name, callerModule())
-        : target
-        ? inferModule(target.name, callerModule())
-        : undefined);
+    const run = runOptions("Thread", options, new.target !== Thread ? new.target : undefined);
+    const { name, daemon } = options;
+    this.#target = run.target;
+    this.#args = run.args;
+    this.#module = run.module;
     this.#name = name ?? `Thread-${node.nextNumber(1)}`;
     this.#daemon = daemon === undefined ? currentThreadDaemon() : Boolean(daemon);
   }
@@ -180,14 +169,7 @@ export class Thread implements AsyncDisposable {
       throw new StateError(`${this.#name} has already been started: a thread can be started only once`);
     }
     if (node.importing) throw new Error(GUARD_MESSAGE);
-    let target: TargetSpec | null = null;
-    let fields: Record<string, unknown> | undefined;
-    if (this.constructor !== Thread) {
-      target = { k: "cls", m: this.#module, c: this.constructor.name };
-      fields = { ...this } as Record<string, unknown>;
-    } else if (this.#target) {
-      target = describeFunction(this.#target, this.#module);
-    }
+    const { spec: target, fields } = runSpec(this, Thread, this.#target, this.#module);
     const [payload, needs] = withTypeModules(() => encode({ args: this.#args, fields }, "args"));
     const setup: Omit<ThreadSetup, "self"> = {
       authkey: node.authkey,
@@ -237,19 +219,10 @@ export class Thread implements AsyncDisposable {
     if (this.#current) throw new StateError("A thread cannot join itself");
     if (!this.#exited) throw new StateError(`Cannot join ${this.#name}: it has not been started`);
     if (this.#exitCode !== null) return;
-    if (timeout !== undefined && timeout !== null && (typeof timeout !== "number" || Number.isNaN(timeout))) {
-      throw new TypeError(`join() timeout must be a number of milliseconds, got ${typeof timeout}`);
-    }
     // A daemon thread does not keep us alive, except while someone waits for it.
     if (this.#daemon) this.#worker!.handle.ref();
     try {
-      if (timeout === undefined || timeout === null) {
-        await this.#exited;
-        return;
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([this.#exited, new Promise((r) => (timer = setTimeout(r, Math.max(0, timeout))))]);
-      clearTimeout(timer);
+      await settledWithin(this.#exited, timeout, "join()");
     } finally {
       if (this.#daemon && this.#exitCode === null) this.#worker!.handle.unref();
     }

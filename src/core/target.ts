@@ -225,3 +225,62 @@ export async function resolveClass(spec: TargetSpec & { k: "cls" }): Promise<new
   }
   return cls as new (...a: unknown[]) => unknown;
 }
+
+/** What `Process` and `Thread` take from their options. */
+export interface RunOptions {
+  target?: unknown;
+  module?: string | URL;
+  args?: unknown;
+  name?: unknown;
+}
+
+/**
+ * Checks the run options of a `Process` or `Thread` and finds the target's module (given, or
+ * inferred from the caller's stack for the target, or for the subclass being built).
+ * @param kind The class, named in errors.
+ * @param options The options.
+ * @param subclass The subclass being built (`new.target`), when it is not `kind` itself.
+ * @returns The target, a copy of the args, and the module.
+ * @throws {TypeError} If an option has the wrong type.
+ */
+export function runOptions(
+  kind: "Process" | "Thread",
+  options: RunOptions,
+  subclass: { name: string } | undefined,
+): { target: ((...a: unknown[]) => unknown) | undefined; args: unknown[]; module: string | undefined } {
+  if (typeof options !== "object" || options === null) throw new TypeError(`${kind} options must be an object`);
+  const { target, args = [], name } = options;
+  if (target !== undefined && typeof target !== "function") {
+    throw new TypeError(`${kind} target must be a function, got ${typeof target}`);
+  }
+  if (!Array.isArray(args)) throw new TypeError(`${kind} args must be an array, got ${typeof args}`);
+  if (name !== undefined && typeof name !== "string") {
+    throw new TypeError(`${kind} name must be a string, got ${typeof name}`);
+  }
+  const fn = target as ((...a: unknown[]) => unknown) | undefined;
+  const module = moduleUrl(options.module) ??
+    (subclass ? inferModule(subclass.name, callerModule()) : fn ? inferModule(fn.name, callerModule()) : undefined);
+  return { target: fn, args: [...args], module };
+}
+
+/**
+ * What a `Process` or `Thread` sends its child to run: a subclass instance's class and own fields,
+ * or the target function.
+ * @param self The instance.
+ * @param base `Process` or `Thread`.
+ * @param target The target function, if any.
+ * @param module The module of the target or subclass.
+ * @returns The spec (null: nothing to run) and the fields to encode with the args.
+ * @throws {TypeError} If the target cannot be sent.
+ */
+export function runSpec(
+  self: object,
+  base: abstract new (...a: never[]) => unknown,
+  target: ((...a: unknown[]) => unknown) | undefined,
+  module: string | undefined,
+): { spec: TargetSpec | null; fields: Record<string, unknown> | undefined } {
+  if (self.constructor !== base) {
+    return { spec: { k: "cls", m: module, c: self.constructor.name }, fields: { ...self } as Record<string, unknown> };
+  }
+  return { spec: target ? describeFunction(target, module) : null, fields: undefined };
+}

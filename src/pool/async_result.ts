@@ -5,24 +5,9 @@
  * @module
  */
 import { StateError, TimeoutError } from "../errors.ts";
+import { settledWithin } from "../core/settled_within.ts";
 
-/** Waits for `p` at most `timeout` ms; resolves true when `p` settled in time. */
-export async function settledWithin(p: Promise<unknown>, timeout: number | undefined, what: string): Promise<boolean> {
-  if (timeout === undefined || timeout === null) {
-    await p;
-    return true;
-  }
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(`${what} timeout must be a number of milliseconds, got ${typeof timeout}`);
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, timeout))));
-  try {
-    return await Promise.race([p.then(() => true), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { settledWithin };
 
 /** Reports an error thrown by a user callback the way event listeners do, without losing it. */
 export function reportCallbackError(e: unknown): void {

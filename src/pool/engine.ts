@@ -462,7 +462,11 @@ export class PoolEngine {
         const why = this.#startFailure(code);
         if (why !== undefined) {
           this.breakWith(
-            new BrokenProcessPool(`${who} ${describeExit(code, this.#o.workers === "thread")} while starting${why}. Check the worker's stderr`),
+            new BrokenProcessPool(
+              `${who} ${
+                describeExit(code, this.#o.workers === "thread")
+              } while starting${why}. Check the worker's stderr`,
+            ),
             tasks,
           );
           return;
