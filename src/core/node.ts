@@ -105,10 +105,11 @@ export class ProcessNode {
   /** Pid of the tree's root process. */
   rootPid: number = process.pid;
   /**
-   * Counters shared by every thread of this process: [processes, thread names, thread addresses],
-   * so that names (`Process-N`, `Thread-N`) and thread addresses stay unique across threads.
+   * Counters shared by every thread of this process: [processes, thread names, thread addresses,
+   * owner tokens], so that names (`Process-N`, `Thread-N`), thread addresses and the tokens of
+   * tasks that own an RLock (`sync/served/owner.ts`) stay unique across threads.
    */
-  counters: Int32Array = new Int32Array(new SharedArrayBuffer(12));
+  counters: Int32Array = new Int32Array(new SharedArrayBuffer(16));
   /** Work to finish before a child exits normally (flush queues, join children). */
   readonly beforeExit: Array<() => Promise<void>> = [];
 
@@ -159,11 +160,11 @@ export class ProcessNode {
 
   /**
    * The next number of a counter shared by all threads of the process: `0` process names, `1`
-   * thread names, `2` thread addresses.
+   * thread names, `2` thread addresses, `3` owner tokens.
    * @param kind Which counter.
    * @returns The number, from 1.
    */
-  nextNumber(kind: 0 | 1 | 2): number {
+  nextNumber(kind: 0 | 1 | 2 | 3): number {
     return Atomics.add(this.counters, kind, 1) + 1;
   }
 

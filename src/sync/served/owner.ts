@@ -27,10 +27,11 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { node } from "../../core/node.ts";
 
 /** A task's owner token. */
 export interface OwnerToken {
-  /** Unique within this process (never 0). */
+  /** Unique within this process, across its threads (never 0). */
   readonly id: number;
   /** Locks held (acquired and not yet released) under this token. */
   holds: number;
@@ -39,7 +40,11 @@ export interface OwnerToken {
 }
 
 const _storage = new AsyncLocalStorage<OwnerToken>();
-let _next = 1;
+
+/** A token id no other task of this process has: the threads of a process share the counter. */
+function _nextId(): number {
+  return (node.nextNumber(3) & 0x7fffffff) || 1;
+}
 
 /**
  * The token an `acquire()` of the calling task uses, making one when the current context has none
@@ -55,7 +60,7 @@ let _next = 1;
 export function acquireToken(): OwnerToken {
   const t = _storage.getStore();
   if (t !== undefined && t.holds > 0 && t.inflight === 0) return t;
-  const made: OwnerToken = { id: _next++, holds: 0, inflight: 0 };
+  const made: OwnerToken = { id: _nextId(), holds: 0, inflight: 0 };
   _storage.enterWith(made);
   return made;
 }
