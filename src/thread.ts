@@ -222,7 +222,8 @@ export class Thread implements AsyncDisposable {
     if (this.#daemon) handle.unref();
     const untrack = trackThread(this);
     this.#exited = handle.exited.then((code) => {
-      this.#exitCode = this.#terminated && code === 1 ? _TERMINATED : code;
+      // A worker terminated while it is still starting reports 0 on Node (1 once it runs).
+      this.#exitCode = this.#terminated && (code === 0 || code === 1) ? _TERMINATED : code;
       untrack();
       return this.#exitCode;
     });
