@@ -95,7 +95,7 @@ for (const path of ["shm", "served"] as const) {
       const b = new Thread({ target: crossB, args: [o], name: "B" });
       a.start();
       b.start();
-      await within(Promise.all([a.join(), b.join()]), 90_000, "thread <-> thread");
+      await within(Promise.all([a.join(), b.join()]), 150_000, "thread <-> thread");
       assert.deepEqual([a.exitCode, b.exitCode], [0, 0], `${outcome(a)}\n${outcome(b)}`);
       finished(o);
     });
@@ -106,7 +106,7 @@ for (const path of ["shm", "served"] as const) {
       const b = new Process({ target: crossB, args: [o], name: "B" });
       a.start();
       b.start();
-      await within(Promise.all([a.join(), b.join()]), 90_000, "thread <-> process");
+      await within(Promise.all([a.join(), b.join()]), 150_000, "thread <-> process");
       assert.deepEqual([a.exitCode, b.exitCode], [0, 0], `${outcome(a)}\n${outcome(b)}`);
       finished(o);
     });
@@ -118,7 +118,7 @@ for (const path of ["shm", "served"] as const) {
       let aError: unknown;
       await within(
         Promise.all([crossA(o).catch((e) => (aError = e)), b.join()]),
-        90_000,
+        150_000,
         "process's thread <-> parent",
       );
       assert.equal(aError, undefined);
@@ -133,7 +133,7 @@ for (const path of ["shm", "served"] as const) {
         const waiter = new Process({ target: waitForHeld, args: [lock, flags] });
         holder.start();
         waiter.start();
-        await within(Promise.all([holder.join(), waiter.join()]), 60_000, "holder and waiter");
+        await within(Promise.all([holder.join(), waiter.join()]), 150_000, "holder and waiter");
         assert.deepEqual([holder.exitCode, waiter.exitCode], [0, 0]);
         assert.equal(flags.get(3), 2, "the waiter's try-acquire failed while the thread held it");
         assert.equal(flags.get(2), 1, "the waiter got it after the thread released it");
@@ -147,7 +147,7 @@ for (const path of ["shm", "served"] as const) {
       const waiter = new Thread({ target: waitForHeld, args: [lock, flags] });
       holder.start();
       waiter.start();
-      await within(Promise.all([holder.join(), waiter.join()]), 60_000, "two threads");
+      await within(Promise.all([holder.join(), waiter.join()]), 150_000, "two threads");
       assert.deepEqual([holder.exitCode, waiter.exitCode], [0, 0]);
       assert.equal(flags.get(3), 2, "the other thread's try-acquire failed while the first held it");
       assert.equal(flags.get(2), 1, "the other thread got it after release");
