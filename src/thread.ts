@@ -195,7 +195,8 @@ export class Thread implements AsyncDisposable {
     this.#ident = this.#worker.handle.threadId;
     const untrack = trackThread(this);
     this.#exited = this.#exited.then((code) => {
-      this.#exitCode = this.#terminated && code === 1 ? _TERMINATED : code;
+      // A worker terminated while it is still starting reports 0 on Node (1 once it runs).
+      this.#exitCode = this.#terminated && (code === 0 || code === 1) ? _TERMINATED : code;
       untrack();
       return this.#exitCode;
     });
