@@ -6,6 +6,7 @@
 // show multiproc, Python and the JS pools on Node (the pools on Deno and Bun are in the table), so the
 // chart stays readable; a thread system is drawn dashed in its runtime's colour.
 
+import { KIND_SCENARIOS } from "./_systems.mjs";
 import { formatBytes, formatNumber, formatRatio, samplingLine } from "./_table.mjs";
 
 const WIDTH = 920;
@@ -256,6 +257,8 @@ function pythonRatioPanel(report, top) {
     empty: ref ? "(no scenario has a ratio)" : "(Python was not run: no ratios)",
     axis: "multiproc ÷ Python, log scale (1× = as fast as Python)",
     of: "of Python",
+    // thread_start & co. are here for their threads: their process runs are in the panel below
+    rowsOf: (e) => !KIND_SCENARIOS.includes(e.scenario),
   });
 }
 
@@ -270,19 +273,21 @@ function kindRatioPanel(report, top) {
     empty: "(no scenario ran both kinds)",
     axis: "threads ÷ processes of the same runtime, log scale (1× = as fast as processes)",
     of: "of processes",
+    subtitle: `Bars, top to bottom: ${threads.map((s) => s.runtime).join(", ")} in their colours; median of the ` +
+      "per-round ratios, whisker min–max; time metrics inverted.",
   });
 }
 
 /**
  * Per-scenario ratio bars, one per system: `ratios(entry)[system]` is a spread of per-round ratios.
  * @param {{ ratios: (e: object) => object, systems: object[], title: string, empty: string, axis: string,
- *   of: string }} what
+ *   of: string, subtitle?: string, rowsOf?: (e: object) => boolean }} what
  */
-function ratioPanel(report, top, { ratios, systems, title, empty, axis, of }) {
+function ratioPanel(report, top, { ratios, systems, title, empty, axis, of, subtitle, rowsOf = () => true }) {
   const others = systems;
   const out = [text(24, top, title, `class="h"`)];
   // One row per scenario: the size curve's points are in the panel above.
-  const rows = report.entries.filter((e) => Object.keys(ratios(e)).length && !e.size);
+  const rows = report.entries.filter((e) => Object.keys(ratios(e)).length && !e.size && rowsOf(e));
   if (!rows.length) {
     out.push(text(24, top + 24, empty, `class="m"`));
     return { svg: out.join("\n"), bottom: top + 40 };
@@ -291,8 +296,9 @@ function ratioPanel(report, top, { ratios, systems, title, empty, axis, of }) {
     text(
       24,
       top + 18,
-      "Bar: median of the per-round ratios (a round runs every system back to back); whisker: their min–max. " +
-        "Time metrics are inverted so that bigger is better.",
+      subtitle ??
+        "Bar: median of the per-round ratios (a round runs every system back to back); whisker: their min–max. " +
+          "Time metrics are inverted so that bigger is better.",
       `class="m"`,
     ),
   );

@@ -95,10 +95,15 @@ export function markdownTable(headers, rows, align = []) {
 /** One line saying how the samples were taken, for the Markdown report and the chart. */
 export function samplingLine(report) {
   const names = report.systems.map((s) => s.name);
+  const base = report.systems.filter((s) => !s.pool && !s.kind).map((s) => s.name);
+  const threads = report.systems.filter((s) => s.kind).length;
+  const pools = report.systems.filter((s) => s.pool).length;
   const order = names.length > 7
-    ? `${report.systems.filter((s) => !s.pool).map((s) => s.name).join(", ")}, then the ${
-      names.length - report.systems.filter((s) => !s.pool).length
-    } JS pool systems`
+    ? [
+      base.join(", "),
+      ...(threads ? [`${threads} thread system${threads > 1 ? "s" : ""}`] : []),
+      ...(pools ? [`${pools} JS pool${pools > 1 ? "s" : ""}`] : []),
+    ].join(", ")
     : names.join(", ");
   const warm = report.warmup
     ? ` after ${report.warmup} discarded warm-up round${report.warmup > 1 ? "s" : ""}`
@@ -268,7 +273,7 @@ function threadTable(report) {
   );
   for (const e of shown) {
     for (const k of kinds) {
-      if (!e.stats[k.threads] && !e.status?.[k.threads] && !e.stats[k.processes]) continue;
+      if (!e.samples[k.threads]) continue; // the thread system has no twin of this scenario
       rows.push([
         e.label,
         k.runtime,
