@@ -8,8 +8,8 @@
 // have a thread twin with threads for workers; the report's Threads table sets them against the
 // process system of the same runtime and against the JS pools, round by round.
 //
-//   npm run bench                                 every scenario: 1 warm-up round, then 5 rounds (~15 min on 2 CPUs)
-//   npm run bench -- --quick                      ~1 min: a few scenarios, smaller sizes, 3 rounds, pools on Node only
+//   npm run bench                                 every scenario: 1 warm-up round, then 5 rounds (~25 min on 2 CPUs)
+//   npm run bench -- --quick                      ~2 min: a few scenarios, smaller sizes, 3 rounds, pools on Node only
 //   npm run bench -- dispatch data_size           a subset (a name with no .bench.ts runs the peers only)
 //   npm run bench -- scale                        opt-in: start 100 processes (not in the full run)
 //   npm run bench -- --rounds 7 --warmup 0        how many samples / discarded rounds
