@@ -2,9 +2,11 @@
 // runner's report. First panel: cpu_bound speedup against worker count per system, median and min–max.
 // Second: data_size's round-trip MB/s against payload size (log-log). Last: every scenario's ratio to
 // the reference system (Python), median and min–max of the per-round ratios, on a log scale centred
-// on 1×. The curves show multiproc, Python and the JS pools on Node (the pools on Deno and Bun are in
-// the table), so the chart stays readable.
+// on 1×, then (when the thread systems ran) each scenario's threads ÷ processes per runtime. The curves
+// show multiproc, Python and the JS pools on Node (the pools on Deno and Bun are in the table), so the
+// chart stays readable; a thread system is drawn dashed in its runtime's colour.
 
+import { KIND_SCENARIOS } from "./_systems.mjs";
 import { formatBytes, formatNumber, formatRatio, samplingLine } from "./_table.mjs";
 
 const WIDTH = 920;
@@ -49,20 +51,25 @@ function logTicks(lo, hi) {
   return ticks.filter((t) => t >= below && t <= above).map((t) => Number(t.toPrecision(2)));
 }
 
+/** A thread system's line is dashed; everyone else's solid. */
+function dash(s) {
+  return s.kind === "thread" ? ` stroke-dasharray="6 3"` : "";
+}
+
+/** A system's name in a legend: what it runs. */
+function legendName(s) {
+  if (s.kind === "thread") return s.multiproc ? `${s.name} (Thread)` : `${s.name} (threading)`;
+  return s.multiproc ? `${s.name} (multiproc)` : s.reference ? `${s.name} (multiprocessing)` : s.name;
+}
+
 /** Legend rows: a swatch and a name per system, then the notation. */
 function legend(x, y, systems, { ideal }) {
   const out = [];
   let cy = y;
   for (const s of systems) {
-    out.push(line(x, cy, x + 22, cy, `stroke="${s.color}" stroke-width="2.5"`));
+    out.push(line(x, cy, x + 22, cy, `stroke="${s.color}" stroke-width="2.5"${dash(s)}`));
     out.push(`<circle cx="${x + 11}" cy="${cy}" r="3.5" fill="${s.color}"/>`);
-    out.push(
-      text(
-        x + 30,
-        cy + 4,
-        s.multiproc ? `${s.name} (multiproc)` : s.reference ? `${s.name} (multiprocessing)` : s.name,
-      ),
-    );
+    out.push(text(x + 30, cy + 4, legendName(s)));
     cy += 18;
   }
   if (ideal) {
@@ -84,7 +91,9 @@ function curveSystems(report) {
 function speedupPanel(report, top) {
   const systems = curveSystems(report);
   const entries = report.entries.filter((e) => e.scenario === "cpu_bound" && e.workers);
-  const out = [text(24, top, "cpu_bound — speedup of Pool.map over running the tasks one by one", `class="h"`)];
+  const out = [
+    text(24, top, "cpu_bound — speedup of Pool.map (ThreadPool.map) over running the tasks one by one", `class="h"`),
+  ];
   if (!entries.length) {
     out.push(text(24, top + 24, "(cpu_bound was not run)", `class="m"`));
     return { svg: out.join("\n"), bottom: top + 40 };
@@ -118,7 +127,7 @@ function speedupPanel(report, top) {
     text(
       (x0 + x1) / 2,
       y1 + 36,
-      `workers: processes; threads for the JS pools (this machine: ${cpus} CPUs)`,
+      `workers: processes (solid) or threads (dashed, and the JS pools) — this machine: ${cpus} CPUs`,
       `text-anchor="middle" class="m"`,
     ),
   );
@@ -229,47 +238,78 @@ function drawSeries(out, drawn, entries, { px, py, spacing, stroke, caps, radius
       );
     });
     out.push(
-      `<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2" stroke-opacity="0.8"/>`,
+      `<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2" stroke-opacity="0.8"${
+        dash(s)
+      }/>`,
     );
   });
 }
 
-function ratioPanel(report, top) {
+/** The panel of ratios to Python's multiprocessing: multiproc's processes on each runtime. */
+function pythonRatioPanel(report, top) {
   const ref = report.reference;
-  const others = report.systems.filter((s) => s.multiproc);
-  const out = [
-    text(
-      24,
-      top,
-      ref
-        ? `Ratio to Python's multiprocessing (spawn) per scenario — right of 1× means multiproc is better`
-        : "Ratio to Python",
-      `class="h"`,
-    ),
-  ];
+  return ratioPanel(report, top, {
+    ratios: (e) => e.ratios,
+    systems: report.systems.filter((s) => s.multiproc && !s.kind),
+    title: ref
+      ? `Ratio to Python's multiprocessing (spawn) per scenario — right of 1× means multiproc is better`
+      : "Ratio to Python",
+    empty: ref ? "(no scenario has a ratio)" : "(Python was not run: no ratios)",
+    axis: "multiproc ÷ Python, log scale (1× = as fast as Python)",
+    of: "of Python",
+    // thread_start & co. are here for their threads: their process runs are in the panel below
+    rowsOf: (e) => !KIND_SCENARIOS.includes(e.scenario),
+  });
+}
+
+/** The panel of threads ÷ processes per runtime (multiproc's, and Python's threading). */
+function kindRatioPanel(report, top) {
+  const threads = report.systems.filter((s) => s.kind === "thread");
+  if (!threads.length) return { svg: "", bottom: top - 26 };
+  return ratioPanel(report, top, {
+    ratios: (e) => e.kindRatios ?? {},
+    systems: threads,
+    title: "Threads ÷ processes per scenario and runtime — right of 1× means the threads are better",
+    empty: "(no scenario ran both kinds)",
+    axis: "threads ÷ processes of the same runtime, log scale (1× = as fast as processes)",
+    of: "of processes",
+    subtitle: `Bars, top to bottom: ${threads.map((s) => s.runtime).join(", ")} in their colours; median of the ` +
+      "per-round ratios, whisker min–max; time metrics inverted.",
+  });
+}
+
+/**
+ * Per-scenario ratio bars, one per system: `ratios(entry)[system]` is a spread of per-round ratios.
+ * @param {{ ratios: (e: object) => object, systems: object[], title: string, empty: string, axis: string,
+ *   of: string, subtitle?: string, rowsOf?: (e: object) => boolean }} what
+ */
+function ratioPanel(report, top, { ratios, systems, title, empty, axis, of, subtitle, rowsOf = () => true }) {
+  const others = systems;
+  const out = [text(24, top, title, `class="h"`)];
   // One row per scenario: the size curve's points are in the panel above.
-  const rows = ref ? report.entries.filter((e) => Object.keys(e.ratios).length && !e.size) : [];
+  const rows = report.entries.filter((e) => Object.keys(ratios(e)).length && !e.size && rowsOf(e));
   if (!rows.length) {
-    out.push(text(24, top + 24, ref ? "(no scenario has a ratio)" : "(Python was not run: no ratios)", `class="m"`));
+    out.push(text(24, top + 24, empty, `class="m"`));
     return { svg: out.join("\n"), bottom: top + 40 };
   }
   out.push(
     text(
       24,
       top + 18,
-      "Bar: median of the per-round ratios (a round runs every system back to back); whisker: their min–max. " +
-        "Time metrics are inverted so that bigger is better.",
+      subtitle ??
+        "Bar: median of the per-round ratios (a round runs every system back to back); whisker: their min–max. " +
+          "Time metrics are inverted so that bigger is better.",
       `class="m"`,
     ),
   );
-  const drawn = others.filter((s) => rows.some((e) => e.ratios[s.name]));
+  const drawn = others.filter((s) => rows.some((e) => ratios(e)[s.name]));
   const bh = 9, gap = 2;
   const rowH = Math.max(34, drawn.length * (bh + gap) + 12);
   const labelX = 226, x0 = 236, x1 = WIDTH - 64;
   const y0 = top + 34;
   let lo = 1, hi = 1;
   for (const e of rows) {
-    for (const st of Object.values(e.ratios)) {
+    for (const st of Object.values(ratios(e))) {
       lo = Math.min(lo, st.min);
       hi = Math.max(hi, st.max);
     }
@@ -292,7 +332,7 @@ function ratioPanel(report, top) {
     text(
       (x0 + x1) / 2,
       y1 + 34,
-      "multiproc ÷ Python, log scale (1× = as fast as Python)",
+      axis,
       `text-anchor="middle" class="m"`,
     ),
   );
@@ -307,14 +347,14 @@ function ratioPanel(report, top) {
     out.push(text(labelX, mid + 12, [metric, e.unit].filter(Boolean).join(", "), `text-anchor="end" class="m"`));
     const barsTop = mid - (drawn.length * (bh + gap) - gap) / 2;
     drawn.forEach((s, j) => {
-      const st = e.ratios[s.name];
+      const st = ratios(e)[s.name];
       const by = barsTop + j * (bh + gap);
       if (!st) {
         out.push(text(px(1) + 4, by + bh - 1, `${s.name}: no ratio`, `class="m" font-size="9"`));
         return;
       }
       const a = px(Math.min(1, st.median)), b = px(Math.max(1, st.median));
-      const tip = `${e.label}, ${s.name}: ${formatRatio(st.median)} of Python (min ${formatRatio(st.min)}, max ${
+      const tip = `${e.label}, ${s.name}: ${formatRatio(st.median)} ${of} (min ${formatRatio(st.min)}, max ${
         formatRatio(st.max)
       }, ${st.n} rounds)`;
       out.push(
@@ -363,12 +403,14 @@ export function renderSvg(report) {
   }
   const a = speedupPanel(report, y);
   const c = sizePanel(report, a.bottom + 26);
-  const b = ratioPanel(report, c.bottom + 26);
-  const height = Math.ceil(b.bottom + 12);
+  const b = pythonRatioPanel(report, c.bottom + 26);
+  const k = kindRatioPanel(report, b.bottom + 26);
+  const height = Math.ceil(k.bottom + 12);
   const desc =
     `Top: cpu_bound speedup against worker count for ${curveSystems(report).map((s) => s.name).join(", ")}. ` +
     `Middle: data_size round-trip MB/s against payload size. ` +
-    `Bottom: each scenario's ratio to Python's multiprocessing, median and min–max over rounds.`;
+    `Then: each scenario's ratio to Python's multiprocessing, median and min–max over rounds` +
+    (k.svg ? `; last: each scenario's threads ÷ processes per runtime.` : ".");
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ` +
     `role="img" aria-labelledby="title desc">`,
@@ -381,6 +423,7 @@ export function renderSvg(report) {
     a.svg,
     c.svg,
     b.svg,
+    ...(k.svg ? [k.svg] : []),
     `</svg>`,
     "",
   ].join("\n");

@@ -25,9 +25,13 @@ export const Pipe: Lib["Pipe"] = lib.Pipe;
 export const Pool: Lib["Pool"] = lib.Pool;
 export const Process: Lib["Process"] = lib.Process;
 export const Queue: Lib["Queue"] = lib.Queue;
+export const Thread: Lib["Thread"] = lib.Thread;
+export const ThreadPool: Lib["ThreadPool"] = lib.ThreadPool;
 export const Value: Lib["Value"] = lib.Value;
 
 // The classes as types too, for the scenarios' annotations.
+export type AsyncResult<R> = import("../mod.ts").AsyncResult<R>;
 export type Lock = import("../mod.ts").Lock;
+export type Pool = import("../mod.ts").Pool;
 export type Queue<T> = import("../mod.ts").Queue<T>;
 export type { Connection } from "../mod.ts";

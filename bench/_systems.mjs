@@ -5,7 +5,9 @@
 // where argv(scenario) is the command, or undefined when the system does not run that scenario.
 // `runtime` (node, deno, bun, python) groups a system with the multiproc run it is compared with;
 // `pool` marks the JavaScript thread pools (bench/peers/js_pool.mjs <pool>), the "vs best JS pool"
-// columns of the table. Adding a system is one more entry in systems(), e.g. a peer program that
+// columns of the table; `kind: "thread"` marks the thread systems (`node-threads`, …, `python-threads`):
+// the same programs with threads for workers (bench/_kind.ts; peer.py --threads), set against the
+// process system of their runtime round by round (the report's Threads table). Adding a system is one more entry in systems(), e.g. a peer program that
 // answers `--list`:
 //
 //   peerProgram("piscina", [bin("node"), "bench/peers/js_pool.mjs", "piscina"], { color, cwd: root }),
@@ -18,19 +20,48 @@ import path from "node:path";
 const SUFFIX = ".bench.ts";
 
 /**
+ * The scenarios with a thread twin: the pool ones run ThreadPool for Pool, the others Thread for
+ * Process. The thread systems run only these.
+ */
+export const THREAD_SCENARIOS = [
+  "dispatch",
+  "map",
+  "data_in",
+  "data_roundtrip",
+  "data_size",
+  "cpu_bound",
+  "pool_start",
+  "tree_rss",
+  "thread_start",
+  "threads_100",
+  "queue_threads",
+  "lock_threads",
+];
+
+/**
+ * The scenarios that exist for the comparison of the two kinds (their process run is the twin of the
+ * thread run, e.g. thread_start's is the spawn scenario's work): the report shows them in its Threads
+ * table only.
+ */
+export const KIND_SCENARIOS = ["thread_start", "threads_100", "queue_threads", "lock_threads"];
+
+/**
  * multiproc itself on one runtime: runs bench/<scenario>.bench.ts with `command`.
  * @param {string} name
  * @param {string[]} command the runtime and its arguments before the file
- * @param {{ color: string, benchDir: string, env?: () => Record<string, string> }} options
+ * @param {{ color: string, benchDir: string, env?: () => Record<string, string>, threads?: boolean }} options
+ *   threads: the thread system of the runtime, `<name>-threads`, running THREAD_SCENARIOS with BENCH_KIND=thread
  */
-function multiprocRuntime(name, command, { color, benchDir, env = () => ({}) }) {
-  const files = new Set(readdirSync(benchDir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)));
+function multiprocRuntime(name, command, { color, benchDir, env = () => ({}), threads = false }) {
+  let files = new Set(readdirSync(benchDir).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length)));
+  if (threads) files = new Set(THREAD_SCENARIOS.filter((n) => files.has(n)));
   return {
-    name,
+    name: threads ? `${name}-threads` : name,
     color,
     runtime: name,
+    ...(threads ? { kind: "thread" } : {}),
     multiproc: true,
-    env,
+    env: threads ? () => ({ ...env(), BENCH_KIND: "thread" }) : env,
     versionCommand: [command[0], "--version"],
     scenarios: () => files,
     argv: (scenario) => (files.has(scenario) ? [...command, path.join("bench", scenario + SUFFIX)] : undefined),
@@ -43,13 +74,13 @@ function multiprocRuntime(name, command, { color, benchDir, env = () => ({}) }) 
  * one a line, for `<command ...> --list` (exiting 2 for a scenario it does not know).
  * @param {string} name
  * @param {string[]} command
- * @param {{ color: string, cwd: string, runtime: string, pool?: string, reference?: boolean,
+ * @param {{ color: string, cwd: string, runtime: string, pool?: string, kind?: string, reference?: boolean,
  *   versionCommand?: string[], env?: () => Record<string, string> }} options
  */
 function peerProgram(
   name,
   command,
-  { color, cwd, runtime, pool, reference = false, versionCommand = [command[0], "--version"], env = () => ({}) },
+  { color, cwd, runtime, pool, kind, reference = false, versionCommand = [command[0], "--version"], env = () => ({}) },
 ) {
   let known;
   const scenarios = () => {
@@ -64,6 +95,7 @@ function peerProgram(
     color,
     runtime,
     ...(pool ? { pool } : {}),
+    ...(kind ? { kind } : {}),
     reference,
     multiproc: false,
     env,
@@ -98,17 +130,24 @@ function nodeCompileCache() {
 export function systems(root) {
   const bin = (name) => path.join(root, "node_modules", ".bin", process.platform === "win32" ? `${name}.cmd` : name);
   const benchDir = path.join(root, "bench");
-  // Okabe–Ito colours: told apart with the common colour-vision deficiencies.
+  // Okabe–Ito colours: told apart with the common colour-vision deficiencies. A thread system has its
+  // runtime's colour (the chart draws it dashed).
+  const runtimes = [
+    ["node", [bin("node")], { color: "#009E73", benchDir, env: nodeCompileCache }],
+    ["deno", [bin("deno"), "run", "-A"], { color: "#0072B2", benchDir }],
+    ["bun", [bin("bun")], { color: "#D55E00", benchDir }],
+  ];
+  const python = (threads) =>
+    peerProgram(
+      threads ? "python-threads" : "python",
+      ["python3", path.join("bench", "python", "peer.py"), ...(threads ? ["--threads"] : [])],
+      { color: "#6F6F6F", cwd: root, runtime: "python", reference: !threads, ...(threads ? { kind: "thread" } : {}) },
+    );
   return [
-    multiprocRuntime("node", [bin("node")], { color: "#009E73", benchDir, env: nodeCompileCache }),
-    multiprocRuntime("deno", [bin("deno"), "run", "-A"], { color: "#0072B2", benchDir }),
-    multiprocRuntime("bun", [bin("bun")], { color: "#D55E00", benchDir }),
-    peerProgram("python", ["python3", path.join("bench", "python", "peer.py")], {
-      color: "#6F6F6F",
-      cwd: root,
-      runtime: "python",
-      reference: true,
-    }),
+    ...runtimes.map(([name, command, options]) => multiprocRuntime(name, command, options)),
+    python(false),
+    ...runtimes.map(([name, command, options]) => multiprocRuntime(name, command, { ...options, threads: true })),
+    python(true),
     ...jsPools(root, bin),
   ];
 }

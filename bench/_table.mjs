@@ -1,6 +1,8 @@
 // Formatting shared by the bench runner: numbers, ratios, units and the Markdown report.
 // Plain JavaScript so it runs on any Node >= 20 without a TypeScript step.
 
+import { KIND_SCENARIOS } from "./_systems.mjs";
+
 const TIME_UNITS = { ns: 1e-9, "µs": 1e-6, "μs": 1e-6, us: 1e-6, ms: 1e-3, s: 1 };
 const LOWER_IS_BETTER = /^(ns|µs|μs|us|ms|s)(\/op)?$/;
 
@@ -93,10 +95,15 @@ export function markdownTable(headers, rows, align = []) {
 /** One line saying how the samples were taken, for the Markdown report and the chart. */
 export function samplingLine(report) {
   const names = report.systems.map((s) => s.name);
+  const base = report.systems.filter((s) => !s.pool && !s.kind).map((s) => s.name);
+  const threads = report.systems.filter((s) => s.kind).length;
+  const pools = report.systems.filter((s) => s.pool).length;
   const order = names.length > 7
-    ? `${report.systems.filter((s) => !s.pool).map((s) => s.name).join(", ")}, then the ${
-      names.length - report.systems.filter((s) => !s.pool).length
-    } JS pool systems`
+    ? [
+      base.join(", "),
+      ...(threads ? [`${threads} thread system${threads > 1 ? "s" : ""}`] : []),
+      ...(pools ? [`${pools} JS pool${pools > 1 ? "s" : ""}`] : []),
+    ].join(", ")
     : names.join(", ");
   const warm = report.warmup
     ? ` after ${report.warmup} discarded warm-up round${report.warmup > 1 ? "s" : ""}`
@@ -113,7 +120,7 @@ export function samplingLine(report) {
  * the ratio to the reference system (Python) per other system.
  */
 export function renderMarkdown(report) {
-  const main = report.systems.filter((s) => !s.pool);
+  const main = report.systems.filter((s) => !s.pool && !s.kind);
   const pools = report.systems.filter((s) => s.pool).map((s) => s.name);
   const names = main.map((s) => s.name);
   const ref = report.reference;
@@ -123,7 +130,7 @@ export function renderMarkdown(report) {
   const align = ["l", "l", ...names.map(() => "r")];
   if (ref) { for (const r of others) headers.push(`${r} vs ${shortName(ref)}`), align.push("r"); }
   for (const r of vsPool) headers.push(`${r} vs best JS pool`), align.push("r");
-  const rows = report.entries.map((e) => {
+  const rows = report.entries.filter((e) => !KIND_SCENARIOS.includes(e.scenario)).map((e) => {
     const row = [e.label, e.unit ?? "—", ...names.map((r) => cellFor(e, r, report))];
     if (ref) { for (const r of others) row.push(formatRatioSpread(e.ratios[r])); }
     for (const r of vsPool) row.push(formatRatioSpread(e.poolRatios?.[r]));
@@ -164,12 +171,14 @@ export function renderMarkdown(report) {
     );
   }
   if (pools.length) out.push("", ...poolTable(report, pools));
-  const samples = cpuSamples(report, names);
+  out.push(...threadTable(report));
+  const samples = cpuSamples(report, report.systems.filter((s) => !s.pool).map((s) => s.name));
   if (samples.length) out.push("", "cpu_bound, every sample (round by round):", "", ...samples);
   const peerLines = [];
+  const withThreads = report.systems.filter((s) => !s.pool).map((s) => s.name);
   for (const e of report.entries) {
     for (const [p, bySystem] of Object.entries(e.peers ?? {})) {
-      const sys = names.filter((r) => bySystem[r]);
+      const sys = withThreads.filter((r) => bySystem[r]);
       if (!sys.length) continue;
       // tree_rss's peers are other quantities (one idle worker, an empty program): no ratio.
       const ratio = e.scenario === "tree_rss"
@@ -185,7 +194,8 @@ export function renderMarkdown(report) {
     out.push(
       "",
       "Peers measured by the scenario itself in the same program, without multiproc (`raw`: the runtime's own " +
-        "spawn of an empty script, or a bare Unix socket round trip; tree_rss: one idle worker's RSS, and the " +
+        "spawn of an empty script — its start of a worker thread on one for the thread systems — or a bare Unix " +
+        "socket round trip; tree_rss: one idle worker's RSS, and the " +
         "runtime's RSS running an empty program; lock_uncontended: two awaited resolved promises and a CAS), " +
         "medians over rounds:",
       "",
@@ -228,6 +238,98 @@ function poolTable(report, pools) {
   ];
 }
 
+/** The runtimes of the thread systems in the report, in its order (node, deno, bun, python). */
+function threadRuntimes(report) {
+  return report.systems.filter((s) => s.kind === "thread").map((s) => ({
+    runtime: s.runtime,
+    threads: s.name,
+    processes: report.systems.find((p) => p.runtime === s.runtime && !p.kind && !p.pool)?.name,
+    pools: report.systems.filter((p) => p.pool && p.runtime === s.runtime).map((p) => p.name),
+  }));
+}
+
+/** The JS pool with the best median in `stats` among `pools`, as "piscina 152k", or "—". */
+function bestPool(stats, pools, higherIsBetter) {
+  const ran = pools.filter((p) => stats?.[p]);
+  if (!ran.length) return "—";
+  const best = ran.reduce((a, b) =>
+    (higherIsBetter ? stats[b].median > stats[a].median : stats[b].median < stats[a].median) ? b : a
+  );
+  return `${best.split("@")[0]} ${formatNumber(stats[best].median)}`;
+}
+
+/**
+ * The Threads table: per scenario with a thread twin and per runtime, multiproc's threads against its
+ * processes and against the best JS pool of that runtime (each the median of round-by-round ratios),
+ * and Python's threading against its multiprocessing. data_size shows its 4 MiB point (the chart has
+ * the curve); data_in and data_roundtrip get a "+ transfer" row when anyone moved the payloads.
+ */
+function threadTable(report) {
+  const kinds = threadRuntimes(report);
+  if (!kinds.length) return [];
+  const rows = [];
+  const shown = report.entries.filter((e) =>
+    (!e.size || e.size === 4 << 20) && kinds.some((k) => e.stats[k.threads] || e.status?.[k.threads])
+  );
+  for (const e of shown) {
+    for (const k of kinds) {
+      if (!e.samples[k.threads]) continue; // the thread system has no twin of this scenario
+      rows.push([
+        e.label,
+        k.runtime,
+        e.unit ?? "—",
+        cellFor(e, k.threads, report),
+        k.processes ? cellFor(e, k.processes, report) : "—",
+        formatRatioSpread(e.kindRatios?.[k.threads]),
+        bestPool(e.stats, k.pools, e.higherIsBetter),
+        formatRatioSpread(e.poolRatios?.[k.threads]),
+      ]);
+    }
+    const transfer = e.peers?.transfer;
+    if (!transfer || !/^data_(in|roundtrip)$/.test(e.scenario)) continue;
+    for (const k of kinds.filter((x) => transfer[x.threads] || x.pools.some((p) => transfer[p]))) {
+      rows.push([
+        `${e.label} + transfer`,
+        k.runtime,
+        e.unit ?? "—",
+        formatSpread(transfer[k.threads], report.rounds),
+        "—",
+        "—",
+        bestPool(transfer, k.pools, e.higherIsBetter),
+        formatRatioSpread(e.transferPoolRatios?.[k.threads]),
+      ]);
+    }
+  }
+  if (!rows.length) return [];
+  return [
+    "",
+    "## Threads",
+    "",
+    "Threads against processes, and against the JS thread pools, per runtime: multiproc's `Thread` / " +
+    "`ThreadPool(2)` (the `<runtime>-threads` systems) beside its `Process` / `Pool(2)`, and Python's " +
+    "`threading` / `multiprocessing.pool.ThreadPool` beside its `multiprocessing`, median (min–max). " +
+    "`threads vs processes` and `vs best JS pool` are medians (min–max) of the round-by-round ratios, " +
+    "> 1: the threads are better. thread_start, threads_100, queue_threads and lock_threads run the " +
+    "same program with each kind (their process figure is spawn's, scale's, queue_throughput's and " +
+    "lock_contended's work).",
+    "",
+    markdownTable(
+      [
+        "scenario",
+        "runtime",
+        "unit",
+        "threads",
+        "processes",
+        "threads vs processes",
+        "best JS pool",
+        "vs best JS pool",
+      ],
+      rows,
+      ["l", "l", "l", "r", "r", "r", "r", "r"],
+    ),
+  ];
+}
+
 /** Every cpu_bound sample at each worker count, per system: its target holds for every one. */
 function cpuSamples(report, names) {
   const out = [];
@@ -241,14 +343,17 @@ function cpuSamples(report, names) {
 
 /** The Targets section: one line per target, met / missed per runtime with the measured value. */
 function targetLines(report) {
-  const out = ["## Targets", "", "Issue 10's targets, on this run's medians (✅ met, ❌ missed, — not measured):", ""];
+  const out = ["## Targets", "", "The issues' targets, on this run's medians (✅ met, ❌ missed, — not measured):"];
   const skipped = [];
+  let issue = null;
   for (const t of report.targets) {
     const results = Object.entries(t.results);
     if (!results.some(([, r]) => r)) {
       skipped.push(t.text);
       continue;
     }
+    if (t.issue !== issue) out.push("", `Issue ${t.issue ?? 10}:`, "");
+    issue = t.issue;
     const parts = results.map(([rt, r]) => (r ? `${rt} ${r.met ? "✅" : "❌"} ${r.measured}` : `${rt} —`));
     out.push(`- ${t.text}: ${parts.join(" · ")}`);
   }

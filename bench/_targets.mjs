@@ -1,6 +1,8 @@
-// The targets of issue 10, checked against a run's report: each is met, missed, or not measured in
-// this run (its scenario or system was not run). bench/_table.mjs prints them as the "Targets"
-// section of the report. Medians throughout, except cpu_bound, whose target holds for every sample.
+// The targets of issues 10 (processes) and 11 (threads), checked against a run's report: each is met,
+// missed, or not measured in this run (its scenario or system was not run). bench/_table.mjs prints
+// them as the "Targets" section of the report. Medians throughout, except issue 10's cpu_bound target,
+// which holds for every sample. Issue 11's are about the `<runtime>-threads` systems: against the JS
+// pools of the same runtime and against the runtime's processes, as ratios taken round by round.
 
 import { formatNumber, formatRatio } from "./_table.mjs";
 
@@ -29,11 +31,24 @@ function piscinaOn(rt) {
   return rt === "node" ? "piscina" : `piscina@${rt}`;
 }
 
+/** The thread system of runtime `rt`. */
+function threads(rt) {
+  return `${rt}-threads`;
+}
+
 /**
- * Each target as a function of (report, runtime) → { measured, met } or undefined (not measured).
- * `runtimes` lists where it applies.
+ * Several checks as one target (data_in and data_roundtrip): met when every measured one is,
+ * undefined when none is measured.
+ * @param {[string, { measured: string, met: boolean } | undefined][]} parts label and result
  */
-export const TARGETS = [
+function allOf(parts) {
+  const got = parts.filter(([, r]) => r);
+  if (!got.length) return undefined;
+  return { measured: got.map(([label, r]) => `${label} ${r.measured}`).join(", "), met: got.every(([, r]) => r.met) };
+}
+
+/** Issue 10's targets: multiproc's processes. */
+const ISSUE_10 = [
   {
     text: "data_roundtrip ≥ 1500 MB/s (4 MiB both ways)",
     check: (r, rt) => atLeast(entry(r, "data_roundtrip")?.stats[rt]?.median, 1500, " MB/s"),
@@ -120,6 +135,71 @@ export const TARGETS = [
   },
 ];
 
+/** Issue 11's targets: multiproc's threads (Thread, ThreadPool). */
+const ISSUE_11 = [
+  {
+    text: "Thread start+join of an empty target ≤ 15 ms on Node, ≤ 10 ms on Deno and Bun",
+    check: (r, rt) => atMost(entry(r, "thread_start")?.stats[threads(rt)]?.median, rt === "node" ? 15 : 10, " ms"),
+  },
+  {
+    text: "100 threads started and joined (seed 003) in ≤ 1/5 of 100 processes' time",
+    check: (r, rt) => atLeast(entry(r, "threads_100")?.kindRatios?.[threads(rt)]?.median, 5, "× faster"),
+  },
+  {
+    text: "ThreadPool(2) dispatch ≥ 2× the best JS pool",
+    check: (r, rt) => atLeast(entry(r, "dispatch")?.poolRatios?.[threads(rt)]?.median, 2, "×"),
+  },
+  {
+    text: "ThreadPool(2) map ≥ the best hand-chunked JS pool",
+    check: (r, rt) => atLeast(entry(r, "map")?.poolRatios?.[threads(rt)]?.median, 1, "×"),
+  },
+  {
+    text: "ThreadPool(2) 4 MiB payloads with transfer ≥ the best JS pool with transfer lists",
+    check: (r, rt) =>
+      allOf(["data_in", "data_roundtrip"].map((id) => [
+        id,
+        atLeast(entry(r, id)?.transferPoolRatios?.[threads(rt)]?.median, 1, "×"),
+      ])),
+  },
+  {
+    text: "ThreadPool(2) 4 MiB payloads without transfer ≥ the best JS pool copying",
+    check: (r, rt) =>
+      allOf(["data_in", "data_roundtrip"].map((id) => [
+        id,
+        atLeast(entry(r, id)?.poolRatios?.[threads(rt)]?.median, 1, "×"),
+      ])),
+  },
+  {
+    text: "ThreadPool(2) startup ≤ the best JS pool",
+    check: (r, rt) => atLeast(entry(r, "pool_start")?.poolRatios?.[threads(rt)]?.median, 1, "×"),
+  },
+  {
+    text: "ThreadPool(2) tree RSS during dispatch ≤ the best JS pool",
+    check: (r, rt) => atLeast(entry(r, "tree_rss")?.poolRatios?.[threads(rt)]?.median, 1, "×"),
+  },
+  {
+    text: "Queue between two threads ≥ 1M small items/s",
+    check: (r, rt) => atLeast(entry(r, "queue_threads")?.stats[threads(rt)]?.median, 1e6, " items/s"),
+  },
+  {
+    text: "Lock between threads costs what it costs between processes (lock_threads ≥ 0.9× processes' ops/s)",
+    check: (r, rt) => atLeast(entry(r, "lock_threads")?.kindRatios?.[threads(rt)]?.median, 0.9, "× processes"),
+  },
+  {
+    text: "cpu_bound on 2 threads: speedup ≥ 1.85",
+    check: (r, rt) => atLeast(entry(r, "cpu_bound/2")?.stats[threads(rt)]?.median, 1.85, "×"),
+  },
+];
+
+/**
+ * Each target as a function of (report, runtime) → { measured, met } or undefined (not measured).
+ * `runtimes` lists where it applies; `issue` is the issue that set it.
+ */
+export const TARGETS = [
+  ...ISSUE_10.map((t) => ({ ...t, issue: 10 })),
+  ...ISSUE_11.map((t) => ({ ...t, issue: 11 })),
+];
+
 /** Targets the bench does not measure yet, listed so the section shows the whole issue. */
 export const UNMEASURED = [
   "sibling pipe round trip ≤ 1.1× raw (pipe_rtt measures parent↔child only)",
@@ -139,11 +219,12 @@ function atMost(v, bound, unit) {
 
 /**
  * Every target on every runtime it applies to that this report ran.
- * @returns {{ text: string, results: Record<string, { measured: string, met: boolean } | null> }[]}
+ * @returns {{ issue: number, text: string, results: Record<string, { measured: string, met: boolean } | null> }[]}
  */
 export function evaluateTargets(report) {
-  const ran = RUNTIMES.filter((rt) => report.systems.some((s) => s.name === rt));
+  const ran = RUNTIMES.filter((rt) => report.systems.some((s) => s.name === rt || s.name === threads(rt)));
   return TARGETS.map((t) => ({
+    issue: t.issue,
     text: t.text,
     results: Object.fromEntries(
       ran.filter((rt) => !t.runtimes || t.runtimes.includes(rt)).map((rt) => [rt, t.check(report, rt) ?? null]),

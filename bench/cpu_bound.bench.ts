@@ -8,7 +8,8 @@
 // the speedup per count; the headline value is the one at min(2, cpuCount()) workers (else the last
 // count given). Python's peer does the same.
 import process from "node:process";
-import { cpuCount, isMainProcess, Pool } from "./_lib.ts";
+import { cpuCount, isMainProcess } from "./_lib.ts";
+import { PoolOfKind } from "./_kind.ts";
 import { calibratedCount, countLoop } from "./fixtures/pool_tasks.mjs";
 import { report, sized } from "./_util.ts";
 
@@ -36,7 +37,7 @@ if (isMainProcess(import.meta)) {
   const speedups: Record<string, number> = {};
   const poolS: Record<string, number> = {};
   for (const workers of counts) {
-    await using pool = new Pool(workers);
+    await using pool = new PoolOfKind(workers);
     // Every worker runs the loop before the clock starts, as the sequential baseline did.
     await pool.map(countLoop, Array(workers * 2).fill(Math.min(n, 5_000_000)), { chunksize: 1 });
     const t = performance.now();

@@ -1,13 +1,14 @@
 // data_size: round-trip MB/s against payload size, 1 KiB … 64 MiB (bench/_data.ts sizeSteps): at each
 // size, `count` Uint8Array payloads to a Pool(2) and back, all submitted, then awaited. bySize holds
 // the curve (a row per size); the headline is 4 MiB. One payload buffer a size, sent `count` times.
-import { isMainProcess, Pool } from "./_lib.ts";
+import { isMainProcess } from "./_lib.ts";
+import { PoolOfKind } from "./_kind.ts";
 import { MiB, payloads, sizeSteps } from "./_data.ts";
 import { echo, noop } from "./fixtures/pool_tasks.mjs";
 import { report } from "./_util.ts";
 
 if (isMainProcess(import.meta)) {
-  await using pool = new Pool(2);
+  await using pool = new PoolOfKind(2);
   await pool.map(noop, Array.from({ length: 8 }, (_, i) => i), { chunksize: 1 });
   const bySize: Record<string, number> = {};
   for (const { size, count } of sizeSteps()) {

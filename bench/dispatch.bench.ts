@@ -2,6 +2,7 @@
 // awaited with get(). One timed batch per program run, after a warm-up that starts both workers; the
 // runner takes the samples. The JS pools (bench/peers/js_pool.mjs) and Python do the same.
 import { isMainProcess, Pool } from "./_lib.ts";
+import { PoolOfKind } from "./_kind.ts";
 import { identity, noop } from "./fixtures/pool_tasks.mjs";
 import { report, sized } from "./_util.ts";
 
@@ -18,7 +19,7 @@ export async function dispatchBatch(pool: InstanceType<typeof Pool>, n: number):
 
 if (isMainProcess(import.meta)) {
   const n = sized(10_000, 2_000);
-  await using pool = new Pool(2);
+  await using pool = new PoolOfKind(2);
   await pool.map(noop, Array.from({ length: 8 }, (_, i) => i), { chunksize: 1 });
   const s = await dispatchBatch(pool, n);
   report({

@@ -1,14 +1,15 @@
 // map: Pool.map of a trivial function over 200k ints on 2 workers, with its default chunking
 // (ceil(n / (4 × workers)), as Python's). One timed map per program run, after a warm-up that starts
 // both workers; the runner takes the samples. The JS pools chunk by hand the same way (bench/peers).
-import { isMainProcess, Pool } from "./_lib.ts";
+import { isMainProcess } from "./_lib.ts";
+import { PoolOfKind } from "./_kind.ts";
 import { identity, noop } from "./fixtures/pool_tasks.mjs";
 import { report, sized } from "./_util.ts";
 
 if (isMainProcess(import.meta)) {
   const n = sized(200_000, 100_000);
   const items = Array.from({ length: n }, (_, i) => i);
-  await using pool = new Pool(2);
+  await using pool = new PoolOfKind(2);
   await pool.map(noop, Array.from({ length: 8 }, (_, i) => i), { chunksize: 1 });
   const t = performance.now();
   const out = await pool.map(identity, items);

@@ -4,9 +4,12 @@
 // each runtime where they work (bench/_systems.mjs) — several times each, and writes a Markdown table
 // (stdout and bench/results/latest.md), everything measured (bench/results/latest.json) and a chart
 // (bench/results/latest.svg; a full run of every scenario on every system also writes docs/bench.svg).
+// The thread systems (node-threads, deno-threads, bun-threads, python-threads) run the scenarios that
+// have a thread twin with threads for workers; the report's Threads table sets them against the
+// process system of the same runtime and against the JS pools, round by round.
 //
-//   npm run bench                                 every scenario: 1 warm-up round, then 5 rounds (~15 min on 2 CPUs)
-//   npm run bench -- --quick                      ~1 min: a few scenarios, smaller sizes, 3 rounds, pools on Node only
+//   npm run bench                                 every scenario: 1 warm-up round, then 5 rounds (~25 min on 2 CPUs)
+//   npm run bench -- --quick                      ~2 min: a few scenarios, smaller sizes, 3 rounds, pools on Node only
 //   npm run bench -- dispatch data_size           a subset (a name with no .bench.ts runs the peers only)
 //   npm run bench -- scale                        opt-in: start 100 processes (not in the full run)
 //   npm run bench -- --rounds 7 --warmup 0        how many samples / discarded rounds
@@ -15,7 +18,8 @@
 //   npm run bench -- --svg out.svg                where the chart goes (as well as bench/results/latest.svg)
 //   npm run bench -- --no-build                   use the dist/ already built (default: build it first)
 //   npm run bench -- --replot                     redraw table and chart from bench/results/latest.json, no runs
-//   BENCH_RUNTIMES=node,bun,piscina npm run bench restrict systems (node, deno, bun, python, piscina, tinypool,
+//   BENCH_RUNTIMES=node,bun,piscina npm run bench restrict systems (node, deno, bun, python, node-threads,
+//                                                 deno-threads, bun-threads, python-threads, piscina, tinypool,
 //                                                 workerpool, piscina@deno, workerpool@deno, piscina@bun, ...)
 //   BENCH_TIMEOUT=120                             per-program limit in seconds (default 120)
 //
@@ -28,8 +32,9 @@
 // (node deno bun python piscina … node deno bun python piscina …), so slow drifts in machine load hit
 // every system alike; each program run is one sample, so a scenario's first call is always cold. Warm-up
 // rounds run the same way and are discarded. A value is the median over rounds with its min–max; a
-// ratio (to Python, or to the best JS pool on the same runtime) is the median (min–max) of the ratios
-// taken round by round. Every system gets the same warm-up and the same number of rounds.
+// ratio (to Python, to the best JS pool on the same runtime, or a thread system to the process system
+// of its runtime) is the median (min–max) of the ratios taken round by round. Every system gets the
+// same warm-up and the same number of rounds.
 //
 // Scenario contract: bench/<scenario>.bench.ts is a program, run as `<runtime> bench/<scenario>.bench.ts
 // <scenario> [args]` from the repository root, that prints ONE line of JSON to stdout (other lines are
@@ -64,9 +69,12 @@ const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT ?? 120) * 1000;
 /** The order of the table and chart: processes, messaging, pools, synchronisation, managers; others after. */
 const ORDER = [
   "spawn",
+  "thread_start",
+  "threads_100",
   "pipe_rtt",
   "pipe_bytes",
   "queue_throughput",
+  "queue_threads",
   "dispatch",
   "map",
   "data_in",
@@ -79,13 +87,26 @@ const ORDER = [
   "tree_rss",
   "lock_uncontended",
   "lock_contended",
+  "lock_threads",
   "event_latency",
   "manager_dict",
 ];
-/** What --quick runs: a pool's dispatch, and the chart's size and speedup panels. */
-const QUICK_SCENARIOS = ["dispatch", "data_size", "cpu_bound"];
+/** What --quick runs: a pool's dispatch, the chart's size and speedup panels, and a thread's start. */
+const QUICK_SCENARIOS = ["dispatch", "data_size", "cpu_bound", "thread_start"];
 /** The systems --quick runs (the JS pools on Node only), unless BENCH_RUNTIMES says otherwise. */
-const QUICK_SYSTEMS = ["node", "deno", "bun", "python", "piscina", "tinypool", "workerpool"];
+const QUICK_SYSTEMS = [
+  "node",
+  "deno",
+  "bun",
+  "python",
+  "node-threads",
+  "deno-threads",
+  "bun-threads",
+  "python-threads",
+  "piscina",
+  "tinypool",
+  "workerpool",
+];
 /** Scenarios run only when named (`npm run bench -- scale`): too slow for the full run's ~15 minutes. */
 const OPT_IN = new Set(["scale"]);
 /** Scenarios that take worker counts as their argument. */
@@ -335,25 +356,35 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
     const ratios = {};
     if (reference && samples[reference]) {
       for (const s of systems) {
-        if (!s.multiproc || !samples[s.name]) continue;
+        if (!s.multiproc || s.kind || !samples[s.name]) continue;
         const st = spread(pairedRatios(samples[s.name], samples[reference], higherIsBetter));
         if (st) ratios[s.name] = st;
       }
     }
     // vs the best JS pool on the same runtime, round by round (the pools' own value: copying).
-    const poolRatios = {};
-    for (const s of systems.filter((x) => x.multiproc && samples[x.name])) {
-      const pools = systems.filter((p) => p.pool && p.runtime === s.runtime && samples[p.name]);
-      if (!pools.length) continue;
-      const best = Array.from({ length: rounds }, (_, i) => {
-        const vals = pools.map((p) => samples[p.name][i]).filter((x) => x !== undefined);
+    const bestOf = (pools, series) =>
+      Array.from({ length: rounds }, (_, i) => {
+        const vals = pools.map((p) => series(p)[i]).filter((x) => x !== undefined);
         return vals.length ? (higherIsBetter ? Math.max(...vals) : Math.min(...vals)) : undefined;
       });
-      const st = spread(pairedRatios(samples[s.name], best, higherIsBetter));
+    const poolsOf = (s) => systems.filter((p) => p.pool && p.runtime === s.runtime && samples[p.name]);
+    const poolRatios = {};
+    for (const s of systems.filter((x) => x.multiproc && samples[x.name])) {
+      const pools = poolsOf(s);
+      if (!pools.length) continue;
+      const st = spread(pairedRatios(samples[s.name], bestOf(pools, (p) => samples[p.name]), higherIsBetter));
       if (st) poolRatios[s.name] = st;
+    }
+    // A thread system vs the process system of its runtime (node-threads vs node), round by round.
+    const kindRatios = {};
+    for (const s of systems.filter((x) => x.kind === "thread" && samples[x.name])) {
+      const twin = systems.find((p) => p.runtime === s.runtime && !p.kind && !p.pool && samples[p.name]);
+      const st = twin && spread(pairedRatios(samples[s.name], samples[twin.name], higherIsBetter));
+      if (st) kindRatios[s.name] = st;
     }
     const peers = {};
     const peerRatios = {};
+    const transferPoolRatios = {};
     if (!v.curve) {
       const peerNames = new Set(
         systems.flatMap((s) => (runs[s.name] ?? []).flatMap((r) => Object.keys(r?.peers ?? {}))),
@@ -367,6 +398,14 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
           const rs = spread(pairedRatios(samples[s.name] ?? [], ps, higherIsBetter));
           if (rs) (peerRatios[p] ??= {})[s.name] = rs;
         }
+      }
+      // "+ transfer": a multiproc system's transfer figure vs the best JS pool's, round by round.
+      const transferOf = (name) => pick(name, (r) => r.peers?.transfer);
+      for (const s of systems.filter((x) => x.multiproc && peers.transfer?.[x.name])) {
+        const pools = poolsOf(s).filter((p) => peers.transfer[p.name]);
+        if (!pools.length) continue;
+        const st = spread(pairedRatios(transferOf(s.name), bestOf(pools, (p) => transferOf(p.name)), higherIsBetter));
+        if (st) transferPoolRatios[s.name] = st;
       }
     }
     return {
@@ -382,6 +421,8 @@ function entriesOf(scenario, runs, systems, reference, rounds) {
       stats,
       ratios,
       ...(Object.keys(poolRatios).length ? { poolRatios } : {}),
+      ...(Object.keys(kindRatios).length ? { kindRatios } : {}),
+      ...(Object.keys(transferPoolRatios).length ? { transferPoolRatios } : {}),
       ...(Object.keys(status).length ? { status } : {}),
       ...(Object.keys(peers).length ? { peers, peerRatios } : {}),
     };
@@ -461,7 +502,7 @@ async function main() {
       log(`${s.name}: not available (${s.versionCommand[0]}), skipped`);
       continue;
     }
-    versions[s.name] = v;
+    if (!s.kind) versions[s.name] = v; // a thread system runs its runtime's version
     systems.push(s);
   }
   const reference = systems.find((s) => s.reference)?.name;
@@ -518,7 +559,13 @@ async function main() {
     const skipped = {};
     for (const s of systems) {
       if (s.argv(name)) runs[s.name] = [];
-      else skipped[s.name] = s.multiproc ? "no TypeScript scenario file" : `${s.name} has no peer for this scenario`;
+      else {
+        skipped[s.name] = s.kind === "thread"
+          ? "no thread twin"
+          : s.multiproc
+          ? "no TypeScript scenario file"
+          : `${s.name} has no peer for this scenario`;
+      }
     }
     const args = WORKER_SCENARIOS.has(name) ? [workers.join(",")] : [];
     for (const step of plan.filter((p) => p.name === name)) {
@@ -569,6 +616,7 @@ async function main() {
       reference: !!s.reference,
       runtime: s.runtime,
       ...(s.pool ? { pool: s.pool } : {}),
+      ...(s.kind ? { kind: s.kind } : {}),
     })),
     reference,
     quick,

@@ -1,7 +1,12 @@
-"""Python multiprocessing peer for the multiproc benchmarks.
+"""Python multiprocessing peer for the multiproc benchmarks, and Python threading as the contrast peer.
 
-Usage: python3 bench/python/peer.py <scenario> [workers]      (workers: cpu_bound only, e.g. 2 or 1,2,4)
-       python3 bench/python/peer.py --list
+Usage: python3 bench/python/peer.py [--threads] <scenario> [workers]   (workers: cpu_bound only, e.g. 1,2,4)
+       python3 bench/python/peer.py [--threads] --list
+
+With --threads (the runner's python-threads system) the scenarios that have a thread twin run on
+threads: threading.Thread where the process side starts a Process, multiprocessing.pool.ThreadPool
+where it makes a Pool, queue.Queue and threading.Lock/Barrier between threads. That is the GIL's
+contrast to multiproc's threads: a CPU-bound ThreadPool speeds up ~1.0x.
 
 Prints ONE line of JSON to stdout:
   {"scenario": ..., "metric": ..., "value": <number>, "unit": ..., "higherIsBetter": bool, "extra": {...}}
@@ -14,14 +19,19 @@ warm-up and takes the same sizes as its bench/<scenario>.bench.ts twin; BENCH_QU
 
 import json
 import multiprocessing as mp
+import multiprocessing.pool
 import os
+import queue
 import statistics
 import sys
+import threading
 import time
 
 CTX = mp.get_context("spawn")
 MiB = 1048576
 QUICK = os.environ.get("BENCH_QUICK") == "1"
+# "thread" under --threads: the scenarios below that have a thread twin run it (see make_pool, start_kind)
+KIND = "process"
 
 
 def sized(full, quick):
@@ -99,6 +109,25 @@ def event_echo(ping, pong, rounds):
         ping.wait()
         ping.clear()
         pong.set()
+
+
+class Counter:
+    """A plain shared int for threads: what a Value("i") is between processes."""
+
+    def __init__(self):
+        self.value = 0
+
+
+def make_pool(workers):
+    """CTX.Pool, or multiprocessing.pool.ThreadPool for the thread kind (same API)."""
+    return multiprocessing.pool.ThreadPool(workers) if KIND == "thread" else CTX.Pool(workers)
+
+
+def new_worker(target, args=()):
+    """CTX.Process, or threading.Thread for the thread kind."""
+    if KIND == "thread":
+        return threading.Thread(target=target, args=args)
+    return CTX.Process(target=target, args=args)
 
 
 # ---- scenarios: each returns (metric, value, unit, higher_is_better, extra) ----
@@ -186,7 +215,7 @@ def s_queue_throughput():
 
 def s_map():
     n = sized(200000, 100000)
-    with CTX.Pool(2) as pool:
+    with make_pool(2) as pool:
         pool.map(noop, range(8), chunksize=1)  # warm: workers started and importing done
         t = now()
         out = pool.map(identity, range(n))
@@ -208,7 +237,7 @@ def dispatch_batch(pool, n):
 
 def s_dispatch():
     n = sized(10000, 2000)
-    with CTX.Pool(2) as pool:
+    with make_pool(2) as pool:
         pool.map(noop, range(8), chunksize=1)
         elapsed = dispatch_batch(pool, n)
     return ("10k tasks submitted, then awaited", n / elapsed, "tasks/s", True,
@@ -284,13 +313,14 @@ def s_tree_rss():
     # The dispatch workload; bench/run.mjs samples the process tree's RSS and puts the peak in value.
     import subprocess
     n = sized(10000, 2000)
-    with CTX.Pool(2) as pool:
+    with make_pool(2) as pool:
         pids = set()
         while len(pids) < 2:
             pids.update(pool.map(_pid, range(2), chunksize=1))
         elapsed = dispatch_batch(pool, n)
         time.sleep(0.3)
-        idle = [r for r in (rss_mib(p) for p in pids) if r is not None]
+        # threads live in this process: no idle worker of their own to read
+        idle = [] if KIND == "thread" else [r for r in (rss_mib(p) for p in pids) if r is not None]
     empty = subprocess.Popen([sys.executable, "-c", "import sys; print('ready', flush=True); sys.stdin.read()"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     empty.stdout.readline()
@@ -322,7 +352,7 @@ def s_cpu_bound(counts):
     seq_s = now() - t
     speedups, pool_s = {}, {}
     for workers in counts:
-        with CTX.Pool(workers) as pool:
+        with make_pool(workers) as pool:
             # every worker runs the loop before the clock starts, like the TypeScript side
             pool.map(count_loop, [min(n, 100000)] * (workers * 2), chunksize=1)
             t = now()
@@ -340,7 +370,7 @@ def s_cpu_bound(counts):
 def s_pool_start():
     # cold: the program's first pool, as every system measures it
     t = now()
-    pool = CTX.Pool(2)
+    pool = make_pool(2)
     # one trivial task per worker; _pid sleeps 1 ms so one worker cannot take both
     pids = set()
     while len(pids) < 2:
@@ -354,7 +384,8 @@ def s_pool_start():
 
 def _pid(_x):
     time.sleep(0.001)  # keep one worker from taking both tasks
-    return os.getpid()
+    # a thread pool's workers share the pid: tell them apart by thread
+    return (os.getpid(), threading.get_ident()) if KIND == "thread" else os.getpid()
 
 
 def s_pool_terminate():
@@ -385,6 +416,74 @@ def s_scale():
     elapsed = now() - t
     assert all(p.exitcode == 0 for p in procs)
     return (f"start {n} processes, join all", elapsed, "s", False, {"processes": n})
+
+
+# ---- the thread scenarios: each runs its kind (threads under --threads, else processes) ----
+
+def s_thread_start():
+    # as bench/thread_start.bench.ts: start+join of an empty target, median of 7 after 2 warm-ups
+    warm, rounds = sized(2, 1), sized(7, 3)
+    samples = []
+    for i in range(warm + rounds):
+        t = now()
+        w = new_worker(noop)
+        w.start()
+        w.join()
+        if i >= warm:
+            samples.append((now() - t) * 1e3)
+    return ("start+join, empty target (median)", statistics.median(samples), "ms", False,
+            {"kind": KIND, "warmUps": warm, "rounds": rounds, "min": min(samples)})
+
+
+def s_threads_100():
+    # as bench/threads_100.bench.ts: seed 003 at its size, start n of a trivial function, join all
+    n = sized(100, 20)
+    t = now()
+    ws = [new_worker(noop, (i,)) for i in range(n)]
+    for w in ws:
+        w.start()
+    for w in ws:
+        w.join()
+    elapsed = now() - t
+    assert KIND == "thread" or all(w.exitcode == 0 for w in ws)
+    return (f"start {n}, join all", elapsed, "s", False, {"kind": KIND, "count": n})
+
+
+def s_queue_threads():
+    # as bench/queue_threads.bench.ts: small items put here, taken by one thread (or process)
+    count = sized(200000, 20000)
+    q, done = (queue.Queue(), queue.Queue()) if KIND == "thread" else (CTX.Queue(), CTX.Queue())
+    w = new_worker(queue_consumer, (q, done, count))
+    w.start()
+    done.get()
+    t = now()
+    for i in range(count):
+        q.put(i)
+    elapsed = done.get() - t
+    w.join()
+    return ("put→get, small items", count / elapsed, "items/s", True,
+            {"kind": KIND, "items": count, "totalS": elapsed})
+
+
+def s_lock_threads():
+    # as bench/lock_threads.bench.ts: 2 workers, n x (with lock: value += 1), between two barrier waits
+    iterations = sized(200000, 50000)
+    if KIND == "thread":
+        lock, value, barrier = threading.Lock(), Counter(), threading.Barrier(3)
+    else:
+        lock, value, barrier = CTX.Lock(), CTX.Value("i", 0, lock=False), CTX.Barrier(3)
+    ws = [new_worker(locked_increments, (lock, value, iterations, barrier)) for _ in range(2)]
+    for w in ws:
+        w.start()
+    barrier.wait()
+    t = now()
+    barrier.wait()
+    elapsed = now() - t
+    for w in ws:
+        w.join()
+    assert value.value == 2 * iterations, value.value
+    return ("locked increments, 2 workers", 2 * iterations / elapsed, "ops/s", True,
+            {"kind": KIND, "workers": 2, "iterationsEach": iterations, "totalS": elapsed})
 
 
 def s_lock_uncontended():
@@ -481,17 +580,30 @@ SCENARIOS = {
     "lock_contended": s_lock_contended,
     "event_latency": s_event_latency,
     "manager_dict": s_manager_dict,
+    "thread_start": s_thread_start,
+    "threads_100": s_threads_100,
+    "queue_threads": s_queue_threads,
+    "lock_threads": s_lock_threads,
 }
+# What --threads runs: the scenarios with a thread twin (Python's data scenarios would move no bytes
+# between threads, so they have none).
+THREAD_SCENARIOS = ["dispatch", "map", "tree_rss", "cpu_bound", "pool_start",
+                    "thread_start", "threads_100", "queue_threads", "lock_threads"]
 
 
 def main(argv):
+    global KIND
+    if len(argv) > 1 and argv[1] == "--threads":
+        KIND = "thread"
+        argv = argv[:1] + argv[2:]
+    known = THREAD_SCENARIOS if KIND == "thread" else list(SCENARIOS)
     if len(argv) < 2 or argv[1] in ("-h", "--help", "--list"):
-        print("\n".join(SCENARIOS), file=sys.stderr if len(argv) < 2 else sys.stdout)
+        print("\n".join(known), file=sys.stderr if len(argv) < 2 else sys.stdout)
         return 0 if len(argv) >= 2 else 2
     name = argv[1]
-    fn = SCENARIOS.get(name)
+    fn = SCENARIOS.get(name) if name in known else None
     if fn is None:
-        print(f"peer.py: unknown scenario {name!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
+        print(f"peer.py: unknown scenario {name!r}; known: {', '.join(known)}", file=sys.stderr)
         return 2
     line = {"scenario": name}
     if name == "cpu_bound":
@@ -509,7 +621,10 @@ def main(argv):
         if field in extra:
             line[field] = extra.pop(field)
     extra["python"] = sys.version.split()[0]
-    extra["startMethod"] = "spawn"
+    if KIND == "thread":
+        extra["kind"] = "thread"
+    else:
+        extra["startMethod"] = "spawn"
     line.update({"metric": metric, "value": value, "unit": unit, "higherIsBetter": hib, "extra": extra})
     print(json.dumps(line, ensure_ascii=False))
     return 0
