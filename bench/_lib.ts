@@ -21,6 +21,7 @@ export const Event: Lib["Event"] = lib.Event;
 export const isMainProcess: Lib["isMainProcess"] = lib.isMainProcess;
 export const Lock: Lib["Lock"] = lib.Lock;
 export const Manager: Lib["Manager"] = lib.Manager;
+export const move: Lib["move"] = lib.move;
 export const Pipe: Lib["Pipe"] = lib.Pipe;
 export const Pool: Lib["Pool"] = lib.Pool;
 export const Process: Lib["Process"] = lib.Process;

@@ -112,8 +112,10 @@ describe("Thread", () => {
     b.start();
     c.start();
     await Promise.all([b.join(), c.join()]);
+    // Threads alive at the same time have different idents; as in Python, an ended thread's ident
+    // may come back (its worker runs the next thread: thread_reuse.test.ts).
     assert.notEqual(b.ident, c.ident);
-    assert.notEqual(b.ident, a.ident);
+    assert.ok(Number.isInteger(a.ident) && a.ident! > 0);
   });
 
   test("Thread.join(timeout) returns on a running thread with isAlive() true", async () => {

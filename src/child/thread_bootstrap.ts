@@ -15,7 +15,7 @@ import process from "node:process";
 import type { MessagePort } from "node:worker_threads";
 import { runtime } from "../runtime/adapter.ts";
 import { moduleBeside } from "../runtime/module_beside.ts";
-import { loopIsIdle, portStream, threadContext } from "../runtime/thread.ts";
+import { loopIsIdle, portStream, threadContext, watchOutput } from "../runtime/thread.ts";
 import { encodeError, setTypeLoader } from "../channel/codec.ts";
 import { node } from "../core/node.ts";
 import { importModule } from "../core/target.ts";
@@ -37,8 +37,10 @@ async function _main(): Promise<void> {
   let next: (s: ThreadSetup | null) => void = () => {};
   node.register(THREAD_NEXT, { call: (m, a) => next(m === "run" ? a[0] as ThreadSetup : null) });
   setTypeLoader(() => importModule(_LIBRARY));
+  const output = watchOutput();
   for (let setup: ThreadSetup | null = first; setup !== null;) {
     node.adopt(setup, parentPeer);
+    output.reset();
     const info = { name: setup.thread.name, ident: threadId, daemon: setup.thread.daemon };
     setCurrentThread(info);
     try {
@@ -61,8 +63,8 @@ async function _main(): Promise<void> {
     await finishThreads();
     for (const hook of node.beforeExit) await hook();
     // Work the target left running (a timer, a server) ends with the thread, as a child process's
-    // does at exit: such a worker is not reused.
-    if (!(await loopIsIdle())) break;
+    // does at exit, and output it wrote is flushed when its worker exits: such a worker is not reused.
+    if (output.wrote() || !(await loopIsIdle())) break;
     const arrived = new Promise<ThreadSetup | null>((r) => (next = r));
     parentPeer.hold(); // parked: alive until told; the starter's side does not keep the process alive
     parentPeer.notify(THREAD_INBOX, "done", []);

@@ -190,6 +190,30 @@ export function startThread(script: URL, data: Record<string, unknown>): ThreadH
 }
 
 /**
+ * Watches this thread's `process.stdout`/`stderr` for writes (`console.log` writes there on Node
+ * and Bun). Output a worker thread wrote reaches the process's stdout only asynchronously, through
+ * the runtime's own channel, and is flushed when the worker exits: a thread that wrote must end its
+ * worker, so that its output comes before its `join()` returns.
+ * @returns `wrote()`: whether anything was written since `reset()`.
+ * @example
+ * ```ts
+ * const out = watchOutput();
+ * console.log(out.wrote());
+ * ```
+ */
+export function watchOutput(): { wrote(): boolean; reset(): void } {
+  let wrote = false;
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+    (stream as unknown as { write: (...a: unknown[]) => boolean }).write = (...a: unknown[]) => {
+      wrote = true;
+      return write(...a);
+    };
+  }
+  return { wrote: () => wrote, reset: () => void (wrote = false) };
+}
+
+/**
  * Whether this thread's event loop has nothing left to run that the runtime reports
  * (`process.getActiveResourcesInfo()`: handles and requests on Node, timers on Deno; Bun reports
  * none). Checked a macrotask later, so that what just finished has been closed.
