@@ -25,7 +25,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { BufferTooShort, EOFError, StateError } from "./errors.ts";
@@ -36,13 +35,12 @@ import { REBUILD } from "./core/rebuild.ts";
 /** Messages of at least this many bytes are sent as requests (answered when the buffer has room). */
 const _BIG = 64 * 1024;
 
-let _seq = 0;
 let _pollSeq = 0;
 const _open = new Set<Connection<unknown>>();
 let _hookInstalled = false;
 
 function _newHandleId(): string {
-  return `${process.pid}.${++_seq}`;
+  return node.handleId("");
 }
 
 interface _State {

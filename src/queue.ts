@@ -21,7 +21,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { decodeOrLoad, encode, registerType } from "./channel/codec.ts";
 import { node, type Ref } from "./core/node.ts";
 import { StateError } from "./errors.ts";
@@ -59,7 +58,6 @@ export interface QueueWaitOptions {
 }
 
 const _MAX_BATCH = 1024;
-let _clientSeq = 0;
 const _open = new Set<Queue<unknown>>();
 let _hookInstalled = false;
 let _flushForExit: (q: Queue<unknown>) => Promise<void>;
@@ -114,7 +112,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   #joinable: boolean;
   #server: QueueServer | undefined;
   #route: Route | undefined;
-  #client = `${process.pid}.q${++_clientSeq}`;
+  #client = node.handleId("q");
   #buf = new Fifo<[number, Uint8Array]>();
   #acks: number[] = [];
   #ackScheduled = false;

@@ -183,3 +183,13 @@ test("threads terminated while blocked in Lock.acquire, Event.wait, Queue.get, C
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ok shm served\n$/);
 });
+
+test("A thread's Queue or Pipe handle that closes, or ends with its thread, leaves the main thread's waiting get()/recv() alone", async () => {
+  // Handle ids were counted per thread: a thread's first handle had the id of the main thread's
+  // first one, and closing it cancelled the main thread's wait.
+  for (const mode of ["queue-close", "queue-end", "pipe-close"]) {
+    const r = await runScript(fixture("thread_handles.ts"), [mode]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "got after\n", `${mode}: ${r.stdout}${r.stderr}`);
+  }
+});

@@ -106,10 +106,11 @@ export class ProcessNode {
   rootPid: number = process.pid;
   /**
    * Counters shared by every thread of this process: [processes, thread names, thread addresses,
-   * owner tokens], so that names (`Process-N`, `Thread-N`), thread addresses and the tokens of
-   * tasks that own an RLock (`sync/served/owner.ts`) stay unique across threads.
+   * owner tokens, handle ids], so that names (`Process-N`, `Thread-N`), thread addresses, the tokens
+   * of tasks that own an RLock (`sync/served/owner.ts`) and the ids of queue and pipe handles
+   * ({@linkcode handleId}) stay unique across threads.
    */
-  counters: Int32Array = new Int32Array(new SharedArrayBuffer(16));
+  counters: Int32Array = new Int32Array(new SharedArrayBuffer(20));
   /** Work to finish before a child exits normally (flush queues, join children). */
   readonly beforeExit: Array<() => Promise<void>> = [];
 
@@ -160,12 +161,22 @@ export class ProcessNode {
 
   /**
    * The next number of a counter shared by all threads of the process: `0` process names, `1`
-   * thread names, `2` thread addresses, `3` owner tokens.
+   * thread names, `2` thread addresses, `3` owner tokens, `4` handle ids.
    * @param kind Which counter.
    * @returns The number, from 1.
    */
-  nextNumber(kind: 0 | 1 | 2 | 3): number {
+  nextNumber(kind: 0 | 1 | 2 | 3 | 4): number {
     return Atomics.add(this.counters, kind, 1) + 1;
+  }
+
+  /**
+   * An id for a handle (a queue client, a pipe end) that no other handle of this process has, in
+   * any of its threads: the objects that serve queues and pipes tell their clients apart by it.
+   * @param tag Tells kinds of handle apart in the id.
+   * @returns `<pid>.<tag><n>`.
+   */
+  handleId(tag: string): string {
+    return `${process.pid}.${tag}${this.nextNumber(4) >>> 0}`;
   }
 
   /** This node's address, without starting to listen on it (a thread's address when it is one). */
