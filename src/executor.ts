@@ -222,7 +222,8 @@ export class ProcessPoolExecutor implements AsyncDisposable {
 /**
  * Python's `concurrent.futures.ThreadPoolExecutor`: the whole {@linkcode ProcessPoolExecutor} API,
  * with worker threads of this process instead of worker processes. As in the process executor, a
- * worker lost while the executor has work (a task that calls `exit()`) breaks it.
+ * worker ended from outside while the executor has work breaks it (`BrokenProcessPool`), and a task
+ * that calls `exit(n)` rejects its own future with `WorkerLostError` (its `exitCode` is `n`).
  *
  * @example
  * ```ts

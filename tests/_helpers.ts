@@ -4,6 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
+import assert from "node:assert/strict";
+import { enumerateThreads } from "../src/thread/current.ts";
 import { detect } from "../src/runtime/adapter.ts";
 import { processGone } from "../src/runtime/liveness.ts";
 
@@ -96,4 +98,22 @@ export async function until(cond: () => boolean, timeout: number): Promise<boole
     await new Promise((r) => setTimeout(r, 20));
   }
   return cond();
+}
+
+/** What a pool's workers are: processes, or threads of this process (ThreadPool, ThreadPoolExecutor). */
+export type WorkerKind = "process" | "thread";
+
+/**
+ * Whether pool worker `id` (an entry of `_pids`) has ended: its process is gone, or no live thread of
+ * this process has that id (the pool's worker threads are threads this process started).
+ */
+export function workerGone(kind: WorkerKind): (id: number) => boolean {
+  if (kind === "process") return processGone;
+  return (id) => !enumerateThreads().some((t) => t.ident === id);
+}
+
+/** Waits until `file` exists (a fixture wrote it with writeAtomic) and returns its text. */
+export async function waitForFile(file: string, timeout = 30_000): Promise<string> {
+  assert.ok(await until(() => fs.existsSync(file), timeout), `${file} did not appear within ${timeout} ms`);
+  return fs.readFileSync(file, "utf8");
 }

@@ -3,13 +3,14 @@
 // are gated (each waits until the test lets it end) and the test ends them one worker at a time; the
 // worker just freed is then the only idle one, so the next task must start there. A task queued
 // behind the other worker's gated task would never start: the test would wait out its deadline and
-// fail. Before the balanced scheduler, the worker that served a burst took 3 of 4 such tasks.
+// fail. Before the balanced scheduler, the worker that served a burst took 3 of 4 such tasks. The
+// same cases run for Pool and ThreadPool (one scheduler for both kinds of worker).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Pool } from "../mod.ts";
+import { Pool, ThreadPool } from "../mod.ts";
 import { gated, napPid, whichPid } from "./fixtures/pool_balance_tasks.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -29,7 +30,7 @@ async function bothReady(pool: Pool): Promise<void> {
 /** The gated tasks' folder, and what the test reads and writes in it. */
 class Gates {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "mp-balance-"));
-  /** Task ids that started, each with its worker's pid, in the order the test saw them. */
+  /** Task ids that started, each with its worker's id (pid or thread id), in the order the test saw them. */
   readonly started = new Map<number, number>();
 
   /** The task ids that have started since the last look, waiting for at least `n` in all. */
@@ -82,9 +83,9 @@ async function endOneWorkerAtATime(
     const pid = first[turn++ % 2];
     gates.release(running.get(pid)!);
     const before = gates.started.size;
-    await gates.waitStarted(before + 1, `after the task on pid ${pid} ended (the only idle worker)`);
+    await gates.waitStarted(before + 1, `after the task on worker ${pid} ended (the only idle worker)`);
     const [id, where] = [...gates.started].at(-1)!;
-    assert.equal(where, pid, `task ${id} started on pid ${where}, not on the idle worker ${pid}`);
+    assert.equal(where, pid, `task ${id} started on worker ${where}, not on the idle worker ${pid}`);
     running.set(pid, id);
   }
   for (const id of running.values()) gates.release(id);
@@ -92,38 +93,45 @@ async function endOneWorkerAtATime(
   return [...gates.started.values()];
 }
 
-describe("Pool scheduling", () => {
-  test("Pool: after one worker served a burst of tiny calls, no task waits behind it while the other is idle", async () => {
-    await using pool = new Pool(2);
-    await bothReady(pool);
-    // Sequential calls all go to the same idle worker: it learns that tasks are tiny.
-    for (let i = 0; i < 200; i++) await pool.apply(whichPid, [i]);
-    const pids = await endOneWorkerAtATime(
-      pool,
-      6,
-      (dir) => Promise.all(range(6).map((i) => pool.applyAsync(gated, [dir, i]).get())),
-    );
-    assert.deepEqual(pids.filter((p) => p === pids[0]).length, 3, `each worker ran 3 of 6: ${JSON.stringify(pids)}`);
-  });
+const KINDS: Array<[label: "Pool" | "ThreadPool", PoolClass: typeof Pool]> = [["Pool", Pool], [
+  "ThreadPool",
+  ThreadPool,
+]];
 
-  test("Pool: a function taught to be tiny, then blocking, still leaves no task behind a busy worker", async () => {
-    await using pool = new Pool(2);
-    await bothReady(pool);
-    using warm = new Gates();
-    for (const i of range(300)) warm.release(i);
-    await pool.starmap(gated, range(300).map((i) => [warm.dir, i]), { chunksize: 1 });
-    await endOneWorkerAtATime(
-      pool,
-      6,
-      (dir) => Promise.all(range(6).map((i) => pool.applyAsync(gated, [dir, i]).get())),
-    );
-  });
+for (const [label, PoolClass] of KINDS) {
+  describe(`${label} scheduling`, () => {
+    test(`${label}: after one worker served a burst of tiny calls, no task waits behind it while the other is idle`, async () => {
+      await using pool = new PoolClass(2);
+      await bothReady(pool);
+      // Sequential calls all go to the same idle worker: it learns that tasks are tiny.
+      for (let i = 0; i < 200; i++) await pool.apply(whichPid, [i]);
+      const pids = await endOneWorkerAtATime(
+        pool,
+        6,
+        (dir) => Promise.all(range(6).map((i) => pool.applyAsync(gated, [dir, i]).get())),
+      );
+      assert.deepEqual(pids.filter((p) => p === pids[0]).length, 3, `each worker ran 3 of 6: ${JSON.stringify(pids)}`);
+    });
 
-  test("Pool.starmap(chunksize 1) after a warm-up map: no task waits behind a busy worker", async () => {
-    await using pool = new Pool(2);
-    await pool.map(whichPid, range(2000), { chunksize: 1 });
-    await bothReady(pool);
-    await pool.map(whichPid, range(2000), { chunksize: 1 });
-    await endOneWorkerAtATime(pool, 6, (dir) => pool.starmap(gated, range(6).map((i) => [dir, i]), { chunksize: 1 }));
+    test(`${label}: a function taught to be tiny, then blocking, still leaves no task behind a busy worker`, async () => {
+      await using pool = new PoolClass(2);
+      await bothReady(pool);
+      using warm = new Gates();
+      for (const i of range(300)) warm.release(i);
+      await pool.starmap(gated, range(300).map((i) => [warm.dir, i]), { chunksize: 1 });
+      await endOneWorkerAtATime(
+        pool,
+        6,
+        (dir) => Promise.all(range(6).map((i) => pool.applyAsync(gated, [dir, i]).get())),
+      );
+    });
+
+    test(`${label}.starmap(chunksize 1) after a warm-up map: no task waits behind a busy worker`, async () => {
+      await using pool = new PoolClass(2);
+      await pool.map(whichPid, range(2000), { chunksize: 1 });
+      await bothReady(pool);
+      await pool.map(whichPid, range(2000), { chunksize: 1 });
+      await endOneWorkerAtATime(pool, 6, (dir) => pool.starmap(gated, range(6).map((i) => [dir, i]), { chunksize: 1 }));
+    });
   });
-});
+}
