@@ -1,9 +1,9 @@
 // Seed: 003_d11a23a09cad837b.txt (多线程与多进程: starting threads vs starting processes)
-// Shows: starting a thread is much cheaper than starting a process. Runs a trivial function on 100
-// `Thread`s, then in 100 `Process`es, joins each batch, and prints both times in seconds, as the
-// seed's `print(t1, t2)`. A JavaScript thread has its own engine instance and its own copy of the
-// modules, so it costs more than a Python thread, but it needs no new process, runtime binary or
-// socket handshake.
+// Shows: the seed's comparison of start-up costs. Runs a trivial function on 100 `Thread`s, then in
+// 100 `Process`es, joins each batch, and prints both times in seconds, as the seed's
+// `print(t1, t2)`. In Python a thread starts far faster than a process. A JavaScript thread needs
+// no new process, runtime binary or socket handshake, but it has its own engine instance and loads
+// its own copy of the modules, so how much it saves depends on the runtime.
 // expect: ^\d+\.\d+ \d+\.\d+\n$
 import { isMainProcess, Process, Thread } from "../mod.ts";
 
