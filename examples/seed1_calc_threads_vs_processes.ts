@@ -1,9 +1,10 @@
 // Seed: 001_e2c67ce1dec34c34.txt (版本二 against 版本三: four threads, then four processes)
 // Shows: the comparison the seed draws between its thread and process versions, in one program.
 // Python's threads lose it (the GIL runs one at a time: 45 s against 44 s for four calls in a row);
-// JavaScript threads run in parallel like processes, and start faster, so here the threads finish
-// first. The line printed is `threads <s> processes <s>`, each the time to start four workers that
-// each run calc() once and join them all. With fewer than 4 cores both take longer than one call.
+// JavaScript threads run in parallel like processes, so here the two times differ only by what
+// starting a worker costs on the runtime. The line printed is `threads <s> processes <s>`, each the
+// time to start four workers that each run calc() once and join them all. With fewer than 4 cores
+// both take longer than one call.
 // The loop of 100,000,000 is scaled to LOOPS so one call takes roughly 0.2 s.
 // expect: ^threads \d+\.\d+ processes \d+\.\d+\n$
 import { isMainProcess, Process, Thread } from "../mod.ts";

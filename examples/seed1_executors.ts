@@ -4,7 +4,7 @@
 // ThreadPoolExecutor, then a ProcessPoolExecutor: the same code with either class. Unlike a plain
 // Thread or Process (seed1_calc_threads.ts, seed1_calc_processes.ts), a future gives calc()'s return
 // value back. In Python the thread pool gains nothing on this CPU-bound work (the GIL); here both
-// run the four calls in parallel, and the thread pool starts its workers faster.
+// run the four calls in parallel, and the times differ by what starting the workers costs.
 // The seed's text is cut off before this program; it is written from the summary, as
 // `with ProcessPoolExecutor(max_workers=4) as executor: fs = [executor.submit(calc, i) ...]`.
 // The loop of 100,000,000 is scaled to LOOPS so one call takes roughly 0.2 s.
