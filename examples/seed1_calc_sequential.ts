@@ -1,7 +1,7 @@
 // Seed: 001_e2c67ce1dec34c34.txt (版本一: the function run four times in a row)
 // Shows: the single-process baseline for seed1_calc_processes.ts: four CPU-bound calls, one
-// after another, timed. (The seed's 版本二 runs them on threads, which Python's GIL serialises;
-// it is not about multiprocessing and is not ported.)
+// after another, timed. (The seed's 版本二 runs them on threads, which Python's GIL serialises:
+// seed1_calc_threads.ts ports it with `Thread`, which runs them in parallel.)
 // The loop of 100,000,000 is scaled to LOOPS so one call takes roughly 0.2 s.
 // expect: ^([^\n]* MainProcess 300000000\n){4}\d+\.\d+\n$
 import process from "node:process";
