@@ -62,6 +62,8 @@ const _TERMINATED = -15;
 
 /** Set by the class's static block: gives a thread its own `Thread` object. */
 let _makeCurrent: (t: Thread, ident: number) => void;
+/** Set by the class's static block: see {@linkcode freshThread}. */
+let _makeFresh: (t: Thread) => void;
 
 /**
  * A thread that runs `target(...args)` (or an overridden {@linkcode Thread.run}) in a worker thread
@@ -95,12 +97,14 @@ export class Thread implements AsyncDisposable {
   #error: Error | undefined;
   #terminated = false;
   #current = false;
+  #fresh = false;
 
   static {
     _makeCurrent = (t, ident) => {
       t.#current = true;
       t.#ident = ident;
     };
+    _makeFresh = (t) => void (t.#fresh = true);
   }
 
   /**
@@ -181,17 +185,22 @@ export class Thread implements AsyncDisposable {
       treeDir: node.treeDir,
       parentAddress: node.addressName,
       counters: node.counters,
-      thread: { name: this.#name, daemon: this.#daemon },
+      thread: { name: this.#name, daemon: this.#daemon, reuse: !this.#fresh },
       target,
       payload,
       needs,
     };
     let ended!: (code: number) => void;
     this.#exited = new Promise<number>((resolve) => (ended = resolve));
-    this.#worker = runThread(setup, {
-      message: (m, a) => this.#fromThread(m, a),
-      ended: (code) => ended(code),
-    }, this.#daemon);
+    this.#worker = runThread(
+      setup,
+      {
+        message: (m, a) => this.#fromThread(m, a),
+        ended: (code) => ended(code),
+      },
+      this.#daemon,
+      this.#fresh,
+    );
     this.#ident = this.#worker.handle.threadId;
     const untrack = trackThread(this);
     this.#exited = this.#exited.then((code) => {
@@ -287,5 +296,17 @@ export function currentThreadObject(
 export function threadStandIn(name: string, ident: number, daemon: boolean): Thread {
   const t = new Thread({ name, daemon });
   _makeCurrent(t, ident);
+  return t;
+}
+
+/**
+ * Makes `t` run on a new worker that ends with it, never a parked one and never parked after:
+ * a pool's worker thread, which `maxTasksPerChild` replaces to start afresh.
+ * @param t A thread not started yet.
+ * @returns `t`.
+ * @internal
+ */
+export function freshThread(t: Thread): Thread {
+  _makeFresh(t);
   return t;
 }

@@ -252,7 +252,7 @@ for (const [label, PoolClass, kind] of KINDS) {
             : pool.applyAsync(announceThenHang, [t.file("victim")]);
           const others = pool.map(square, range(30), { chunksize: 1 });
           if (kind === "thread") pool._killWorker(Number(await waitForFile(t.file("victim"))));
-          const [signal, code] = kind === "process" ? [/SIGKILL/, /-9\b/] : [/SIGTERM/, /-15\b/];
+          const [signal, code] = kind === "process" ? [/SIGKILL/, /-9\b/] : [/was terminated/, /-15\b/];
           await assert.rejects(
             victim.get(),
             (e: Error) => e instanceof WorkerLostError && signal.test(e.message) && code.test(e.message),

@@ -64,7 +64,7 @@ async function _main(): Promise<void> {
     for (const hook of node.beforeExit) await hook();
     // Work the target left running (a timer, a server) ends with the thread, as a child process's
     // does at exit, and output it wrote is flushed when its worker exits: such a worker is not reused.
-    if (output.wrote() || !(await loopIsIdle())) break;
+    if (!setup.thread.reuse || output.wrote() || !(await loopIsIdle())) break;
     const arrived = new Promise<ThreadSetup | null>((r) => (next = r));
     parentPeer.hold(); // parked: alive until told; the starter's side does not keep the process alive
     parentPeer.notify(THREAD_INBOX, "done", []);

@@ -8,7 +8,7 @@
 import type { Peer } from "../channel/peer.ts";
 import { moduleBeside } from "../runtime/module_beside.ts";
 import { Process } from "../process.ts";
-import { Thread } from "../thread.ts";
+import { freshThread, Thread } from "../thread.ts";
 import type { PoolTask } from "./task.ts";
 import { poolWorker, WORKER_INBOX } from "./worker.ts";
 
@@ -49,7 +49,7 @@ export interface PoolWorker {
 export function startWorker(poolId: string, wid: number, kind: WorkerKind): PoolWorker {
   const options = { target: poolWorker, module: _WORKER_MODULE, args: [poolId, wid], daemon: true };
   const proc = kind === "thread"
-    ? new Thread({ ...options, name: `ThreadPoolWorker-${wid}` })
+    ? freshThread(new Thread({ ...options, name: `ThreadPoolWorker-${wid}` }))
     : new Process({ ...options, name: `SpawnPoolWorker-${wid}` });
   const w: PoolWorker = {
     wid,

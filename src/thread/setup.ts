@@ -15,6 +15,6 @@ export interface ThreadSetup extends Omit<ChildSetup, "parent"> {
   self: string;
   /** Counters shared by the threads of the process (`ProcessNode.counters`). */
   counters: Int32Array;
-  /** The thread's name and daemon flag. */
-  thread: { name: string; daemon: boolean };
+  /** The thread's name and daemon flag, and whether its worker may run the next thread after it. */
+  thread: { name: string; daemon: boolean; reuse: boolean };
 }

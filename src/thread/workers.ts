@@ -80,11 +80,17 @@ function _ended(w: _Worker, code: number): void {
  * @param setup The thread's setup (its `self` is set to the worker's address).
  * @param owner The `Thread` object, told what the thread sends and when it ends.
  * @param daemon Whether the thread may keep the process alive (false) or not (true).
+ * @param fresh Start a new worker even if one is parked.
  * @returns The worker.
  * @throws {Error} If the runtime refuses a thread.
  */
-export function runThread(setup: Omit<ThreadSetup, "self">, owner: ThreadOwner, daemon: boolean): ThreadWorker {
-  let w = _parked.pop();
+export function runThread(
+  setup: Omit<ThreadSetup, "self">,
+  owner: ThreadOwner,
+  daemon: boolean,
+  fresh = false,
+): ThreadWorker {
+  let w = fresh ? undefined : _parked.pop();
   if (w !== undefined) {
     _unpark(w);
     w.owner = owner;
