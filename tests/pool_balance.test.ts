@@ -95,7 +95,7 @@ async function endOneWorkerAtATime(
 }
 
 // A documented difference (README, "Threads"): on Deno a worker thread's messages can reach the pool
-// 10-30 ms late under load (Deno's MessagePort), after the worker has already started its next
+// 10-30 ms late under load (cause not found: a bare port shows no lag), after the worker started its next
 // task. The scheduler, seeing a task that looks just started, may then queue a tiny-measured task
 // behind it while the other worker goes idle: about 1 run in 20 of these cases failed on a loaded
 // box. Node and Bun deliver in time, and Deno's process pools too: those run here.
