@@ -1,9 +1,10 @@
 /**
  * Threads of this process: starting a worker thread on a script, the thread this code runs in, and
  * a {@linkcode ByteStream} over a `MessagePort`, the link between two threads of one process. All
- * three runtimes run `node:worker_threads` (measured against Web Workers in the README's threads
- * section); a port is reachable only by the threads it was handed to, so a link over one needs no
- * handshake.
+ * three runtimes run `node:worker_threads`: Web Workers started faster bare on Deno and Bun (README,
+ * Threads), but only `node:worker_threads` gives the ports, transfers and `unref` the link needs
+ * alike on all three, and a finished thread's worker is reused anyway. A port is reachable only by
+ * the threads it was handed to, so a link over one needs no handshake.
  *
  * @module
  */
