@@ -8,7 +8,7 @@
 import { BrokenProcessPool, CancelledError, StateError, TimeoutError } from "./errors.ts";
 import type { Target } from "./process.ts";
 import { cpuCount } from "./process/current.ts";
-import { engineOptions, PoolEngine, type PoolKind, PoolTask } from "./pool/engine.ts";
+import { type Engine, type EngineFactory, localEngine, type PoolKind, PoolTask } from "./pool/engine.ts";
 import { asCompleted, Future, futureControl, type ReturnWhen, waitFutures } from "./pool/future.ts";
 import { MODE_APPLY, MODE_MAP } from "./pool/worker.ts";
 import { chunksOf, positiveInt } from "./pool/stream.ts";
@@ -65,7 +65,11 @@ export interface ExecutorOptions {
 export class ProcessPoolExecutor implements AsyncDisposable {
   /** The class name the engine reports (a `ThreadPoolExecutor` runs threads). @internal */
   static readonly _poolKind: PoolKind = "ProcessPoolExecutor";
-  #engine: PoolEngine;
+  /** Makes the engine (a cluster's executor sends tasks to worker nodes). @internal */
+  static readonly _engine: EngineFactory = localEngine;
+  /** The number of workers when none is given. @internal */
+  static readonly _defaultSize: () => number = cpuCount;
+  #engine: Engine;
   #shutdown = false;
   #futures = new Set<Future<unknown>>();
 
@@ -76,11 +80,12 @@ export class ProcessPoolExecutor implements AsyncDisposable {
    * @throws {TypeError} If an option has the wrong type.
    */
   constructor(options: ExecutorOptions = {}) {
-    const kind = (new.target as unknown as { _poolKind: PoolKind })._poolKind;
+    const cls = new.target as unknown as typeof ProcessPoolExecutor;
+    const kind = cls._poolKind;
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${kind} options must be an object`);
     }
-    this.#engine = new PoolEngine(engineOptions(kind, options.maxWorkers ?? cpuCount(), "maxWorkers", options));
+    this.#engine = cls._engine(kind, options.maxWorkers ?? cls._defaultSize(), "maxWorkers", options);
   }
 
   /** Pids of the current workers (thread ids in a `ThreadPoolExecutor`). */

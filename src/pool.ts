@@ -8,7 +8,7 @@
 import { StateError, TimeoutError } from "./errors.ts";
 import type { Target } from "./process.ts";
 import { cpuCount } from "./process/current.ts";
-import { engineOptions, PoolEngine, type PoolKind, PoolTask } from "./pool/engine.ts";
+import { type Engine, type EngineFactory, localEngine, type PoolKind, PoolTask } from "./pool/engine.ts";
 import { AsyncResult } from "./pool/async_result.ts";
 import { MODE_APPLY, MODE_MAP, MODE_STARMAP } from "./pool/worker.ts";
 import { type CallOptions, checkCallOptions, chunkCount, chunksOf, positiveInt, runStream } from "./pool/stream.ts";
@@ -174,11 +174,15 @@ function _joinChunks(parts: unknown[][]): unknown[] {
  * ```
  */
 export class Pool implements AsyncDisposable {
-  #engine: PoolEngine;
+  #engine: Engine;
   #size: number;
 
   /** The class name the engine reports (a `ThreadPool` runs threads). @internal */
   static readonly _poolKind: PoolKind = "Pool";
+  /** Makes the engine (a cluster's `Pool` sends tasks to worker nodes). @internal */
+  static readonly _engine: EngineFactory = localEngine;
+  /** The number of workers when none is given. @internal */
+  static readonly _defaultSize: () => number = cpuCount;
 
   /**
    * Starts the worker processes.
@@ -188,12 +192,13 @@ export class Pool implements AsyncDisposable {
    */
   constructor(processes?: number | PoolOptions) {
     const o: PoolOptions = typeof processes === "object" && processes !== null ? processes : { processes };
-    const kind = (new.target as unknown as { _poolKind: PoolKind })._poolKind;
+    const cls = new.target as unknown as typeof Pool;
+    const kind = cls._poolKind;
     if (typeof processes !== "object" && processes !== undefined && typeof processes !== "number") {
       throw new TypeError(`${kind} expects a number of workers or an options object, got ${typeof processes}`);
     }
-    const size = o.processes ?? cpuCount();
-    this.#engine = new PoolEngine(engineOptions(kind, size, "processes", o));
+    const size = o.processes ?? cls._defaultSize();
+    this.#engine = cls._engine(kind, size, "processes", o);
     this.#size = size;
   }
 

@@ -100,8 +100,51 @@ export function engineOptions(
   };
 }
 
+/**
+ * What `Pool` and `ProcessPoolExecutor` drive: the local {@linkcode PoolEngine}, or a cluster's
+ * engine that sends tasks to worker nodes over Redis (`multiproc/redis`).
+ */
+export interface Engine {
+  /** "open", "closed", "terminated" or "broken". */
+  readonly state: string;
+  /** The error that broke the pool, if any. */
+  readonly brokenError: Error | undefined;
+  /** Ids of the live local workers (none for a cluster). */
+  readonly pids: number[];
+  /** Ends a local worker as if killed from outside (tests). */
+  killWorker(id: number): void;
+  /** The number a function travels under. */
+  functionId(fn: unknown, what?: string): number;
+  /** Queues a task. */
+  submit(task: PoolTask): void;
+  /** A lazy producer (imap) started. */
+  streamStarted(): void;
+  /** A lazy producer ended. */
+  streamEnded(): void;
+  /** Settles a task with `reason` now (see {@linkcode PoolEngine.cancel}). */
+  cancel(task: PoolTask, reason: unknown, onlyQueued?: boolean): boolean;
+  /** No new work. */
+  close(): void;
+  /** Rejects outstanding tasks and stops. */
+  terminate(): Promise<void>;
+  /** Waits until the outstanding work is done and the workers are gone. */
+  join(): Promise<void>;
+}
+
+/** How a pool class makes its engine (a cluster's classes override it). */
+export type EngineFactory = (
+  kind: PoolKind,
+  size: number,
+  sizeName: string,
+  o: { initializer?: Target; initargs?: unknown[]; maxTasksPerChild?: number; module?: string | URL },
+) => Engine;
+
+/** The local engine: worker processes or threads on this machine. */
+export const localEngine: EngineFactory = (kind, size, sizeName, o) =>
+  new PoolEngine(engineOptions(kind, size, sizeName, o));
+
 /** Starts, feeds and replaces the worker processes of one pool. */
-export class PoolEngine {
+export class PoolEngine implements Engine {
   #o: EngineOptions;
   #id = `pool-${process.pid}-${++_poolCounter}`;
   #workers = new Map<number, PoolWorker>();
@@ -160,10 +203,11 @@ export class PoolEngine {
 
   /**
    * The number a function travels under; describes it (module or source) on first use.
+   * @param module Its module, where the caller knows it (a worker node does).
    * @throws {TypeError} If `fn` cannot be sent (not a function, built-in, a class).
    */
-  functionId(fn: unknown, what = "function"): number {
-    return this.#functions.idOf(fn, what);
+  functionId(fn: unknown, what = "function", module?: string): number {
+    return this.#functions.idOf(fn, what, module);
   }
 
   /** Queues a task (the caller checked the state). */

@@ -23,12 +23,13 @@ export class FunctionRegistry {
    * The number `fn` travels under; describes it (module or source) on first use.
    * @param fn The function.
    * @param what What to call it in errors.
+   * @param module Its module, when known (else the pool's default, else inferred).
    * @returns Its number.
    * @throws {TypeError} If `fn` cannot be sent (not a function, built-in, a class).
    */
-  idOf(fn: unknown, what = "function"): number {
+  idOf(fn: unknown, what = "function", module?: string): number {
     if ((typeof fn === "function") && this.#byObject.has(fn)) return this.#byObject.get(fn)!;
-    const spec = describeFunction(fn, this.#module, what);
+    const spec = describeFunction(fn, module ?? this.#module, what);
     const id = this.#specs.length;
     this.#specs.push(spec);
     this.#byObject.set(fn as object, id);

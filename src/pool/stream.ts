@@ -5,7 +5,7 @@
  * @module
  */
 import { TimeoutError } from "../errors.ts";
-import type { PoolEngine } from "./engine.ts";
+import type { Engine } from "./engine.ts";
 import { PoolTask } from "./task.ts";
 import { MODE_MAP } from "./worker.ts";
 
@@ -96,7 +96,7 @@ export interface StreamSpec {
  * in flight or buffered. An error thrown by the input surfaces where its chunk's results would
  * have been (after every earlier chunk), unchanged.
  */
-export async function* runStream<R>(engine: PoolEngine, s: StreamSpec): AsyncGenerator<R> {
+export async function* runStream<R>(engine: Engine, s: StreamSpec): AsyncGenerator<R> {
   const { timeout, signal } = s.options;
   if (signal?.aborted) throw signal.reason;
   engine.streamStarted();

@@ -1,0 +1,211 @@
+/**
+ * Beyond one machine: the same `Pool`, `ProcessPoolExecutor`, queues, dicts and locks, over Redis
+ * (≥ 7, or Valkey), with worker nodes that run local pools. Import it from `multiproc/redis`; it
+ * needs the `ioredis` package, loaded only when this backend is used.
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import process from "node:process";
+import { Pool } from "./pool.ts";
+import { ProcessPoolExecutor } from "./executor.ts";
+import type { EngineFactory } from "./pool/engine.ts";
+import { cpuCount } from "./process/current.ts";
+import { parseUrl } from "./redis/client.ts";
+import { type ClusterCore, openCore, RECONNECT_TIMEOUT } from "./redis/core.ts";
+import { RemoteEngine } from "./redis/engine.ts";
+import { type ServeOptions, startNode, WorkerNode } from "./redis/node.ts";
+
+export { type ServeOptions, WorkerNode };
+
+/**
+ * Options of {@linkcode connect}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from "multiproc/redis";
+ * const options: ConnectOptions = { authkey: "a long random shared secret", namespace: "jobs" };
+ * ```
+ */
+export interface ConnectOptions {
+  /**
+   * The cluster's shared secret (at least 16 bytes): every task, result and value in Redis is
+   * signed with it, and nothing unsigned is decoded or run. Read it from a private file
+   * ({@linkcode readAuthkey}), never from an environment variable.
+   */
+  authkey: string | Uint8Array;
+  /** Separates clusters sharing one Redis (default `"default"`). */
+  namespace?: string;
+  /**
+   * How long calls wait for a lost Redis to come back before they reject (ms, default 30 000).
+   */
+  reconnectTimeout?: number;
+}
+
+function _authkey(k: unknown): Uint8Array {
+  const bytes = typeof k === "string" ? new TextEncoder().encode(k) : k;
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      "connect() needs options.authkey, the cluster's shared secret (a string or Uint8Array): " +
+        "read it from a private file with readAuthkey(path)",
+    );
+  }
+  if (bytes.length < 16) throw new RangeError(`The authkey must be at least 16 bytes, got ${bytes.length}`);
+  return bytes.slice();
+}
+
+/**
+ * Reads an authkey (or a password) from a file that only its owner can read: a regular file, owned
+ * by this user, with no permission bits for group or others (e.g. mode 0600). Surrounding
+ * whitespace is trimmed.
+ * @param path The file.
+ * @returns Its contents.
+ * @throws {Error} If the file is missing, not a regular file, someone else's, or readable by others.
+ * @example
+ * ```ts
+ * import { readAuthkey } from "multiproc/redis";
+ * import * as fs from "node:fs";
+import process from "node:process";
+ * import * as os from "node:os";
+ * import * as path from "node:path";
+ * const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "key-")), "authkey");
+ * fs.writeFileSync(file, "0123456789abcdef0123456789abcdef\n", { mode: 0o600 });
+ * console.log(readAuthkey(file).length); // 32
+ * fs.rmSync(path.dirname(file), { recursive: true });
+ * ```
+ */
+export function readAuthkey(path: string): string {
+  const st = fs.lstatSync(path);
+  if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+  const me = typeof process.getuid === "function" ? process.getuid() : undefined;
+  if (me !== undefined && st.uid !== me) throw new Error(`${path} belongs to uid ${st.uid}, not to this user (${me})`);
+  if ((st.mode & 0o077) !== 0) {
+    throw new Error(
+      `${path} can be read by others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 ${path}`,
+    );
+  }
+  return fs.readFileSync(path, "utf8").trim();
+}
+
+/**
+ * A connection to a cluster: its classes and objects work like the local ones, across every
+ * process on every machine that connects with the same URL, authkey and namespace.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "multiproc/redis";
+ * import { isMainProcess } from "multiproc";
+ * export function square(x: number) { return x * x; }
+ * if (isMainProcess(import.meta) && process.env.REDIS_URL) {
+ *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+ *   await using pool = new cluster.Pool(); // worker nodes run `multiproc worker` with this module
+ *   console.log(await pool.map(square, [1, 2, 3]));
+ * }
+ * ```
+ */
+export class Cluster implements AsyncDisposable {
+  /** @internal */
+  readonly _core: ClusterCore;
+  /** The total worker processes of the live nodes when this handle connected (at least 1). */
+  readonly processes: number;
+  /**
+   * A `Pool` whose workers are the cluster's worker nodes: the same methods and semantics, with
+   * the differences listed in the README (no initializer; a timed-out task is abandoned, not
+   * killed; functions must be exported from a module the nodes serve).
+   */
+  readonly Pool: typeof Pool;
+  /** A `ProcessPoolExecutor` whose workers are the cluster's worker nodes. */
+  readonly ProcessPoolExecutor: typeof ProcessPoolExecutor;
+
+  /** Use {@linkcode connect}. @internal */
+  constructor(core: ClusterCore, processes: number) {
+    this._core = core;
+    this.processes = processes;
+    const engine: EngineFactory = (kind, size, _sizeName, o) => new RemoteEngine(core, kind, size, o);
+    const defaultSize = () => this.processes;
+    this.Pool = class extends Pool {
+      static override readonly _engine: EngineFactory = engine;
+      static override readonly _defaultSize: () => number = defaultSize;
+    };
+    this.ProcessPoolExecutor = class extends ProcessPoolExecutor {
+      static override readonly _engine: EngineFactory = engine;
+      static override readonly _defaultSize: () => number = defaultSize;
+    };
+  }
+
+  /** The namespace. */
+  get namespace(): string {
+    return this._core.namespace;
+  }
+
+  /**
+   * Makes this process a worker node: a local pool of `processes` workers that runs the cluster's
+   * tasks whose functions come from `modules`.
+   * @param options `processes` (default: CPUs), `modules`, `name`.
+   * @returns The node; `close()` it (or `await using`) to stop it.
+   * @throws {TypeError} If `modules` is empty or an option has the wrong type.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   const cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   await using node = await cluster.serve({ processes: 2, modules: [new URL("./tasks.ts", import.meta.url)] });
+   * }
+   * ```
+   */
+  serve(options: ServeOptions): Promise<WorkerNode> {
+    return startNode(this._core, options, cpuCount());
+  }
+
+  /** Closes the connections; calls still in flight reject. */
+  close(): Promise<void> {
+    this._core.close();
+    return Promise.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Connects to a cluster.
+ * @param url `redis://[user:password@]host[:port][/db]`, `rediss://...` for TLS, or
+ *   `unix:///path/redis.sock[?password=...]`.
+ * @param options The authkey (required), namespace and reconnect timeout.
+ * @returns The cluster handle.
+ * @throws {AuthenticationError} If Redis refuses the URL's credentials.
+ * @throws {Error} If Redis cannot be reached, or the ioredis package is missing.
+ * @throws {TypeError} If the URL or an option is malformed.
+ * @example
+ * ```ts
+ * import { connect } from "multiproc/redis";
+ * if (process.env.REDIS_URL) {
+ *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef", namespace: "demo" });
+ *   console.log(cluster.namespace); // demo
+ * }
+ * ```
+ */
+export async function connect(url: string, options: ConnectOptions): Promise<Cluster> {
+  const endpoint = parseUrl(url);
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("connect() needs an options object with the cluster's authkey");
+  }
+  const key = _authkey(options.authkey);
+  const namespace = options.namespace ?? "default";
+  if (typeof namespace !== "string" || !/^[\w.-]{1,64}$/.test(namespace)) {
+    throw new TypeError(
+      `The namespace must be 1-64 letters, digits, '_', '.' or '-', got ${JSON.stringify(namespace)}`,
+    );
+  }
+  const timeout = options.reconnectTimeout ?? RECONNECT_TIMEOUT;
+  if (typeof timeout !== "number" || !(timeout >= 0)) throw new TypeError("reconnectTimeout must be a number ≥ 0");
+  const core = await openCore(endpoint, key, namespace, timeout);
+  let processes = 0;
+  try {
+    const now = Date.now();
+    const nodes = await core.cmd.call("ZRANGEBYSCORE", core.key("pool", "nodes"), String(now), "+inf") as string[];
+    for (const n of nodes) processes += Number(JSON.parse(n).processes) || 0;
+  } catch { /* no nodes yet */ }
+  return new Cluster(core, Math.max(1, processes));
+}
