@@ -20,7 +20,7 @@ export interface RedisClient {
   /** Connects (the client is made lazy). */
   connect(): Promise<void>;
   /** Closes at once; commands in flight reject. */
-  disconnect(): void;
+  disconnect: () => void;
   /** "wait", "connecting", "connect", "ready", "reconnecting", "end", ... */
   readonly status: string;
   on(event: string, listener: (...a: unknown[]) => void): unknown;
@@ -157,13 +157,23 @@ export async function openClient(endpoint: Endpoint, name: string): Promise<Redi
     releaseAlive();
   }
   ready = true;
-  // The socket is unref'ed: a command in flight holds the program instead.
+  // The socket is unref'ed: a command in flight holds the program instead. A command still waiting
+  // in ioredis' offline queue when the client is closed is never settled by ioredis (seen while
+  // it was reconnecting), so closing rejects every command in flight here.
+  let closed!: (e: Error) => void;
+  const ended = new Promise<never>((_, reject) => (closed = reject));
+  ended.catch(() => {});
+  const disconnect = client.disconnect.bind(client);
+  client.disconnect = () => {
+    closed(new Error("Connection is closed."));
+    disconnect();
+  };
   for (const method of ["call", "callBuffer"] as const) {
     const send = client[method].bind(client);
     client[method] = async (...a) => {
       holdAlive();
       try {
-        return await send(...a);
+        return await Promise.race([send(...a), ended]);
       } finally {
         releaseAlive();
       }

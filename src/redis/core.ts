@@ -33,6 +33,8 @@ export class ClusterCore {
   #idle: RedisClient[] = [];
   #all = new Set<RedisClient>();
   #reconnect = new Set<() => void>();
+  #outage = new Set<(e: Error) => void>();
+  #watch: ReturnType<typeof setInterval> | undefined;
   #downSince = 0;
   #closed = false;
   #sub: Promise<RedisClient> | undefined;
@@ -60,6 +62,7 @@ export class ClusterCore {
     });
     cmd.on("close", () => {
       this.#downSince ||= Date.now();
+      this.#watchOutage();
     });
   }
 
@@ -108,9 +111,36 @@ export class ClusterCore {
     return () => this.#reconnect.delete(f);
   }
 
-  /** A command succeeded: the server is up. */
-  up(): void {
-    this.#downSince = 0;
+  /**
+   * Runs `f` when the server has been unreachable for longer than {@linkcode reconnectTimeout}
+   * (once per outage), or when the cluster is closed: what waits on the server rejects then.
+   * @returns A function that stops it.
+   */
+  onOutage(f: (e: Error) => void): () => void {
+    this.#outage.add(f);
+    return () => this.#outage.delete(f);
+  }
+
+  /** While the server is down, checks every 100 ms whether the outage has lasted too long. */
+  #watchOutage(): void {
+    if (this.#watch !== undefined || this.#closed) return;
+    this.#watch = setInterval(() => {
+      if (this.#downSince === 0 || this.#closed) {
+        clearInterval(this.#watch);
+        this.#watch = undefined;
+        return;
+      }
+      if (this.downFor() <= this.reconnectTimeout) return;
+      clearInterval(this.#watch);
+      this.#watch = undefined;
+      const err = new Error(
+        `Redis at ${this.shown} is unreachable (for ${this.downFor()} ms, longer than reconnectTimeout ` +
+          `${this.reconnectTimeout} ms)`,
+      );
+      for (const f of [...this.#outage]) f(err);
+    }, 100);
+    // Only what waits on the server (which holds the program itself) needs the check.
+    (this.#watch as { unref?: () => void }).unref?.();
   }
 
   /** How long the server has been unreachable (ms), 0 when it is up. */
@@ -181,6 +211,8 @@ export class ClusterCore {
     this.#all.clear();
     this.#idle = [];
     for (const set of this.#waiters.values()) for (const f of [...set]) f();
+    const err = new Error("The cluster connection was closed");
+    for (const f of [...this.#outage]) f(err);
   }
 }
 

@@ -64,6 +64,7 @@ export class RemoteEngine implements Engine {
   #idle: (() => void)[] = [];
   #streams = 0;
   #offReconnect: () => void;
+  #offOutage: () => void;
 
   /**
    * @param core The cluster.
@@ -89,6 +90,13 @@ export class RemoteEngine implements Engine {
     this.#size = size;
     this.#module = moduleUrl(o.module);
     this.#offReconnect = core.onReconnect(() => this.#afterReconnect());
+    this.#offOutage = core.onOutage((e) => {
+      if (this.#pending.size > 0) {
+        this.#failAll(
+          new Error(`${e.message}, with ${this.#pending.size} task(s) of the ${kind} pending`, { cause: e }),
+        );
+      }
+    });
     this.#core.cmd.call("SET", this.#core.key("pool", `alive:${this.#caller}`), "1", "PX", "86400000").catch(() => {});
   }
 
@@ -189,7 +197,6 @@ export class RemoteEngine implements Engine {
         let reply: unknown;
         try {
           reply = await conn.callBuffer("BLMPOP", "1", "1", this.#results, "LEFT", "COUNT", String(_READ));
-          this.#core.up();
         } catch (e) {
           if (!isConnectionError(e) && !this.#core.closed) throw e;
           const down = this.#core.downFor();
@@ -325,6 +332,7 @@ export class RemoteEngine implements Engine {
       }
     }
     this.#offReconnect();
+    this.#offOutage();
     this.#core.cmd.call("DEL", this.#core.key("pool", `alive:${this.#caller}`)).catch(() => {});
   }
 }
