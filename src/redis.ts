@@ -163,6 +163,7 @@ export class Cluster implements AsyncDisposable {
     return Promise.resolve();
   }
 
+  /** Same as {@linkcode close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

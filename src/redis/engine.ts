@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { decodeError } from "../channel/codec.ts";
 import { describeFunction, moduleUrl } from "../core/target.ts";
 import { holdAlive, releaseAlive } from "../core/hold_alive.ts";
@@ -154,7 +155,7 @@ export class RemoteEngine implements Engine {
     this.#outbox.push(wire);
     if (!this.#flushing) {
       this.#flushing = true;
-      setTimeout(() => this.#flush(), 0);
+      setImmediate(() => this.#flush());
     }
     if (!this.#reading) this.#read();
   }

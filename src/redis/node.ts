@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import process from "node:process";
 import { hostname } from "node:os";
 import { encodeError } from "../channel/codec.ts";
@@ -236,7 +237,7 @@ export class WorkerNode implements AsyncDisposable {
       if (--held.left === 0) this.#doneEntries.push(entryId);
       if (!this.#flushing) {
         this.#flushing = true;
-        setTimeout(() => this.#flush(), 0);
+        setImmediate(() => this.#flush());
       }
       if (this.#room && this.#hasRoom) {
         const r = this.#room;
@@ -334,6 +335,7 @@ export class WorkerNode implements AsyncDisposable {
     return this.#closed;
   }
 
+  /** Same as {@linkcode close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
