@@ -6,14 +6,14 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import process from "node:process";
-import { AuthenticationError, StateError } from "../mod.ts";
+import { AuthenticationError, StateError, WorkerLostError } from "../mod.ts";
 import { type Cluster, connect } from "../redis.ts";
 import { Sealer } from "../src/redis/sealed.ts";
 import { openClient, parseUrl } from "../src/redis/client.ts";
 import { moduleKey } from "../src/redis/module_key.ts";
-import { add, boom, echo, logRun, slowPid, square } from "./fixtures/redis_tasks.ts";
+import { add, boom, echo, logRun, pidThenSleep, slowPid, square } from "./fixtures/redis_tasks.ts";
 import { notServed } from "./fixtures/redis_unserved.ts";
-import { fixture, scriptCommand, tempDir, until, within } from "./_helpers.ts";
+import { fixture, scriptCommand, tempDir, until, waitForFile, within } from "./_helpers.ts";
 import { REDIS_SERVER, startRedis, type TestRedis } from "./_redis.ts";
 
 const AUTHKEY = "test-authkey-0123456789abcdef";
@@ -123,6 +123,21 @@ describe("cluster Pool over Redis", { skip: REDIS_SERVER ? false : "redis-server
     const nodePids = new Set(nodes.flatMap((n) => n.pids));
     for (const p of pids) assert.ok(nodePids.has(p), `pid ${p} is a node's worker`);
     assert.equal(pids.size, 2, `both nodes' workers ran tasks: ${[...pids]}`);
+  });
+
+  test("load: 20,000 one-item tasks and 2,000 concurrent applies, every result once", async () => {
+    await using pool = new cluster.Pool(2);
+    const xs = Array.from({ length: 20_000 }, (_, i) => i);
+    const ys = await within(pool.map(square, xs, { chunksize: 1 }), 60_000, "20k-task map");
+    assert.deepEqual(ys, xs.map((x) => x * x));
+    const seen = new Set<number>();
+    for await (const y of pool.imapUnordered(square, xs.slice(0, 2000))) {
+      assert.ok(!seen.has(y), `result ${y} arrived once`);
+      seen.add(y);
+    }
+    assert.equal(seen.size, 2000);
+    const sums = await Promise.all(xs.slice(0, 2000).map((x) => pool.apply(add, [x, 1])));
+    assert.deepEqual(sums, xs.slice(0, 2000).map((x) => x + 1));
   });
 
   test("ProcessPoolExecutor: submit, map, shutdown", async () => {
@@ -271,6 +286,21 @@ describe("cluster Pool over Redis", { skip: REDIS_SERVER ? false : "redis-server
     for (const tag of tags) assert.equal(calls.get(tag), 1, `${tag} settled once`);
     // The nodes serve new work on the restarted server.
     assert.deepEqual(await within(pool.map(square, [1, 2, 3]), 20_000, "map after restart"), [1, 4, 9]);
+  });
+
+  test("a node's local worker SIGKILLed mid-task: that task rejects with WorkerLostError; the node goes on", async () => {
+    await using pool = new cluster.Pool(2);
+    const file = dir.file("worker.pid");
+    const task = pool.apply(pidThenSleep, [file, 10_000]);
+    const pid = Number(await waitForFile(file, 10_000));
+    process.kill(pid, "SIGKILL");
+    await assert.rejects(within(task, 10_000, "the killed worker's task"), WorkerLostError);
+    assert.deepEqual(await within(pool.map(square, [1, 2, 3, 4], { chunksize: 1 }), 10_000, "map after"), [
+      1,
+      4,
+      9,
+      16,
+    ]);
   });
 
   test("Redis gone for good: calls in flight reject after reconnectTimeout, none hang", async () => {
