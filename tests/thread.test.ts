@@ -187,6 +187,8 @@ describe("Thread", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /exitCode=1 error=TypeError:thrown on purpose/);
     assert.match(r.stderr, /Exception in thread thrower:\n(.*\n)*TypeError: thrown on purpose\n\s+at throwInThread /);
+    // The cause is reported too, as a child process reports it (the same errorReport).
+    assert.match(r.stderr, /Caused by: RangeError: the cause, on purpose\n\s+at throwInThread /);
   });
 
   test("Thread.terminate() ends a target that loops forever: exitCode -15; await using terminates", async () => {

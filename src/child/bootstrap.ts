@@ -17,7 +17,7 @@ import { importModule } from "../core/target.ts";
 import { currentProcessObject, Process } from "../process.ts";
 import { finishChildren } from "../process/current.ts";
 import { CHILD_TOKEN_BYTES, type ChildSetup } from "../process/setup.ts";
-import { runTarget } from "./run_target.ts";
+import { errorReport, runTarget } from "./run_target.ts";
 import { finishThreads } from "../thread/current.ts";
 
 // The whole library: loaded when a message holds a library object of a type this child has not
@@ -37,12 +37,7 @@ async function _connect(address: string): Promise<Awaited<ReturnType<typeof runt
 }
 
 function _fail(e: unknown): never {
-  const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
-  const fromName = e instanceof Error && !text.includes(e.message) ? `${e.name}: ${e.message}\n` : "";
-  process.stderr.write(`Process ${node.name} (pid ${process.pid}) failed:\n${fromName}${text}\n`);
-  if (e instanceof Error && e.cause instanceof Error) {
-    process.stderr.write(`Caused by: ${e.cause.stack ?? e.cause.message}\n`);
-  }
+  process.stderr.write(errorReport(`Process ${node.name} (pid ${process.pid}) failed:`, e));
   return runtime.exit(1);
 }
 

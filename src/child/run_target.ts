@@ -55,3 +55,20 @@ export async function runTarget(
   runtime.flushCompileCache();
   return await run(decode(setup.payload) as { args: unknown[]; fields?: Record<string, unknown> });
 }
+
+/**
+ * The report of an error that ended a process or thread, as Python prints an uncaught exception:
+ * the heading, the error's stack (led by its name and message when the stack lacks them), and the
+ * stack of its cause.
+ * @param heading E.g. "Exception in thread worker-1:".
+ * @param e What was thrown.
+ * @returns The text for stderr, ending in a newline.
+ */
+export function errorReport(heading: string, e: unknown): string {
+  const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+  const fromName = e instanceof Error && !text.includes(e.message) ? `${e.name}: ${e.message}\n` : "";
+  const cause = e instanceof Error && e.cause instanceof Error
+    ? `Caused by: ${e.cause.stack ?? e.cause.message}\n`
+    : "";
+  return `${heading}\n${fromName}${text}\n${cause}`;
+}

@@ -24,7 +24,7 @@ import { currentThreadObject } from "../thread.ts";
 import { finishThreads, setCurrentThread } from "../thread/current.ts";
 import type { ThreadSetup } from "../thread/setup.ts";
 import { THREAD_INBOX, THREAD_NEXT } from "../thread/workers.ts";
-import { runTarget } from "./run_target.ts";
+import { errorReport, runTarget } from "./run_target.ts";
 
 // The whole library: loaded when a message holds a library object of a type this thread has not
 // loaded yet.
@@ -50,9 +50,7 @@ async function _main(): Promise<void> {
         return t;
       });
     } catch (e) {
-      const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
-      const fromName = e instanceof Error && !text.includes(e.message) ? `${e.name}: ${e.message}\n` : "";
-      process.stderr.write(`Exception in thread ${setup.thread.name}:\n${fromName}${text}\n`);
+      process.stderr.write(errorReport(`Exception in thread ${setup.thread.name}:`, e));
       try {
         parentPeer.notify(THREAD_INBOX, "error", [encodeError(e)]);
         parentPeer.flush();
