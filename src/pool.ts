@@ -439,7 +439,7 @@ export class Pool implements AsyncDisposable {
           () =>
             stop(
               new TimeoutError(
-                `Pool.${what}() timed out after ${timeout} ms; its running worker was killed and replaced`,
+                `Pool.${what}() timed out after ${timeout} ms; ${engine.onCancel}`,
               ),
             ),
           timeout,

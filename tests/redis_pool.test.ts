@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import process from "node:process";
-import { AuthenticationError, StateError, WorkerLostError } from "../mod.ts";
+import { AuthenticationError, StateError, TimeoutError, WorkerLostError } from "../mod.ts";
 import { type Cluster, connect } from "../redis.ts";
 import { Sealer } from "../src/redis/sealed.ts";
 import { openClient, parseUrl } from "../src/redis/client.ts";
@@ -148,6 +148,22 @@ describe("cluster Pool over Redis", { skip: REDIS_SERVER ? false : "redis-server
     assert.deepEqual(out, [1, 4, 9]);
     await ex.shutdown();
     assert.throws(() => ex.submit(square, 1), StateError);
+  });
+
+  test("timeout and signal settle the call at once; the task's late result is dropped", async () => {
+    await using pool = new cluster.Pool(2);
+    await assert.rejects(pool.apply(slowPid, [800, "late"], { timeout: 100 }), (e: Error) => {
+      assert.ok(e instanceof TimeoutError);
+      assert.match(e.message, /timed out after 100 ms; a task a worker node had taken runs to its end there/);
+      return true;
+    });
+    const stop = new AbortController();
+    const aborted = pool.map(slowPid, [800, 800], { chunksize: 1, signal: stop.signal });
+    setTimeout(() => stop.abort(new Error("stopped by the caller")), 100);
+    await assert.rejects(aborted, /stopped by the caller/);
+    // The abandoned tasks finish on the nodes; later calls get their own results only.
+    assert.deepEqual(await within(pool.map(square, [5, 6], { chunksize: 1 }), 10_000, "map after"), [25, 36]);
+    assert.equal(await pool.apply(square, [3]), 9);
   });
 
   test("a function that is not exported from a module is refused at the call", async () => {

@@ -111,6 +111,8 @@ export interface Engine {
   readonly brokenError: Error | undefined;
   /** Ids of the live local workers (none for a cluster). */
   readonly pids: number[];
+  /** What happens to a running call that times out or is aborted, for its error message. */
+  readonly onCancel: string;
   /** Ends a local worker as if killed from outside (tests). */
   killWorker(id: number): void;
   /** The number a function travels under. */
@@ -182,6 +184,11 @@ export class PoolEngine implements Engine {
   /** The error that broke the pool, if any. */
   get brokenError(): Error | undefined {
     return this.#broken;
+  }
+
+  /** A running call that times out or is aborted has its worker killed and replaced. */
+  get onCancel(): string {
+    return "its running worker was killed and replaced";
   }
 
   /** Ids of the live workers: pids, or thread ids in a thread pool (tests and benchmarks use it). */

@@ -125,8 +125,7 @@ export async function* runStream<R>(engine: Engine, s: StreamSpec): AsyncGenerat
   const onAbort = () => fail(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   const timer = timeout === undefined ? undefined : setTimeout(
-    () =>
-      fail(new TimeoutError(`${s.what} timed out after ${timeout} ms; its running workers were killed and replaced`)),
+    () => fail(new TimeoutError(`${s.what} timed out after ${timeout} ms; ${engine.onCancel}`)),
     timeout,
   );
   try {

@@ -109,6 +109,11 @@ export class RemoteEngine implements Engine {
     return undefined;
   }
 
+  /** A task already taken by a node runs to its end there; its result is dropped. */
+  get onCancel(): string {
+    return "a task a worker node had taken runs to its end there, and its result is dropped";
+  }
+
   /** No local workers. */
   get pids(): number[] {
     return [];
