@@ -15,7 +15,8 @@ import { isMainProcess } from "../process/current.ts";
 import { connect, readAuthkey } from "../redis.ts";
 
 /** The help text. */
-export const USAGE = `Usage: multiproc worker <url> --authkey-file FILE --module PATH [options]
+export const USAGE =
+  `Usage: multiproc worker <url> --authkey-file FILE --module PATH [options]
 
 Makes this machine a worker node of a multiproc cluster: a local pool of worker processes that runs
 the tasks a cluster Pool or ProcessPoolExecutor sends through Redis.
@@ -33,7 +34,8 @@ the tasks a cluster Pool or ProcessPoolExecutor sends through Redis.
 
 SIGTERM or SIGINT stops the node gracefully: it takes no new task, finishes and delivers the
 tasks in hand, then exits 0. A second signal exits at once (status 1); tasks in hand then run
-again on another node.
+again on another node. Signal the node's own pid (kill PID): Ctrl-C in a terminal also reaches
+its worker processes, whose running tasks then fail with WorkerLostError.
 
   npx multiproc worker redis://10.0.0.5:6379 --authkey-file ~/.mp-key --module ./tasks.ts
   deno run -A npm:multiproc worker ...      bunx multiproc worker ...`;
@@ -72,21 +74,33 @@ function _parse(argv: string[]): _Args | "help" {
   }
   const { values: v, positionals: p } = parsed;
   if (v.help) return "help";
-  if (p.length === 0) throw new _UsageError("Missing the command: multiproc worker <url> ...");
-  if (p[0] !== "worker") throw new _UsageError(`Unknown command "${p[0]}": the command is "worker"`);
-  if (p.length < 2) throw new _UsageError("Missing the Redis URL: multiproc worker <url> ...");
+  if (p.length === 0) {
+    throw new _UsageError("Missing the command: multiproc worker <url> ...");
+  }
+  if (p[0] !== "worker") {
+    throw new _UsageError(`Unknown command "${p[0]}": the command is "worker"`);
+  }
+  if (p.length < 2) {
+    throw new _UsageError("Missing the Redis URL: multiproc worker <url> ...");
+  }
   if (p.length > 2) throw new _UsageError(`Unexpected argument "${p[2]}"`);
   if (!v["authkey-file"]) {
-    throw new _UsageError("Missing --authkey-file FILE: the cluster's shared secret, in a file only you can read");
+    throw new _UsageError(
+      "Missing --authkey-file FILE: the cluster's shared secret, in a file only you can read",
+    );
   }
   if (!v.module?.length) {
-    throw new _UsageError("Missing --module PATH: a module whose exported functions this node runs");
+    throw new _UsageError(
+      "Missing --module PATH: a module whose exported functions this node runs",
+    );
   }
   let processes: number | undefined;
   if (v.processes !== undefined) {
     processes = Number(v.processes);
     if (!/^\d+$/.test(v.processes) || !(processes >= 1)) {
-      throw new _UsageError(`--processes must be an integer ≥ 1, got "${v.processes}"`);
+      throw new _UsageError(
+        `--processes must be an integer ≥ 1, got "${v.processes}"`,
+      );
     }
   }
   return {
@@ -109,10 +123,13 @@ function _withPassword(url: string, password: string): string {
     throw new _UsageError(`Not a Redis URL: "${url}"`);
   }
   if (u.password || u.searchParams.has("password")) {
-    throw new _UsageError("Give the password either in the URL or with --password-file, not both");
+    throw new _UsageError(
+      "Give the password either in the URL or with --password-file, not both",
+    );
   }
-  if (u.protocol === "unix:" || u.protocol === "redis+unix:") u.searchParams.set("password", password);
-  else u.password = encodeURIComponent(password);
+  if (u.protocol === "unix:" || u.protocol === "redis+unix:") {
+    u.searchParams.set("password", password);
+  } else u.password = encodeURIComponent(password);
   return u.href;
 }
 
@@ -120,7 +137,9 @@ function _secret(file: string, what: string): string {
   try {
     return readAuthkey(file);
   } catch (e) {
-    throw new _UsageError(`Cannot use ${file} as the ${what}: ${(e as Error).message}`);
+    throw new _UsageError(
+      `Cannot use ${file} as the ${what}: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -146,8 +165,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     url = args.url;
-    if (args.passwordFile) url = _withPassword(url, _secret(args.passwordFile, "Redis password"));
-    else if (/^rediss?:\/\/[^/@]*:[^/@]+@/.test(url)) {
+    if (args.passwordFile) {
+      url = _withPassword(url, _secret(args.passwordFile, "Redis password"));
+    } else if (/^rediss?:\/\/[^/@]*:[^/@]+@/.test(url)) {
       process.stderr.write(
         "multiproc worker: warning: the Redis password is in argv, where other users can read it: " +
           "use --password-file\n",
@@ -156,14 +176,20 @@ export async function main(argv: string[]): Promise<number> {
     authkey = _secret(args.authkeyFile, "authkey");
   } catch (e) {
     if (!(e instanceof _UsageError)) throw e;
-    process.stderr.write(`multiproc: ${e.message}\nRun \`multiproc --help\` for usage.\n`);
+    process.stderr.write(
+      `multiproc: ${e.message}\nRun \`multiproc --help\` for usage.\n`,
+    );
     return 2;
   }
   let cluster;
   let node;
   try {
     cluster = await connect(url, { authkey, namespace: args.namespace });
-    node = await cluster.serve({ processes: args.processes, modules: args.modules, name: args.name });
+    node = await cluster.serve({
+      processes: args.processes,
+      modules: args.modules,
+      name: args.name,
+    });
   } catch (e) {
     await cluster?.close();
     process.stderr.write(`multiproc worker: ${(e as Error).message}\n`);
@@ -173,17 +199,23 @@ export async function main(argv: string[]): Promise<number> {
     let signals = 0;
     const stop = (signal: string) => {
       if (++signals > 1) {
-        process.stderr.write(`multiproc worker: ${signal} again: exiting now\n`);
+        process.stderr.write(
+          `multiproc worker: ${signal} again: exiting now\n`,
+        );
         process.exit(1);
       }
-      process.stderr.write(`multiproc worker: ${signal}: finishing the tasks in hand\n`);
+      process.stderr.write(
+        `multiproc worker: ${signal}: finishing the tasks in hand\n`,
+      );
       resolve();
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
   });
   console.log(
-    `multiproc worker ${node.name}: serving ${node.modules.join(", ")} with ${node.processes} processes ` +
+    `multiproc worker ${node.name}: serving ${
+      node.modules.join(", ")
+    } with ${node.processes} processes ` +
       `(namespace ${cluster.namespace})`,
   );
   await stopped;
