@@ -79,9 +79,17 @@ export async function startLocalCluster({ root, command, nodes, nodeArgs }) {
   let log = "";
   const children = [];
   const stop = async () => {
-    // Nodes first (they finish what they hold), then the server.
-    for (const c of children.slice(1)) _killGroup(c, "SIGTERM");
-    for (const c of children.slice(1)) if (!await _exited(c, 15_000)) _killGroup(c, "SIGKILL");
+    // Nodes first: SIGTERM to the node itself (a graceful stop: it finishes what it holds, then
+    // stops its workers), then anything left in its process group is killed. Then the server.
+    for (const c of children.slice(1)) {
+      try {
+        process.kill(c.pid, "SIGTERM");
+      } catch { /* gone */ }
+    }
+    for (const c of children.slice(1)) {
+      await _exited(c, 15_000);
+      _killGroup(c, "SIGKILL");
+    }
     if (children[0]) {
       _killGroup(children[0], "SIGKILL");
       await _exited(children[0], 5_000);
