@@ -15,8 +15,7 @@ import { isMainProcess } from "../process/current.ts";
 import { connect, readAuthkey } from "../redis.ts";
 
 /** The help text. */
-export const USAGE =
-  `Usage: multiproc worker <url> --authkey-file FILE --module PATH [options]
+export const USAGE = `Usage: multiproc worker <url> --authkey-file FILE --module PATH [options]
 
 Makes this machine a worker node of a multiproc cluster: a local pool of worker processes that runs
 the tasks a cluster Pool or ProcessPoolExecutor sends through Redis.
@@ -213,9 +212,7 @@ export async function main(argv: string[]): Promise<number> {
     process.on("SIGINT", () => stop("SIGINT"));
   });
   console.log(
-    `multiproc worker ${node.name}: serving ${
-      node.modules.join(", ")
-    } with ${node.processes} processes ` +
+    `multiproc worker ${node.name}: serving ${node.modules.join(", ")} with ${node.processes} processes ` +
       `(namespace ${cluster.namespace})`,
   );
   await stopped;
