@@ -9,7 +9,7 @@
 // - hang.mjs: a task's error settles from an entry script still in its top-level await;
 // - redis.mjs: `multiproc/redis` imports (ioredis, its optional peer, installed beside it) and
 //   connect() to a closed port fails with the clear error; no server needed. The `multiproc` bin
-//   prints its usage through its shebang, `deno run npm:multiproc` and `bun x multiproc`;
+//   prints its usage through its shebang, `deno run npm:multiproc` and `bun x --bun multiproc`;
 // - unguarded.cjs: a CommonJS script without the guard fails with the error naming its guard;
 // - consumer.mts / consumer.cts: strict TypeScript consumers type-check against the shipped
 //   declarations (skipLibCheck off) under moduleResolution nodenext and bundler.
@@ -202,7 +202,7 @@ try {
     ["deno multiproc/redis", bin("deno"), ["run", "-A", "redis.mjs"], REDIS, DENO_ENV],
     ["multiproc bin (shebang)", "sh", ["-c", "node_modules/.bin/multiproc --help | head -1"], USAGE],
     ["deno run npm:multiproc", "sh", ["-c", `${bin("deno")} run -A npm:multiproc --help | head -1`], USAGE, DENO_ENV],
-    ["bun x multiproc", "sh", ["-c", `${bin("bun")} x multiproc --help | head -1`], USAGE],
+    ["bun x --bun multiproc", "sh", ["-c", `${bin("bun")} x --bun multiproc --help | head -1`], USAGE],
     ["node cjs without the guard", bin("node"), ["unguarded.cjs"], "exitCode=1", {}, GUARD],
     ["bun cjs without the guard", bin("bun"), ["unguarded.cjs"], "exitCode=1", {}, GUARD],
     ["deno cjs without the guard", bin("deno"), ["run", "-A", "unguarded.cjs"], "exitCode=1", DENO_ENV, GUARD],

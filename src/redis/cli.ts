@@ -2,7 +2,7 @@
 /**
  * The `multiproc` command: `multiproc worker <url> ...` makes this machine a worker node of a
  * cluster (see {@linkcode USAGE}). The package's "bin" runs it on Node; `deno run -A npm:multiproc`
- * and `bunx multiproc` run the same file.
+ * and `bunx --bun multiproc` run the same file (plain `bunx` follows the node shebang).
  *
  * Secrets come from private files, never from argv or the environment: other users can read a
  * process's argv (`ps`, `/proc/<pid>/cmdline`), and its environment is inherited by every child.
@@ -37,7 +37,7 @@ again on another node. Signal the node's own pid (kill PID): Ctrl-C in a termina
 its worker processes, whose running tasks then fail with WorkerLostError.
 
   npx multiproc worker redis://10.0.0.5:6379 --authkey-file ~/.mp-key --module ./tasks.ts
-  deno run -A npm:multiproc worker ...      bunx multiproc worker ...`;
+  deno run -A npm:multiproc worker ...      bunx --bun multiproc worker ...`;
 
 /** A usage error: printed with a pointer to --help, exit status 2. */
 class _UsageError extends Error {}
