@@ -12,6 +12,9 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: {
     mod: "mod.ts",
+    redis: "redis.ts",
+    // The `multiproc` command (package.json "bin"): it keeps its shebang and is made executable.
+    cli: "src/redis/cli.ts",
     bootstrap: "src/child/bootstrap.ts",
     thread_bootstrap: "src/child/thread_bootstrap.ts",
     watchdog_worker: "src/runtime/watchdog_worker.ts",
@@ -20,11 +23,12 @@ export default defineConfig({
     manager_server: "src/manager/server.ts",
   },
   format: ["esm"],
-  dts: { entry: { mod: "mod.ts" } },
+  dts: { entry: { mod: "mod.ts", redis: "redis.ts" } },
   splitting: true,
   shims: true,
   clean: true,
   target: "es2022",
   platform: "node",
-  external: ["koffi"],
+  // ioredis is an optional peer dependency, loaded only by the Redis backend: never bundled.
+  external: ["koffi", "ioredis"],
 });

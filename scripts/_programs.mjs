@@ -69,11 +69,18 @@ export function snippetDir(label) {
   mkdirSync(dir, { recursive: true });
   return {
     dir,
-    /** Writes `code` as `<name>.ts`, importing this checkout's mod.ts for "multiproc". */
+    /** Writes `code` as `<name>.ts`, importing this checkout's mod.ts for "multiproc" (redis.ts for "multiproc/redis"). */
     write(name, code) {
       const file = join(dir, `${name}.ts`);
       const mod = relative(dir, join(root, "mod.ts"));
-      writeFileSync(file, code.replace(/(from\s+|import\s*\(\s*)(["'])multiproc\2/g, `$1$2${mod}$2`));
+      const redis = relative(dir, join(root, "redis.ts"));
+      writeFileSync(
+        file,
+        code.replace(
+          /(from\s+|import\s*\(\s*)(["'])multiproc(\/redis)?\2/g,
+          (_, a, q, sub) => `${a}${q}${sub ? redis : mod}${q}`,
+        ),
+      );
       return file;
     },
     dispose() {
@@ -124,16 +131,17 @@ export function typeCheck(files, scratchDir) {
 
 /**
  * Runs one command in its own process group and kills the whole group on timeout.
+ * @param {Record<string, string>} [env] Variables added to this process's environment.
  * @returns {Promise<{ code: number | null, signal: string | null, error: Error | null, timedOut: boolean, ms: number, stdout: string, stderr: string }>}
  */
-export function runProgram(cmd, args, timeoutMs) {
+export function runProgram(cmd, args, timeoutMs, env = {}) {
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(cmd, args, {
       cwd: root,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", ...env },
     });
     const stdout = [];
     const stderr = [];

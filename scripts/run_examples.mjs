@@ -2,6 +2,11 @@
 // exit code 0 within the timeout, and stdout matching every `// expect: <regex>` line of the file's
 // header. Prints one line per run, then `examples: N passed, M failed`; exits 1 on any failure.
 //
+// An example whose header says `// needs: redis-server` gets a throwaway cluster for each run
+// (scripts/_local_cluster.mjs): a redis-server on a Unix socket in a private temp dir and the worker
+// nodes its `// nodes: <n> × multiproc worker <args>` line asks for, started with the CLI on the same
+// runtime. The example finds them through REDIS_URL and MULTIPROC_AUTHKEY_FILE (a path, not the key).
+//
 //   node scripts/run_examples.mjs                  # everything
 //   node scripts/run_examples.mjs --runtime=bun    # one runtime (repeatable)
 //   node scripts/run_examples.mjs pool seed4       # only examples whose file name contains a word
@@ -12,6 +17,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import process from "node:process";
+import { startLocalCluster } from "./_local_cluster.mjs";
 import { parseArgs, problemsOf, root, runProgram, RUNTIMES, tail } from "./_programs.mjs";
 
 const examplesDir = join(root, "examples");
@@ -26,15 +32,27 @@ const files = readdirSync(examplesDir)
   .filter((f) => words.length === 0 || words.some((w) => f.includes(w)))
   .sort();
 
-/** The `// expect: <regex>` lines of a file's leading comment block. */
-function expectations(file) {
+/** The lines of a file's leading comment block, without their `//`. */
+function header(file) {
   const out = [];
   for (const line of readFileSync(file, "utf8").split("\n")) {
     if (!line.startsWith("//")) break;
-    const m = /^\/\/\s*expect:\s?(.*)$/.exec(line);
-    if (m) out.push(new RegExp(m[1]));
+    out.push(line.slice(2).trim());
   }
   return out;
+}
+
+/** The `// expect: <regex>` lines of a file's header. */
+function expectations(file) {
+  return header(file).flatMap((l) => /^expect:\s?(.*)$/.exec(l)?.[1] ?? []).map((re) => new RegExp(re));
+}
+
+/** What a `// needs: redis-server` example needs: how many worker nodes, with which arguments. */
+function clusterNeeds(file) {
+  const lines = header(file);
+  if (!lines.some((l) => /^needs:.*\bredis-server\b/.test(l))) return undefined;
+  const m = lines.map((l) => /^nodes:\s*(\d+)\s*×\s*multiproc worker\s+(.*)$/.exec(l)).find(Boolean);
+  return { nodes: m ? Number(m[1]) : 0, nodeArgs: m ? m[2].trim().split(/\s+/) : [] };
 }
 
 let passed = 0;
@@ -43,10 +61,22 @@ const failures = [];
 for (const name of files) {
   const file = join(examplesDir, name);
   const expects = expectations(file);
+  const needs = clusterNeeds(file);
   for (const rt of runtimes) {
     const [cmd, args] = RUNTIMES[rt](relative(root, file));
-    const r = await runProgram(cmd, args, timeoutMs);
-    const problems = problemsOf(r, timeoutMs);
+    let cluster;
+    let r;
+    const problems = [];
+    try {
+      if (needs) cluster = await startLocalCluster({ root, command: RUNTIMES[rt], ...needs });
+      r = await runProgram(cmd, args, timeoutMs, cluster?.env);
+      problems.push(...problemsOf(r, timeoutMs));
+    } catch (e) {
+      r = { ms: 0, stdout: "", stderr: "" };
+      problems.push(`could not start its cluster: ${e.message}`);
+    } finally {
+      await cluster?.stop();
+    }
     for (const re of expects) {
       if (!re.test(r.stdout)) problems.push(`stdout does not match /${re.source}/`);
     }

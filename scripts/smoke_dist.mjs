@@ -7,6 +7,9 @@
 //   Bun, Deno (through `npm:multiproc` and the bare name, resolved from the local install with no
 //   registry reachable) and, when the machine has one, a Node 20 or 22;
 // - hang.mjs: a task's error settles from an entry script still in its top-level await;
+// - redis.mjs: `multiproc/redis` imports (ioredis, its optional peer, installed beside it) and
+//   connect() to a closed port fails with the clear error; no server needed. The `multiproc` bin
+//   prints its usage through its shebang, `deno run npm:multiproc` and `bun x --bun multiproc`;
 // - unguarded.cjs: a CommonJS script without the guard fails with the error naming its guard;
 // - consumer.mts / consumer.cts: strict TypeScript consumers type-check against the shipped
 //   declarations (skipLibCheck off) under moduleResolution nodenext and bundler.
@@ -119,6 +122,8 @@ function otherNode() {
 const EXPECTED = "pool=2,4,6 poolError=true:Boom:exploded on 7 executor=42 executorError=true:Boom:exploded on 8 " +
   "queue=true:42 exit=0 threadPool=8,10 thread=false:10 threadExit=0 lock=true event=false dict=1,2,ab";
 const SETTLED = "settled Boom Boom";
+const REDIS = "redis=refused readAuthkey=function";
+const USAGE = "Usage: multiproc worker <url> --authkey-file FILE --module PATH [options]";
 const GUARD = /must guard its entry point[^]*In CommonJS: if \(require\.main === module\)/;
 // Deno resolves `npm:multiproc` and `multiproc` from the install's node_modules (package.json is
 // there). Its cache starts empty and the registry is unreachable, so nothing can come from elsewhere.
@@ -140,6 +145,9 @@ try {
   const children = [
     "mod.js",
     "mod.d.ts",
+    "redis.js",
+    "redis.d.ts",
+    "cli.js",
     "bootstrap.js",
     "pool_worker.js",
     "manager_server.js",
@@ -167,6 +175,7 @@ try {
     join(dir, packed.filename),
     `typescript@${version("typescript")}`,
     `@types/node@${version("@types/node")}`,
+    `ioredis@${version("ioredis")}`,
   ], { ms: INSTALL_MS });
   if (install.code !== 0) {
     throw new Error(`npm install failed (${install.timedOut ? "timed out" : install.code}): ${install.err}`);
@@ -188,6 +197,12 @@ try {
     ["node top-level await error", bin("node"), ["hang.mjs"], SETTLED],
     ["bun top-level await error", bin("bun"), ["hang.mjs"], SETTLED],
     ["deno top-level await error", bin("deno"), ["run", "-A", "hang.mjs"], SETTLED, DENO_ENV],
+    ["node multiproc/redis", bin("node"), ["redis.mjs"], REDIS],
+    ["bun multiproc/redis", bin("bun"), ["redis.mjs"], REDIS],
+    ["deno multiproc/redis", bin("deno"), ["run", "-A", "redis.mjs"], REDIS, DENO_ENV],
+    ["multiproc bin (shebang)", "sh", ["-c", "node_modules/.bin/multiproc --help | head -1"], USAGE],
+    ["deno run npm:multiproc", "sh", ["-c", `${bin("deno")} run -A npm:multiproc --help | head -1`], USAGE, DENO_ENV],
+    ["bun x --bun multiproc", "sh", ["-c", `${bin("bun")} x --bun multiproc --help | head -1`], USAGE],
     ["node cjs without the guard", bin("node"), ["unguarded.cjs"], "exitCode=1", {}, GUARD],
     ["bun cjs without the guard", bin("bun"), ["unguarded.cjs"], "exitCode=1", {}, GUARD],
     ["deno cjs without the guard", bin("deno"), ["run", "-A", "unguarded.cjs"], "exitCode=1", DENO_ENV, GUARD],

@@ -13,6 +13,7 @@ import {
   registerErrorClass,
 } from "multiproc";
 import type { DictProxy, PoolOptions, Target } from "multiproc";
+import { type Cluster, connect, type ConnectOptions, readAuthkey } from "multiproc/redis";
 
 export class Boom extends Error {
   override name = "Boom";
@@ -27,6 +28,17 @@ export async function produce(n: number, q: Queue<number>): Promise<void> {
 }
 
 registerErrorClass(Boom);
+
+// Type-checked only (it needs a server): a cluster's Pool keeps the local Pool's types.
+export async function onCluster(url: string): Promise<number[]> {
+  const options: ConnectOptions = { authkey: readAuthkey("authkey"), namespace: "smoke" };
+  await using cluster: Cluster = await connect(url, options);
+  await using pool = new cluster.Pool();
+  // @ts-expect-error twice returns numbers
+  const wrong: string[] = await pool.map(twice, [1]);
+  console.log(wrong, cluster.processes);
+  return await pool.map(twice, [1, 2]);
+}
 
 if (isMainProcess(import.meta)) {
   const options: PoolOptions = { processes: 2, module: import.meta.url };
