@@ -238,6 +238,28 @@ describe("cluster Pool over Redis", { skip: REDIS_SERVER ? false : "redis-server
     }
   });
 
+  test("a result batch moved from one caller's list into another's is refused there", async () => {
+    // Caller A's task runs, but A stops reading (terminate): its result batch stays in A's list.
+    const a = new cluster.Pool(2);
+    a.apply(echo, ["A's value"]).catch(() => {});
+    await a.terminate();
+    const prefix = cluster._core.key("pool", "r:").slice(0, -1);
+    let aList: string[] = [];
+    for (let i = 0; i < 100 && aList.length === 0; i++) {
+      aList = await cluster._core.cmd.call("KEYS", `${prefix}*`) as string[];
+      if (aList.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(aList.length, 1, "A's result list holds its batch");
+    // Caller B's first task has the same id as A's; someone with Redis access moves A's batch over.
+    await using b = new cluster.Pool(2);
+    const mine = b.apply(slowPid, [500, "B's value"]);
+    const alive = cluster._core.key("pool", "alive:").slice(0, -1);
+    const bId = (await cluster._core.cmd.call("KEYS", `${alive}*`) as string[])[0].slice(alive.length, -1);
+    const moved = await cluster._core.cmd.callBuffer("LPOP", aList[0]);
+    await cluster._core.cmd.callBuffer("RPUSH", cluster._core.key("pool", `r:${bId}`), moved as Uint8Array);
+    assert.equal((await within(mine, 10_000, "B's own result"))[0], "B's value");
+  });
+
   test("a node frozen past its lease: its tasks run again elsewhere; each caller gets one result", async () => {
     const log = dir.file("frozen.log");
     fs.writeFileSync(log, "");

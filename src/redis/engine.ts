@@ -65,6 +65,8 @@ export class RemoteEngine implements Engine {
   #idle: (() => void)[] = [];
   #streams = 0;
   #offReconnect: () => void;
+  /** Tasks whose XADD failed on a lost connection. */
+  #unsent = new Map<number, WireTask>();
   #offOutage: () => void;
 
   /**
@@ -188,8 +190,14 @@ export class RemoteEngine implements Engine {
       return;
     }
     this.#core.cmd.callBuffer("XADD", this.#core.key("pool", "tasks"), "*", "t", sealed).catch((e) => {
-      // Sent again after a reconnection (#afterReconnect) unless the connection is gone for good.
-      if (!isConnectionError(e)) { for (const t of tasks) this.#settle(t[0], false, e); }
+      if (!isConnectionError(e)) {
+        for (const t of tasks) this.#settle(t[0], false, e);
+        return;
+      }
+      // Not appended (the client gave up retrying while Redis was away): sent again after the
+      // reconnection (#afterReconnect), or now if the connection is already back.
+      for (const t of tasks) this.#unsent.set(t[0], t);
+      if (this.#core.cmd.status === "ready") this.#afterReconnect();
     });
   }
 
@@ -238,7 +246,7 @@ export class RemoteEngine implements Engine {
   #onResults(raw: unknown): void {
     let results: WireResult[];
     try {
-      results = this.#core.sealer.open("result", raw) as WireResult[];
+      results = this.#core.sealer.open(`result:${this.#caller}`, raw) as WireResult[];
     } catch (e) {
       // Forged or foreign: never decoded. The tasks it claims to answer stay pending.
       this.#core.warn(`dropped a result batch: ${(e as Error).message}`);
@@ -291,8 +299,10 @@ export class RemoteEngine implements Engine {
     } catch {
       return; // down again: the next reconnection checks again
     }
-    if (kept === null) return; // the marker survived: nothing was lost
-    const all = [...this.#pending.values()].map((p) => p.wire);
+    const unsent = [...this.#unsent.values()].filter((t) => this.#pending.has(t[0]));
+    this.#unsent.clear();
+    // The marker survived: Redis kept its data, and only the appends that failed are missing.
+    const all = kept === null ? unsent : [...this.#pending.values()].map((p) => p.wire);
     for (let i = 0; i < all.length; i += _ENTRY_TASKS) this.#send(all.slice(i, i + _ENTRY_TASKS));
   }
 

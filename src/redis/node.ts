@@ -81,6 +81,8 @@ export class WorkerNode implements AsyncDisposable {
   #reader: Promise<void> | undefined;
   #blocker: RedisClient | undefined;
   #closed: Promise<void> | undefined;
+  /** Where the next XAUTOCLAIM goes on in the group's pending list. */
+  #cursor = "0-0";
 
   /** Use {@linkcode startNode}. @internal */
   constructor(core: ClusterCore, options: ServeOptions, modules: Map<string, string>) {
@@ -197,10 +199,13 @@ export class WorkerNode implements AsyncDisposable {
         GROUP,
         this.#consumer,
         String(LEASE_MS),
-        "0-0",
+        this.#cursor,
         "COUNT",
         String(Math.max(1, this.#processes)),
       ) as [unknown, [Uint8Array, Uint8Array[] | null][]];
+      // Redis scans at most COUNT × 10 pending entries a call: go on from where this call stopped
+      // (it returns 0-0 at the end of the list), or expired entries behind many live ones wait.
+      this.#cursor = String(reply[0]);
       for (const [id, fields] of reply[1]) {
         if (fields && !this.#held.has(String(id))) this.#take(String(id), fields);
       }
@@ -275,16 +280,18 @@ export class WorkerNode implements AsyncDisposable {
     const sends: Promise<unknown>[] = [];
     for (const [caller, results] of out) {
       const key = this.#core.key("pool", `r:${caller}`);
+      // Sealed for this caller: a result moved into another caller's list does not open there.
+      const purpose = `result:${caller}`;
       let sealed: Uint8Array;
       try {
-        sealed = this.#core.sealer.seal("result", results);
+        sealed = this.#core.sealer.seal(purpose, results);
       } catch {
         // A value the codec cannot send fails its own task only.
         sealed = this.#core.sealer.seal(
-          "result",
+          purpose,
           results.map((r) => {
             try {
-              this.#core.sealer.seal("result", [r]);
+              this.#core.sealer.seal(purpose, [r]);
               return r;
             } catch (e) {
               return [r[0], false, encodeError(e)] satisfies WireResult;
@@ -301,6 +308,8 @@ export class WorkerNode implements AsyncDisposable {
       // Not delivered: the entries stay pending, and run again once their lease expires.
       if (!isConnectionError(e)) this.#core.warn(`sending results: ${(e as Error).message}`);
       for (const id of entries) this.#held.delete(id);
+      this.#undelivered += entries.length;
+      if (this.#closing && this.#held.size === 0) this.#drained?.();
       return;
     }
     for (const id of entries) this.#held.delete(id);
@@ -312,6 +321,8 @@ export class WorkerNode implements AsyncDisposable {
   }
 
   #drained: (() => void) | undefined;
+  /** Entries whose results were not delivered: they must stay in the group's pending list. */
+  #undelivered = 0;
 
   /**
    * Stops taking tasks, finishes and delivers the ones in hand, then stops the local workers.
@@ -329,7 +340,11 @@ export class WorkerNode implements AsyncDisposable {
       await this.#engine.join();
       const info = JSON.stringify({ name: this.name, processes: this.#processes, modules: this.modules });
       await this.#core.cmd.call("ZREM", this.#core.key("pool", "nodes"), info).catch(() => {});
-      await this.#core.cmd.call("XGROUP", "DELCONSUMER", this.#stream, GROUP, this.#consumer).catch(() => {});
+      // DELCONSUMER drops the consumer's pending entries: only when none was left undelivered, so
+      // that those run again elsewhere once their lease runs out.
+      if (this.#undelivered === 0) {
+        await this.#core.cmd.call("XGROUP", "DELCONSUMER", this.#stream, GROUP, this.#consumer).catch(() => {});
+      }
       releaseAlive();
     })();
     return this.#closed;
