@@ -65,7 +65,6 @@ function _authkey(k: unknown): Uint8Array {
  * ```ts
  * import { readAuthkey } from "multiproc/redis";
  * import * as fs from "node:fs";
-import process from "node:process";
  * import * as os from "node:os";
  * import * as path from "node:path";
  * const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "key-")), "authkey");
