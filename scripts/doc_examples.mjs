@@ -1,6 +1,7 @@
-// The `@example` blocks of mod.ts's JSDoc, checked three ways:
+// The `@example` blocks of the JSDoc of the package's entry points (mod.ts, and redis.ts for
+// multiproc/redis), checked three ways:
 //
-//   node scripts/doc_examples.mjs coverage   # every export of mod.ts has an @example that is a program
+//   node scripts/doc_examples.mjs coverage   # every export of each entry has an @example that is a program
 //   node scripts/doc_examples.mjs check      # every such program type-checks (deno check, strict tsc)
 //   node scripts/doc_examples.mjs run        # ... and runs on Node, Deno and Bun: exit 0 within the timeout
 //   node scripts/doc_examples.mjs            # all three, in that order
@@ -9,9 +10,10 @@
 //   node scripts/doc_examples.mjs run --timeout=20000 --verbose
 //   node scripts/doc_examples.mjs coverage --fragments           # also list the snippets that are not run
 //
-// The examples come from `deno doc --json mod.ts`: the module doc, every exported symbol and its
-// members. A ```ts block that imports from "multiproc" is a program: it is written to .snippets/
-// with "multiproc" mapped to this checkout's mod.ts, then checked and run. Any other block is a
+// The examples come from `deno doc --json <entry>`: the module doc, every exported symbol and its
+// members. A ```ts block that imports from "multiproc" (or "multiproc/redis") is a program: it is
+// written to .snippets/ with the import mapped to this checkout's entry, then checked and run.
+// Programs that need a Redis server skip their work without REDIS_URL. Any other block is a
 // fragment (a method-level snippet that uses a variable from its class's example, such as
 // `await q.put(1)`): it is counted, not run. An export passes coverage only with a program of its own.
 // Exits 1 on any failure.
@@ -42,15 +44,18 @@ const steps = argv.filter((a) => STEPS.includes(a));
 const opts = parseArgs(argv.filter((a) => !STEPS.includes(a)), USAGE, 30_000);
 if (steps.length === 0) steps.push(...STEPS);
 
-/** The JSON that `deno doc` prints for mod.ts. */
-function docJson() {
-  const r = spawnSync(bin("deno"), ["doc", "--json", "mod.ts"], { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
+/** The entry points, as `deno doc` names them. */
+const ENTRIES = ["mod.ts", "redis.ts"];
+
+/** The JSON that `deno doc` prints for one entry point. */
+function docJson(entry) {
+  const r = spawnSync(bin("deno"), ["doc", "--json", entry], { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
   if (r.status !== 0) {
-    console.error(`deno doc --json mod.ts failed (exit ${r.status}):\n${plain(r.stderr).slice(-3000)}`);
+    console.error(`deno doc --json ${entry} failed (exit ${r.status}):\n${plain(r.stderr).slice(-3000)}`);
     process.exit(1);
   }
   const json = JSON.parse(r.stdout);
-  const key = pathToFileURL(join(root, "mod.ts")).href;
+  const key = pathToFileURL(join(root, entry)).href;
   const mod = json.nodes?.[key];
   if (!mod) {
     console.error(`deno doc printed no node for ${key}: has its JSON format changed? (version ${json.version})`);
@@ -61,7 +66,7 @@ function docJson() {
 
 /** The ```ts / ```typescript blocks of one @example text. */
 const codeBlocks = (text) => [...text.matchAll(/```(?:ts|typescript)\s*\n([\s\S]*?)```/g)].map((m) => m[1]);
-const isProgram = (code) => /\bfrom\s+["']multiproc["']/.test(code);
+const isProgram = (code) => /\bfrom\s+["']multiproc(?:\/redis)?["']/.test(code);
 
 /** Every @example block under `node` (a symbol's declarations and their members), with a path for its name. */
 function examplesIn(node, path, out) {
@@ -79,22 +84,26 @@ function examplesIn(node, path, out) {
   return out;
 }
 
-const mod = docJson();
-const exports = mod.symbols.map((s) => ({
-  name: s.name,
-  kinds: [...new Set(s.declarations.map((d) => d.kind))].join("+"),
-  location: s.declarations[0]?.location,
-  examples: examplesIn(s.declarations, [s.name], []),
-}));
-const moduleExamples = examplesIn(mod.module_doc ?? {}, ["mod.ts"], []);
 const selected = (name) => opts.words.length === 0 || opts.words.includes(name);
+const docs = ENTRIES.map((entry) => ({ entry, mod: docJson(entry) }));
+const exports = docs.flatMap(({ mod }) =>
+  mod.symbols.map((s) => ({
+    name: s.name,
+    kinds: [...new Set(s.declarations.map((d) => d.kind))].join("+"),
+    location: s.declarations[0]?.location,
+    examples: examplesIn(s.declarations, [s.name], []),
+  }))
+);
+const moduleExamples = docs.flatMap(({ entry, mod }) =>
+  selected(entry) ? examplesIn(mod.module_doc ?? {}, [entry], []) : []
+);
 
 let failed = false;
 
 /** Programs to check and run: the module doc's, then each export's (and its members'), in order. */
 const programs = [];
 const sources = [
-  ...(selected("mod.ts") ? moduleExamples : []),
+  ...moduleExamples,
   ...exports.filter((e) => selected(e.name)).flatMap((e) => e.examples),
 ];
 for (const ex of sources) {
@@ -116,7 +125,7 @@ if (steps.includes("coverage")) {
   const withExample = exports.length -
     exports.filter((e) => !e.examples.some((x) => x.program && x.path.length === 1)).length;
   console.log(
-    `doc examples coverage: ${withExample} of ${exports.length} exports of mod.ts have a runnable @example; ` +
+    `doc examples coverage: ${withExample} of ${exports.length} exports of ${ENTRIES.join(" and ")} have a runnable @example; ` +
       `${all.length - fragments.length} programs, ${fragments.length} fragments (not run)`,
   );
   if (missing.length) failed = true;

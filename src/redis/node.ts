@@ -60,7 +60,21 @@ interface _Held {
   left: number;
 }
 
-/** A running worker node. Stop it with {@linkcode WorkerNode.close}. */
+/**
+ * A running worker node, made by `cluster.serve()`. Stop it with {@linkcode WorkerNode.close}.
+ *
+ * @example
+ * ```ts
+ * import { connect, readAuthkey } from "multiproc/redis";
+ * if (process.env.REDIS_URL && process.env.MULTIPROC_AUTHKEY_FILE) {
+ *   const cluster = await connect(process.env.REDIS_URL, { authkey: readAuthkey(process.env.MULTIPROC_AUTHKEY_FILE) });
+ *   const node = await cluster.serve({ processes: 2, modules: ["./tasks.ts"] });
+ *   console.log(node.name, node.processes, node.modules); // e.g. "host:4242" 2 ["tasks.ts"]
+ *   await node.close(); // finishes and delivers the tasks in hand
+ *   await cluster.close();
+ * }
+ * ```
+ */
 export class WorkerNode implements AsyncDisposable {
   /** The node's name. */
   readonly name: string;
