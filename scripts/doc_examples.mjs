@@ -125,7 +125,9 @@ if (steps.includes("coverage")) {
   const withExample = exports.length -
     exports.filter((e) => !e.examples.some((x) => x.program && x.path.length === 1)).length;
   console.log(
-    `doc examples coverage: ${withExample} of ${exports.length} exports of ${ENTRIES.join(" and ")} have a runnable @example; ` +
+    `doc examples coverage: ${withExample} of ${exports.length} exports of ${
+      ENTRIES.join(" and ")
+    } have a runnable @example; ` +
       `${all.length - fragments.length} programs, ${fragments.length} fragments (not run)`,
   );
   if (missing.length) failed = true;
