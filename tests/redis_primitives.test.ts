@@ -346,4 +346,21 @@ describe("cluster named primitives", { skip: !REDIS_SERVER && "redis-server is n
     }
     assert.equal(warned.filter((w) => /refused/.test(w)).length, 3);
   });
+
+  test("Queue.get() blocked across a Redis restart gets an item put after it; a lock lost with Redis is reported at release()", async () => {
+    const { cluster } = await setup(0);
+    const q = cluster.Queue<string>("survivor");
+    const lock = cluster.Lock("gone", { lease: 1000 });
+    assert.equal(await lock.acquire(), true);
+    await q.put("before");
+    assert.equal(await q.get(), "before");
+    const waiting = q.get({ timeout: 20_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    await redis.restart(200); // persistence off: Redis comes back empty
+    await q.put("after");
+    assert.equal(await within(waiting, 20_000, "get across the restart"), "after");
+    await assert.rejects(lock.release(), (e: Error) => e instanceof StateError && /no longer held/.test(e.message));
+    assert.equal(await lock.acquire({ block: false }), true);
+    await lock.release();
+  });
 });
