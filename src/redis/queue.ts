@@ -78,6 +78,13 @@ export interface ClusterQueueWaitOptions {
   timeout?: number;
 }
 
+/**
+ * This process's consumer name, shared by its handles: the group keeps one consumer per process
+ * that ever read, not one per handle. (Which consumer holds an entry decides only who may
+ * acknowledge it: the take script lets exactly one get() have each entry either way.)
+ */
+const _consumer = `${hostname()}:${process.pid}:${randomHex(4)}`;
+
 type _Entry = [id: string, fields: Uint8Array[] | null];
 
 /**
@@ -112,7 +119,7 @@ export class ClusterQueue<T = unknown> {
   #unfinished: string;
   #freed: string;
   #purpose: string;
-  #consumer = `${hostname()}:${process.pid}:${randomHex(4)}`;
+  #consumer = _consumer;
   #group: Promise<void> | undefined;
   #closed = false;
 
@@ -276,6 +283,7 @@ export class ClusterQueue<T = unknown> {
       try {
         return await f();
       } catch (e) {
+        this.#checkOpen("get");
         if (attempt < 3 && /NOGROUP/.test((e as Error)?.message ?? "")) this.#group = undefined;
         else if (attempt < 3 && isConnectionError(e) && !this.#core.closed) {
           await new Promise((r) => setTimeout(r, 100));
