@@ -139,7 +139,14 @@ describe("cluster named primitives", { skip: !REDIS_SERVER && "redis-server is n
     assert.deepEqual(await consumer.send("get", { q: "jobs" }), [1]);
     await within(waiting, 10_000, "blocked put");
     assert.deepEqual(await consumer.send("get", { q: "jobs", n: 2 }), [2, 3]);
-    q.close();
+    await q.put(4);
+    await producer.send("put", { q: "jobs", items: [5, 0] });
+    const seen: number[] = [];
+    for await (const x of q) {
+      if (x === 0) q.close();
+      else seen.push(x);
+    }
+    assert.deepEqual(seen, [4, 5]);
     await assert.rejects(q.get(), StateError);
   });
 
@@ -201,7 +208,7 @@ describe("cluster named primitives", { skip: !REDIS_SERVER && "redis-server is n
 
   test("Lock: a SIGKILLed holder's lock is acquired by another process once its lease runs out; tokens increase", async () => {
     const { cluster, agents: [holder] } = await setup(1);
-    const [ok, token] = await holder.send("acquire", { lock: "res", lease: 800 });
+    const [ok, token] = await holder.send("acquire", { lock: "res", lease: 1000 });
     assert.equal(ok, true);
     const lock = cluster.Lock("res");
     assert.equal(await lock.locked(), true);

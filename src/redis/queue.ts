@@ -109,7 +109,7 @@ export const queueHooks: { afterRead?: () => Promise<void> } = {};
  * }
  * ```
  */
-export class ClusterQueue<T = unknown> {
+export class ClusterQueue<T = unknown> implements AsyncIterable<T> {
   /** The queue's name. */
   readonly name: string;
   /** Most items at once (0: no limit). */
@@ -367,6 +367,27 @@ export class ClusterQueue<T = unknown> {
    */
   close(): void {
     this.#closed = true;
+  }
+
+  /**
+   * Yields items as they arrive until this handle is closed (a get() waiting then ends within a
+   * second).
+   * @example
+   * ```ts
+   * for await (const job of jobs) if (job === "stop") jobs.close();
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      let v: T;
+      try {
+        v = await this.get();
+      } catch (e) {
+        if (this.#closed) return;
+        throw e;
+      }
+      yield v;
+    }
   }
 
   /** @internal For JoinableQueue. */
