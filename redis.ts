@@ -16,4 +16,25 @@
  *
  * @module
  */
-export { Cluster, connect, type ConnectOptions, readAuthkey, type ServeOptions, WorkerNode } from "./src/redis.ts";
+export {
+  type AcquireOptions,
+  Cluster,
+  ClusterDict,
+  ClusterEvent,
+  ClusterJoinableQueue,
+  ClusterList,
+  ClusterLock,
+  ClusterNamespace,
+  ClusterQueue,
+  type ClusterQueueWaitOptions,
+  ClusterSemaphore,
+  connect,
+  type ConnectOptions,
+  type Fence,
+  type FenceOptions,
+  type LeaseOptions,
+  readAuthkey,
+  type ServeOptions,
+  StaleTokenError,
+  WorkerNode,
+} from "./src/redis.ts";

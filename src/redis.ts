@@ -15,6 +15,36 @@ import { parseUrl } from "./redis/client.ts";
 import { type ClusterCore, openCore, RECONNECT_TIMEOUT } from "./redis/core.ts";
 import { RemoteEngine } from "./redis/engine.ts";
 import { type ServeOptions, startNode, WorkerNode } from "./redis/node.ts";
+// --- named primitives: imports and exports ---
+import type { AcquireOptions } from "./sync/served/client.ts";
+import { checkName } from "./redis/_prim.ts";
+import { ClusterDict } from "./redis/dict.ts";
+import { ClusterEvent } from "./redis/event.ts";
+import { type Fence, type FenceOptions, StaleTokenError } from "./redis/fence.ts";
+import { leaseOption, type LeaseOptions } from "./redis/lease.ts";
+import { ClusterList } from "./redis/list.ts";
+import { ClusterLock } from "./redis/lock.ts";
+import { ClusterNamespace } from "./redis/namespace.ts";
+import { ClusterJoinableQueue, ClusterQueue, type ClusterQueueWaitOptions } from "./redis/queue.ts";
+import { ClusterSemaphore } from "./redis/semaphore.ts";
+
+export {
+  type AcquireOptions,
+  ClusterDict,
+  ClusterEvent,
+  ClusterJoinableQueue,
+  ClusterList,
+  ClusterLock,
+  ClusterNamespace,
+  ClusterQueue,
+  type ClusterQueueWaitOptions,
+  ClusterSemaphore,
+  type Fence,
+  type FenceOptions,
+  type LeaseOptions,
+  StaleTokenError,
+};
+// --- end of named primitives ---
 
 export { type ServeOptions, WorkerNode };
 
@@ -155,6 +185,190 @@ export class Cluster implements AsyncDisposable {
   serve(options: ServeOptions): Promise<WorkerNode> {
     return startNode(this._core, options, cpuCount());
   }
+
+  // --- named primitives: the objects every connected process reaches by name ---
+
+  /**
+   * The queue `name`, shared by every process connected to the cluster: the methods and errors of
+   * the local `Queue`. An item is never lost when a consumer dies inside `get()`.
+   * @param name The queue's name (1-200 characters, no braces or whitespace).
+   * @param maxsize Most items at once (0, the default: no limit); give the same in every process.
+   * @returns A handle (cheap: make as many as you like).
+   * @throws {TypeError} If the name is malformed or `maxsize` is not a number.
+   * @throws {RangeError} If `maxsize` is negative or not an integer.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   const jobs = cluster.Queue<number>("jobs");
+   *   await jobs.put(1);
+   *   console.log(await jobs.get()); // 1
+   * }
+   * ```
+   */
+  Queue<T = unknown>(name: string, maxsize = 0): ClusterQueue<T> {
+    return new ClusterQueue<T>(this._core, checkName("Queue", name), maxsize);
+  }
+
+  /**
+   * The joinable queue `name`: a cluster `Queue` with `taskDone()` and `join()`, counted across
+   * every process.
+   * @param name The queue's name (a JoinableQueue and a Queue of one name are the same items).
+   * @param maxsize Most items at once (0, the default: no limit).
+   * @returns A handle.
+   * @throws {TypeError} If the name is malformed or `maxsize` is not a number.
+   * @throws {RangeError} If `maxsize` is negative or not an integer.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   const q = cluster.JoinableQueue<number>("batch");
+   *   await q.put(1);
+   *   await q.get();
+   *   await q.taskDone();
+   *   await q.join();
+   * }
+   * ```
+   */
+  JoinableQueue<T = unknown>(name: string, maxsize = 0): ClusterJoinableQueue<T> {
+    return new ClusterJoinableQueue<T>(this._core, checkName("JoinableQueue", name), maxsize);
+  }
+
+  /**
+   * The dict `name`: the methods of the manager's `DictProxy`; writes take `{ fence: lock }`.
+   * @param name The dict's name.
+   * @returns A handle.
+   * @throws {TypeError} If the name is malformed.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   const d = cluster.dict<number>("scores");
+   *   await d.set("ada", 3);
+   *   console.log(await d.toObject()); // { ada: 3 }
+   * }
+   * ```
+   */
+  dict<V = unknown>(name: string): ClusterDict<V> {
+    return new ClusterDict<V>(this._core, checkName("dict", name));
+  }
+
+  /**
+   * The list `name`: the methods of the manager's `ListProxy`.
+   * @param name The list's name.
+   * @returns A handle.
+   * @throws {TypeError} If the name is malformed.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   const l = cluster.list<number>("samples");
+   *   await l.extend([1, 2]);
+   *   console.log(await l.pop(0)); // 1
+   * }
+   * ```
+   */
+  list<V = unknown>(name: string): ClusterList<V> {
+    return new ClusterList<V>(this._core, checkName("list", name));
+  }
+
+  /**
+   * The namespace `name`: the methods of the manager's `NamespaceProxy`. (Capitalised, like
+   * Python's `Manager.Namespace()`: `cluster.namespace` is the cluster's namespace string.)
+   * @param name The namespace object's name.
+   * @returns A handle.
+   * @throws {TypeError} If the name is malformed.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   const run = cluster.Namespace("run");
+   *   await run.set("phase", 1);
+   *   console.log(await run.get("phase")); // 1
+   * }
+   * ```
+   */
+  Namespace(name: string): ClusterNamespace {
+    return new ClusterNamespace(this._core, checkName("Namespace", name));
+  }
+
+  /**
+   * The lock `name`: `acquire`, `release`, `locked`, `hold` as on the local `Lock`, held with a
+   * lease renewed while held, and a fencing `token` per acquire.
+   * @param name The lock's name.
+   * @param options `lease` in ms (default 10 000): a dead holder's lock frees after it.
+   * @returns A handle (one holder: a handle holds the lock at most once).
+   * @throws {TypeError} If the name is malformed.
+   * @throws {RangeError} If the lease is not an integer ≥ 100.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   const lock = cluster.Lock("migrations", { lease: 5000 });
+   *   await using _ = await lock.hold();
+   *   console.log(lock.token); // a fencing token, larger than every earlier holder's
+   * }
+   * ```
+   */
+  Lock(name: string, options?: LeaseOptions): ClusterLock {
+    return new ClusterLock(this._core, checkName("Lock", name), leaseOption(options, "cluster.Lock()"));
+  }
+
+  /**
+   * The semaphore `name`: `acquire`, `release`, `getValue`, `hold` as on the local `Semaphore`;
+   * each slot taken is held with a lease renewed while held.
+   * @param name The semaphore's name.
+   * @param value The initial value, set by the first use anywhere (default 1).
+   * @param options `lease` in ms (default 10 000).
+   * @returns A handle.
+   * @throws {TypeError} If the name is malformed.
+   * @throws {RangeError} If `value` is not an integer from 0 to 2^31-1, or the lease not ≥ 100.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   const gpu = cluster.Semaphore("gpus", 2);
+   *   await using _ = await gpu.hold();
+   * }
+   * ```
+   */
+  Semaphore(name: string, value = 1, options?: LeaseOptions): ClusterSemaphore {
+    return new ClusterSemaphore(
+      this._core,
+      checkName("Semaphore", name),
+      value,
+      leaseOption(options, "cluster.Semaphore()"),
+    );
+  }
+
+  /**
+   * The event `name`: `set`, `clear`, `isSet`, `wait` as on the local `Event`.
+   * @param name The event's name.
+   * @returns A handle.
+   * @throws {TypeError} If the name is malformed.
+   * @example
+   * ```ts
+   * import { connect } from "multiproc/redis";
+   * if (process.env.REDIS_URL) {
+   *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
+   *   const go = cluster.Event("go");
+   *   await go.set();
+   *   console.log(await go.wait(0)); // true
+   * }
+   * ```
+   */
+  Event(name: string): ClusterEvent {
+    return new ClusterEvent(this._core, checkName("Event", name));
+  }
+
+  // --- end of named primitives ---
 
   /** Closes the connections; calls still in flight reject. */
   close(): Promise<void> {
