@@ -15,7 +15,6 @@ import { parseUrl } from "./redis/client.ts";
 import { type ClusterCore, openCore, RECONNECT_TIMEOUT } from "./redis/core.ts";
 import { RemoteEngine } from "./redis/engine.ts";
 import { type ServeOptions, startNode, WorkerNode } from "./redis/node.ts";
-// --- named primitives: imports and exports ---
 import type { AcquireOptions } from "./sync/served/client.ts";
 import { checkName } from "./redis/_prim.ts";
 import { ClusterDict } from "./redis/dict.ts";
@@ -44,7 +43,6 @@ export {
   type LeaseOptions,
   StaleTokenError,
 };
-// --- end of named primitives ---
 
 export { type ServeOptions, WorkerNode };
 
@@ -162,8 +160,8 @@ export class Cluster implements AsyncDisposable {
     };
   }
 
-  /** The namespace. */
-  get namespace(): string {
+  /** The cluster's namespace (`connect`'s `namespace` option). */
+  get namespaceName(): string {
     return this._core.namespace;
   }
 
@@ -186,7 +184,7 @@ export class Cluster implements AsyncDisposable {
     return startNode(this._core, options, cpuCount());
   }
 
-  // --- named primitives: the objects every connected process reaches by name ---
+  // The named primitives: every connected process that names one reaches the same object.
 
   /**
    * The queue `name`, shared by every process connected to the cluster: the methods and errors of
@@ -277,8 +275,8 @@ export class Cluster implements AsyncDisposable {
   }
 
   /**
-   * The namespace `name`: the methods of the manager's `NamespaceProxy`. (Capitalised, like
-   * Python's `Manager.Namespace()`: `cluster.namespace` is the cluster's namespace string.)
+   * The namespace object `name`: the methods of the manager's `NamespaceProxy`, named as the
+   * manager's `namespace()` (the cluster's namespace string is {@linkcode namespaceName}).
    * @param name The namespace object's name.
    * @returns A handle.
    * @throws {TypeError} If the name is malformed.
@@ -287,14 +285,14 @@ export class Cluster implements AsyncDisposable {
    * import { connect } from "multiproc/redis";
    * if (process.env.REDIS_URL) {
    *   await using cluster = await connect(process.env.REDIS_URL, { authkey: "0123456789abcdef" });
-   *   const run = cluster.Namespace("run");
+   *   const run = cluster.namespace("run");
    *   await run.set("phase", 1);
    *   console.log(await run.get("phase")); // 1
    * }
    * ```
    */
-  Namespace(name: string): ClusterNamespace {
-    return new ClusterNamespace(this._core, checkName("Namespace", name));
+  namespace(name: string): ClusterNamespace {
+    return new ClusterNamespace(this._core, checkName("namespace", name));
   }
 
   /**
@@ -367,8 +365,6 @@ export class Cluster implements AsyncDisposable {
   Event(name: string): ClusterEvent {
     return new ClusterEvent(this._core, checkName("Event", name));
   }
-
-  // --- end of named primitives ---
 
   /** Closes the connections; calls still in flight reject. */
   close(): Promise<void> {

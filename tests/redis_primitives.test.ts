@@ -317,7 +317,7 @@ describe("cluster named primitives", { skip: !REDIS_SERVER && "redis-server is n
     await assert.rejects(l.pop(), /empty list/);
 
     await writer.send("namespace", { ns: "run", key: "phase", value: "done" });
-    const run = cluster.Namespace("run");
+    const run = cluster.namespace("run");
     assert.equal(await run.get("phase"), "done");
     await run.set("n", 1);
     assert.deepEqual(await run.toObject(), { phase: "done", n: 1 });

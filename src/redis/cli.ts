@@ -213,7 +213,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   console.log(
     `multiproc worker ${node.name}: serving ${node.modules.join(", ")} with ${node.processes} processes ` +
-      `(namespace ${cluster.namespace})`,
+      `(namespace ${cluster.namespaceName})`,
   );
   await stopped;
   await node.close();

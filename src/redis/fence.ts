@@ -39,7 +39,17 @@ export class StaleTokenError extends Error {
   }
 }
 
-/** What fences a write: a held `cluster.Lock` (its current token) or a token. */
+/**
+ * What fences a write: a held `cluster.Lock` (its current token) or a token.
+ *
+ * @example
+ * ```ts
+ * import type { Fence } from "multiproc/redis";
+ * const byToken: Fence = 7; // e.g. a token saved from lock.token
+ * const byLock: Fence = { token: 7 }; // what a held cluster.Lock looks like here
+ * console.log(byToken, byLock.token); // 7 7
+ * ```
+ */
 export type Fence = { readonly token: number | undefined } | number;
 
 /**
