@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "../redis.ts";
 import { scriptCommand, tempDir, within } from "./_helpers.ts";
-import { startRedis, type TestRedis } from "./_redis.ts";
+import { REDIS_SERVER, startRedis, type TestRedis } from "./_redis.ts";
 import { slowPid, square } from "./fixtures/redis_tasks.ts";
 
 const ROOT = path.join(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -19,8 +19,10 @@ let redis: TestRedis;
 let tmp: ReturnType<typeof tempDir>;
 let authkey: string;
 const children = new Set<ChildProcess>();
+const skip = REDIS_SERVER ? false : "redis-server is not installed";
 
 before(async () => {
+  if (skip) return;
   redis = await startRedis();
   tmp = tempDir();
   fs.chmodSync(tmp.dir, 0o700);
@@ -91,14 +93,14 @@ async function startNode(namespace: string, processes = 1): Promise<_Run> {
   return run;
 }
 
-test("multiproc --help prints the usage and exits 0", async () => {
+test("multiproc --help prints the usage and exits 0", { skip }, async () => {
   const run = cli(["--help"]);
   assert.equal(await within(run.exited, 30_000, "--help"), 0);
   assert.match(run.out(), /^Usage: multiproc worker <url> --authkey-file FILE --module PATH/);
   assert.match(run.out(), /--password-file FILE/);
 });
 
-test("multiproc worker exits 2 with a clear message on bad arguments", async () => {
+test("multiproc worker exits 2 with a clear message on bad arguments", { skip }, async () => {
   const cases: [string[], RegExp][] = [
     [[], /Missing the command/],
     [["serve", "redis://x"], /Unknown command "serve"/],
@@ -127,7 +129,7 @@ test("multiproc worker exits 2 with a clear message on bad arguments", async () 
   assert.match(run.err(), /--processes must be an integer ≥ 1, got "0"/);
 });
 
-test("multiproc worker refuses an authkey file that others can read", async () => {
+test("multiproc worker refuses an authkey file that others can read", { skip }, async () => {
   const loose = tmp.file("loose-authkey");
   fs.writeFileSync(loose, authkey);
   fs.chmodSync(loose, 0o644);
@@ -140,7 +142,7 @@ test("multiproc worker refuses an authkey file that others can read", async () =
   assert.equal(run.out(), "");
 });
 
-test("multiproc worker refuses a password file that others can read", async () => {
+test("multiproc worker refuses a password file that others can read", { skip }, async () => {
   const loose = tmp.file("loose-password");
   fs.writeFileSync(loose, redis.password);
   fs.chmodSync(loose, 0o640);
@@ -158,7 +160,7 @@ test("multiproc worker refuses a password file that others can read", async () =
   assert.match(run.err(), /as the Redis password: .*can be read by others \(mode 640\)/);
 });
 
-test("multiproc worker exits 1 with the AuthenticationError text on a wrong password", async () => {
+test("multiproc worker exits 1 with the AuthenticationError text on a wrong password", { skip }, async () => {
   const run = cli([
     "worker",
     `redis://:wrong@127.0.0.1:${redis.port}`,
@@ -172,7 +174,7 @@ test("multiproc worker exits 1 with the AuthenticationError text on a wrong pass
   assert.match(run.err(), /refused the credentials/);
 });
 
-test("a Pool's tasks run on a node started with multiproc worker", async () => {
+test("a Pool's tasks run on a node started with multiproc worker", { skip }, async () => {
   const node = await startNode("cli-map", 2);
   await using cluster = await connect(redis.url, { authkey, namespace: "cli-map" });
   await using pool = new cluster.Pool();
@@ -181,7 +183,7 @@ test("a Pool's tasks run on a node started with multiproc worker", async () => {
   assert.equal(await within(node.exited, 30_000, "the node stopping"), 0, node.err());
 });
 
-test("multiproc worker finishes its tasks in hand on SIGTERM, then exits 0", async () => {
+test("multiproc worker finishes its tasks in hand on SIGTERM, then exits 0", { skip }, async () => {
   const node = await startNode("cli-term", 2);
   await using cluster = await connect(redis.url, { authkey, namespace: "cli-term" });
   await using pool = new cluster.Pool();
