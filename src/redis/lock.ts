@@ -14,13 +14,14 @@
  */
 import { hostname } from "node:os";
 import process from "node:process";
-import { StateError, TimeoutError } from "../errors.ts";
+import { StateError } from "../errors.ts";
 import { randomHex } from "../runtime/crypto.ts";
 import type { AcquireOptions } from "../sync/served/client.ts";
 import type { ClusterCore } from "./core.ts";
 import { deadline, left, RECHECK_MS, wakeChannel } from "./_prim.ts";
 import { renewEvery } from "./lease.ts";
 import { Script } from "./script.ts";
+import { holdWith } from "../sync/hold.ts";
 
 // KEYS: holder key, token counter. ARGV: holder id, lease. {1, token} or {0, ms until the lease ends}.
 const _acquire = new Script(
@@ -189,22 +190,11 @@ export class ClusterLock {
    * await using _ = await lock.hold({ timeout: 1000 });
    * ```
    */
-  async hold(options?: AcquireOptions): Promise<AsyncDisposable> {
-    if (!(await this.acquire(options))) {
-      const how = options?.block === false
-        ? "could not acquire at once (block: false)"
-        : `timed out after ${options?.timeout} ms`;
+  hold(options?: AcquireOptions): Promise<AsyncDisposable> {
+    return holdWith(this.acquire(options), options, `Lock ${this.name}`, () => this.release(), async () => {
       const by = await this.#core.cmd.call("GET", this.#key).catch(() => null);
-      throw new TimeoutError(`Lock ${this.name}.hold() ${how}${by ? `: it is held by ${by}` : ""}`);
-    }
-    let done = false;
-    return {
-      [Symbol.asyncDispose]: async () => {
-        if (done) return;
-        done = true;
-        await this.release();
-      },
-    };
+      return by ? `: it is held by ${by}` : "";
+    });
   }
 
   #checkOpen(): void {

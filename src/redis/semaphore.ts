@@ -12,7 +12,6 @@
  */
 import { hostname } from "node:os";
 import process from "node:process";
-import { TimeoutError } from "../errors.ts";
 import { randomHex } from "../runtime/crypto.ts";
 import { _show } from "../sync/served/common.ts";
 import type { AcquireOptions } from "../sync/served/client.ts";
@@ -20,6 +19,7 @@ import type { ClusterCore } from "./core.ts";
 import { deadline, left, RECHECK_MS, wakeChannel } from "./_prim.ts";
 import { renewEvery } from "./lease.ts";
 import { Script } from "./script.ts";
+import { holdWith } from "../sync/hold.ts";
 
 // Shared head: KEYS[1] slots (holder -> lease end), KEYS[2] capacity; ARGV[1] initial value.
 const _HEAD = `if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[2], ARGV[1]) end
@@ -200,20 +200,7 @@ export class ClusterSemaphore {
    * await using _ = await sem.hold();
    * ```
    */
-  async hold(options?: AcquireOptions): Promise<AsyncDisposable> {
-    if (!(await this.acquire(options))) {
-      const how = options?.block === false
-        ? "could not acquire at once (block: false)"
-        : `timed out after ${options?.timeout} ms`;
-      throw new TimeoutError(`Semaphore ${this.name}.hold() ${how}`);
-    }
-    let done = false;
-    return {
-      [Symbol.asyncDispose]: async () => {
-        if (done) return;
-        done = true;
-        await this.release();
-      },
-    };
+  hold(options?: AcquireOptions): Promise<AsyncDisposable> {
+    return holdWith(this.acquire(options), options, `Semaphore ${this.name}`, () => this.release(), () => "");
   }
 }

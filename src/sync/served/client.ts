@@ -8,8 +8,9 @@
  */
 import type { Peer } from "../../channel/peer.ts";
 import { node, type Ref } from "../../core/node.ts";
-import { EOFError, StateError, TimeoutError } from "../../errors.ts";
+import { EOFError, StateError } from "../../errors.ts";
 import { _show } from "./common.ts";
+import { holdWith } from "../hold.ts";
 import type { HolderInfo } from "./lock.ts";
 import { acquireToken, callAs, currentToken } from "./owner.ts";
 
@@ -246,21 +247,8 @@ export abstract class AcquirerClient extends ServedClient {
    * @returns The handle.
    * @throws {TimeoutError} If it could not acquire (non-blocking, or timed out) (rejects).
    */
-  async hold(options?: AcquireOptions): Promise<AsyncDisposable> {
-    if (!(await this.acquire(options))) {
-      const how = options?.block === false
-        ? "could not acquire at once (block: false)"
-        : `timed out after ${options?.timeout} ms`;
-      throw new TimeoutError(`${this._what}.hold() ${how}${await this._holderText()}`);
-    }
-    let done = false;
-    return {
-      [Symbol.asyncDispose]: async () => {
-        if (done) return;
-        done = true;
-        await this.release();
-      },
-    };
+  hold(options?: AcquireOptions): Promise<AsyncDisposable> {
+    return holdWith(this.acquire(options), options, this._what, () => this.release(), () => this._holderText());
   }
 
   /** Releases once. */

@@ -14,7 +14,8 @@ import { StateError } from "../../errors.ts";
 import type { ConditionBackend, LockBackend, ShmState, SyncState } from "../_backend.ts";
 import { type AcquireOptions, timeoutOption, waitForWith } from "../served/client.ts";
 import { blockAt, sharedMemory } from "./arena.ts";
-import { _PID, holdWith, type LockCore, rejecting } from "./core.ts";
+import { _PID, type LockCore, rejecting } from "./core.ts";
+import { holdWith } from "../hold.ts";
 
 /** Waiters one shared-memory Condition holds at once. */
 export const COND_CAPACITY = 256;

@@ -12,7 +12,7 @@
  */
 import process from "node:process";
 import { isProcessGone } from "../../core/node.ts";
-import { StateError, TimeoutError } from "../../errors.ts";
+import { StateError } from "../../errors.ts";
 import { isLocked, lockAsync, lockOwner, tryLock, unlock } from "./futex.ts";
 import { acquireToken, currentToken, type OwnerToken } from "../served/owner.ts";
 import { acquireArgs, type AcquireOptions } from "../served/client.ts";
@@ -168,40 +168,6 @@ export class RMutexCore extends _MutexAt {
 export function parseAcquire(o: AcquireOptions | undefined, what: string): false | number | null {
   const [block, timeout] = acquireArgs(o, what);
   return block ? timeout : false;
-}
-
-/**
- * `hold()` for any lock-like object: acquire, then a handle whose disposal releases.
- *
- * @param acquired What `acquire(options)` resolved to.
- * @param options The options given (for the message).
- * @param what E.g. "Lock".
- * @param release Releases once.
- * @param holder Who holds it, for the message.
- * @returns The handle.
- * @throws {TimeoutError} If it was not acquired.
- */
-export async function holdWith(
-  acquired: Promise<boolean>,
-  options: AcquireOptions | undefined,
-  what: string,
-  release: () => Promise<void>,
-  holder: () => string,
-): Promise<AsyncDisposable> {
-  if (!(await acquired)) {
-    const how = options?.block === false
-      ? "could not acquire at once (block: false)"
-      : `timed out after ${options?.timeout} ms`;
-    throw new TimeoutError(`${what}.hold() ${how}${holder()}`);
-  }
-  let done = false;
-  return {
-    [Symbol.asyncDispose]: async () => {
-      if (done) return;
-      done = true;
-      await release();
-    },
-  };
 }
 
 /**

@@ -8,7 +8,8 @@ import type { ConditionBackend, LockBackend, ShmState, SyncState } from "../_bac
 import type { AcquireOptions } from "../served/client.ts";
 import { blockAt } from "./arena.ts";
 import { ShmCondition } from "./condition.ts";
-import { _FALSE, _TRUE, _VOID, holdWith, MutexCore, parseAcquire, rejecting, RMutexCore } from "./core.ts";
+import { _FALSE, _TRUE, _VOID, MutexCore, parseAcquire, rejecting, RMutexCore } from "./core.ts";
+import { holdWith } from "../hold.ts";
 import { isLocked, lockAsync, tryLock, unlock } from "./futex.ts";
 
 /** A `Lock` over shared memory. */

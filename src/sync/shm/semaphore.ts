@@ -8,7 +8,8 @@ import { StateError } from "../../errors.ts";
 import type { SemaphoreBackend, ShmState, SyncState } from "../_backend.ts";
 import type { AcquireOptions } from "../served/client.ts";
 import { blockAt } from "./arena.ts";
-import { _FALSE, _TRUE, _VOID, holdWith, parseAcquire, rejecting } from "./core.ts";
+import { _FALSE, _TRUE, _VOID, parseAcquire, rejecting } from "./core.ts";
+import { holdWith } from "../hold.ts";
 import { semAcquireAsync, semRelease, semTryAcquire, semValue } from "./futex.ts";
 
 /** A `Semaphore` or `BoundedSemaphore` over shared memory. */
