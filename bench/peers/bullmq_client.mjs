@@ -22,7 +22,8 @@ const queue = new Queue(config.queue, {
   streams: { events: { maxLen: 10 * (config.tasks ?? 0) + 10_000 } },
   defaultJobOptions: { removeOnComplete: true },
 });
-const events = new QueueEvents(config.queue, { connection: conn });
+// From the stream's start: the queue is new, and its first XREAD may come after the first events.
+const events = new QueueEvents(config.queue, { connection: conn, lastEventId: "0-0" });
 await events.waitUntilReady();
 await queue.waitUntilReady();
 
