@@ -240,6 +240,31 @@ function renderMarkdown(result) {
     );
   }
   lines.push("");
+  lines.push("Targets (issue 12), per multiproc system:", "");
+  for (const [name, s] of Object.entries(result.systems)) {
+    if (!name.startsWith("multiproc")) continue;
+    const med = (k) => spread(s.rounds.map((r) => r?.[k]))?.median;
+    const ok = s.recovery.filter((r) => r && !r.error);
+    const rec = spread(ok.map((r) => r.recoveryMs).filter((x) => x !== null));
+    const mark = (b) => (b ? "met" : "NOT met");
+    const best = Math.max(med("apply") ?? 0, med("map") ?? 0);
+    lines.push(
+      `- ${name}: ≥ 15k tasks/s ${mark(best >= 15000)} (${best.toFixed(0)}); p50 ≤ 1 ms ${
+        mark((med("p50") ?? Infinity) <= 1000)
+      } (${((med("p50") ?? NaN) / 1000).toFixed(2)} ms); recovery ≤ 2.5 s with 0 lost / 0 duplicates ${
+        mark(
+          ok.length > 0 && ok.length === s.recovery.length && (rec?.max ?? Infinity) <= 2500 &&
+            ok.every((r) => r.lost === 0 && r.duplicates === 0),
+        )
+      } (max ${((rec?.max ?? NaN) / 1000).toFixed(2)} s over ${ok.length} runs)`,
+    );
+  }
+  lines.push("");
+  lines.push(
+    "Versions: " + Object.entries(result.versions).map(([n, v]) => `${n} ${v}`).join(", ") + "; BullMQ " +
+      result.bullmq + ".",
+    "",
+  );
   const errors = Object.entries(result.systems).flatMap(([n, s]) => s.errors.map((e) => `- ${n}: ${e}`));
   if (errors.length) lines.push("Failures:", "", ...errors, "");
   return lines.join("\n");
@@ -263,6 +288,7 @@ async function main() {
     tasks: TASKS,
     calls: CALLS,
     versions: {},
+    bullmq: JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "bullmq", "package.json"), "utf8")).version,
     systems: {},
   };
   for (const s of SYSTEMS) {
