@@ -38,13 +38,8 @@ events.on("completed", ({ jobId, returnvalue }) => {
     waiters.delete(jobId);
     w(v);
   } else results.set(jobId, v);
-  seen++;
   onAny(jobId, v);
 });
-let seen = 0;
-if (process.env.BENCH_DEBUG) {
-  setInterval(() => console.error("events", seen, "unclaimed", results.size, "waiting", waiters.size), 2000).unref();
-}
 const result = (id) => results.has(id) ? Promise.resolve(results.get(id)) : new Promise((r) => waiters.set(id, r));
 
 try {
