@@ -1,6 +1,6 @@
 // The Redis backend as users load it, for bench/redis_node.ts and bench/redis_client.ts: on Node and
 // Bun the built package (dist/redis.js beside dist/mod.js; bench/redis.mjs builds it with
-// bench/redis_tsup.config.mjs), on Deno the TypeScript source, as bench/_lib.ts does for the core.
+// the package build), on Deno the TypeScript source, as bench/_lib.ts does for the core.
 import process from "node:process";
 
 type Redis = typeof import("../redis.ts");
