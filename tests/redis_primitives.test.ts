@@ -284,7 +284,7 @@ describe("cluster named primitives", { skip: !REDIS_SERVER && "redis-server is n
     assert.deepEqual((await waiter.send("wait", { event: "go", timeout: 100 }))[0], false);
   });
 
-  test("dict, list and Namespace: writes in one process are read in another", async () => {
+  test("dict, list and namespace: writes in one process are read in another", async () => {
     const { cluster, agents: [writer] } = await setup(1);
     const d = cluster.dict<number>("d");
     await d.set("z", 0);
