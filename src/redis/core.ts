@@ -148,7 +148,7 @@ export class ClusterCore {
     return this.#downSince === 0 ? 0 : Date.now() - this.#downSince;
   }
 
-  /** Reports something dropped (a forged value): once per message text, on stderr. */
+  /** Reports something dropped (a forged value, a failed send) on stderr. */
   warn(message: string): void {
     process.stderr.write(`multiproc/redis: ${message}\n`);
   }

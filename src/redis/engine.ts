@@ -214,22 +214,10 @@ export class RemoteEngine implements Engine {
         try {
           reply = await conn.callBuffer("BLMPOP", "1", "1", this.#results, "LEFT", "COUNT", String(_READ));
         } catch (e) {
+          // A lost connection: the outage watch (core.onOutage) rejects the pending tasks if it
+          // lasts past reconnectTimeout, and close() rejects them at once.
           if (!isConnectionError(e) && !this.#core.closed) throw e;
-          const down = this.#core.downFor();
-          if (this.#core.closed || down > this.#core.reconnectTimeout) {
-            this.#failAll(
-              new Error(
-                `${
-                  this.#core.closed
-                    ? "The cluster connection was closed"
-                    : `Redis at ${this.#core.shown} is unreachable`
-                }` +
-                  ` with ${this.#pending.size} task(s) of the ${this.#kind} pending`,
-                { cause: e },
-              ),
-            );
-            break;
-          }
+          if (this.#core.closed) break;
           await new Promise((r) => setTimeout(r, 50));
           continue;
         }
