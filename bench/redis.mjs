@@ -44,6 +44,7 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { spread } from "./_stats.mjs";
 import { startRedis } from "../tests/_redis.ts";
+import { sweepStaleTrees } from "../src/core/node.ts";
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -334,6 +335,9 @@ async function main() {
     flushClient.disconnect();
     await server.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
+    // A node SIGKILLed by a recovery run leaves its socket folder for the next multiproc program's
+    // sweep; when it was the last one, nothing else would sweep it.
+    sweepStaleTrees(os.tmpdir());
   }
   const md = renderMarkdown(result);
   fs.mkdirSync(path.join(BENCH, "results"), { recursive: true });
